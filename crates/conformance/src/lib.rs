@@ -1,0 +1,13 @@
+//! The conformance runner: every blockchain test becomes stateless program runs.
+//!
+//! For each block the witness is recorded from the test's full state by the generator, then the
+//! program runs on (block, parent header, witness) alone and must reproduce the block's state
+//! root and hash, or reject the block if the test expects an exception.
+
+mod fixture;
+mod report;
+mod source;
+
+pub use fixture::{run_fixture, stateless_inputs, Outcome};
+pub use report::{Report, TestResult};
+pub use source::{for_each_file, FileError};
