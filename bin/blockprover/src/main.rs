@@ -3,11 +3,13 @@
 use std::{
     path::PathBuf,
     sync::{mpsc, Mutex},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use anyhow::{bail, Context, Result};
-use bp_conformance::{for_each_file, run_fixture, Outcome, Report, TestResult};
+use bp_conformance::{for_each_file, run_fixture, stateless_inputs, Outcome, Report, TestResult};
+use bp_input::ProgramInput;
+use bp_program::{Phase, Probe};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -43,6 +45,26 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Measure stateless throughput on the heaviest blocks of blockchain-test suites.
+    ///
+    /// Records each valid block's witness as the conformance runner does, keeps the `--top`
+    /// blocks by gas used, then runs the stateless program on each and reports Mgas/s split into
+    /// witness verification, execution and state-root update. A measurement, not a test.
+    Bench {
+        /// How many of the heaviest blocks to measure.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Ignore blocks using more gas than this: ported legacy tests set absurd gas limits
+        /// (up to 2^44) that measure nothing about real blocks.
+        #[arg(long, default_value_t = 60_000_000)]
+        max_gas: u64,
+        /// Runs per block; the fastest is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// JSON files, directories or .tar.zst archives of blockchain tests.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Execute a program input (JSON) natively and print its public outputs as JSON.
     Execute {
         /// A serialized program input.
@@ -62,6 +84,7 @@ fn run() -> Result<()> {
         Command::Conformance { fork, list_failures, jobs, sample, paths } => {
             conformance(fork, list_failures, jobs, sample.max(1), paths)
         }
+        Command::Bench { top, max_gas, runs, paths } => bench(top.max(1), max_gas, runs.max(1), paths),
         Command::Execute { input } => {
             let text = std::fs::read_to_string(&input).with_context(|| format!("reading {}", input.display()))?;
             let input: bp_input::ProgramInput =
@@ -124,13 +147,13 @@ fn conformance(fork: Option<String>, list_failures: bool, jobs: Option<usize>, s
         Ok(collector.join().expect("collector does not panic"))
     })?;
 
-    print!("{}", report.render());
+    eprintln!("finished in {:.1?}", started.elapsed());
     if list_failures {
         for (id, reason) in &report.failures {
             println!("FAIL {id}: {reason}");
         }
     }
-    eprintln!("finished in {:.1?}", started.elapsed());
+    print!("{}", report.render());
     let (_, failed, _) = report.totals();
     if failed > 0 {
         bail!("{failed} conformance tests failed");
@@ -160,4 +183,89 @@ fn run_file(name: &str, text: &str, fork: Option<&str>) -> Vec<TestResult> {
             Some(TestResult { id: format!("{name}::{id}"), network, outcome })
         })
         .collect()
+}
+
+/// Times the phases of one program run.
+struct PhaseTimer {
+    current: Option<(Phase, Instant)>,
+    totals: [Duration; 3],
+}
+
+impl PhaseTimer {
+    fn new() -> Self {
+        Self { current: None, totals: [Duration::ZERO; 3] }
+    }
+
+    fn stop(&mut self) {
+        if let Some((phase, since)) = self.current.take() {
+            self.totals[phase as usize] += since.elapsed();
+        }
+    }
+}
+
+impl Probe for PhaseTimer {
+    fn enter(&mut self, phase: Phase) {
+        self.stop();
+        self.current = Some((phase, Instant::now()));
+    }
+}
+
+fn bench(top: usize, max_gas: u64, runs: usize, paths: Vec<PathBuf>) -> Result<()> {
+    let mut heaviest: Vec<(u64, String, ProgramInput)> = Vec::new();
+    for path in &paths {
+        for_each_file(path, &mut |name, text| {
+            let Ok(tests) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+            let Some(tests) = tests.as_object() else { return };
+            for (id, fixture) in tests {
+                let Ok(inputs) = stateless_inputs(fixture) else { continue };
+                for input in inputs {
+                    let gas = input.blocks[0].header.gas_used;
+                    if gas > max_gas {
+                        continue;
+                    }
+                    if heaviest.len() < top || gas > heaviest.last().map_or(0, |h| h.0) {
+                        let short = id.rsplit("::").next().unwrap_or(id).to_owned();
+                        heaviest.push((gas, format!("{name}::{short}"), input));
+                        heaviest.sort_by(|a, b| b.0.cmp(&a.0));
+                        heaviest.truncate(top);
+                    }
+                }
+            }
+        })?;
+    }
+    println!("{:>10} {:>10} {:>9} {:>9} {:>9} {:>8}  test", "gas", "witness B", "verify ms", "exec ms", "root ms", "Mgas/s");
+    let (mut total_gas, mut total_time) = (0u64, Duration::ZERO);
+    for (gas, id, input) in &heaviest {
+        let mut best: Option<PhaseTimer> = None;
+        for _ in 0..runs {
+            let mut timer = PhaseTimer::new();
+            bp_program::execute_input_with_probe(input, &mut timer).with_context(|| format!("{id} failed"))?;
+            timer.stop();
+            let sum = |t: &PhaseTimer| t.totals.iter().sum::<Duration>();
+            if best.as_ref().is_none_or(|b| sum(&timer) < sum(b)) {
+                best = Some(timer);
+            }
+        }
+        let t = best.expect("runs >= 1").totals;
+        let elapsed: Duration = t.iter().sum();
+        total_gas += gas;
+        total_time += elapsed;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let mgas = *gas as f64 / elapsed.as_secs_f64() / 1e6;
+        let label: String = id.chars().rev().take(90).collect::<Vec<_>>().into_iter().rev().collect();
+        println!(
+            "{gas:>10} {:>10} {:>9.2} {:>9.2} {:>9.2} {mgas:>8.1}  {label}",
+            input.witness.byte_size(),
+            ms(t[0]),
+            ms(t[1]),
+            ms(t[2])
+        );
+    }
+    println!(
+        "total: {} blocks, {total_gas} gas in {:.1} ms: {:.1} Mgas/s",
+        heaviest.len(),
+        total_time.as_secs_f64() * 1e3,
+        total_gas as f64 / total_time.as_secs_f64() / 1e6
+    );
+    Ok(())
 }

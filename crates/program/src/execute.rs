@@ -35,8 +35,38 @@ pub struct BatchResult<S> {
     pub db: WitnessDb<S>,
 }
 
+/// The program's phases, for timing (natively) or cycle counting (in a zkVM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Hashing witness nodes and codes, decoding and linking ancestor headers.
+    WitnessVerification,
+    /// Header and body checks, sender recovery, EVM execution, receipts.
+    Execution,
+    /// Writing state changes into the tries and computing the state root.
+    StateRoot,
+}
+
+/// Observes phase changes; the default does nothing.
+pub trait Probe {
+    /// Called when `phase` starts (the previous one ends).
+    fn enter(&mut self, phase: Phase) {
+        let _ = phase;
+    }
+}
+
+/// A probe that observes nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProbe;
+impl Probe for NoProbe {}
+
 /// Runs the program on a complete input: authenticates the witness, then executes the batch.
 pub fn execute_input(input: &ProgramInput) -> Result<ProgramOutput, ProgramError> {
+    execute_input_with_probe(input, &mut NoProbe)
+}
+
+/// [`execute_input`], reporting phase changes to `probe`.
+pub fn execute_input_with_probe(input: &ProgramInput, probe: &mut dyn Probe) -> Result<ProgramOutput, ProgramError> {
+    probe.enter(Phase::WitnessVerification);
     let source = MapSource::from_nodes(input.witness.state.iter().cloned());
     let root = input.parent_header.state_root;
     if root != EMPTY_ROOT && source.get(&root).is_none() {
@@ -51,7 +81,7 @@ pub fn execute_input(input: &ProgramInput) -> Result<ProgramOutput, ProgramError
     let parent_hash = input.parent_header.hash_slow();
     let ancestors = Ancestors::new(&input.parent_header, parent_hash, &headers);
     let db = WitnessDb::new(source, root, codes, ancestors);
-    execute_batch(&input.blocks, &input.parent_header, &input.chain, db).map(|r| r.output)
+    execute_batch(&input.blocks, &input.parent_header, &input.chain, db, probe).map(|r| r.output)
 }
 
 /// Executes `blocks` on top of `parent` against `db`, checking every block completely.
@@ -60,6 +90,7 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
     parent: &Header,
     chain: &ChainConfig,
     db: WitnessDb<S>,
+    probe: &mut dyn Probe,
 ) -> Result<BatchResult<S>, ProgramError> {
     let Some(last) = blocks.last() else { return Err(ProgramError::NoBlocks) };
     let mut state = State::builder().with_database(db).with_bundle_update().build();
@@ -74,6 +105,7 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
         let invalid = |error: BlockError| ProgramError::InvalidBlock { number, error };
         let witness_failure = |state: &mut State<WitnessDb<S>>| state.database.failure.take().map(ProgramError::Witness);
 
+        probe.enter(Phase::Execution);
         validate_against_parent(&block.header, parent, parent_hash, chain).map_err(|e| invalid(e.into()))?;
         validate_body(block, chain).map_err(invalid)?;
         let transactions = recover_senders(block, chain).map_err(invalid)?;
@@ -90,6 +122,7 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
         }
         check_results(&block.header, chain, &result).map_err(invalid)?;
 
+        probe.enter(Phase::StateRoot);
         state.merge_transitions(BundleRetention::PlainState);
         let bundle = state.take_bundle();
         state.database.apply(bundle)?;

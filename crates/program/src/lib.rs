@@ -20,7 +20,7 @@ mod header;
 pub use account::StateAccount;
 pub use db::{Ancestors, WitnessDb};
 pub use error::{BlockError, HeaderError, ProgramError, StateError};
-pub use execute::{execute_batch, execute_input, BatchResult};
+pub use execute::{execute_batch, execute_input, execute_input_with_probe, BatchResult, NoProbe, Phase, Probe};
 
 use alloy_primitives::B256;
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,7 @@ use alloy_consensus::Header;
 use alloy_primitives::{keccak256, map::B256Map, Address, Bytes, B256, U256};
 use alloy_rlp::Encodable;
 use bp_input::{ChainConfig, EthBlock, ExecutionWitness};
-use bp_program::{execute_batch, Ancestors, ProgramError, ProgramOutput, StateAccount, WitnessDb};
+use bp_program::{execute_batch, Ancestors, NoProbe, ProgramError, ProgramOutput, StateAccount, WitnessDb};
 use bp_trie::{MapSource, NodeSource, RecordingSource, Trie, EMPTY_ROOT};
 
 /// One account of a genesis-style allocation.
@@ -116,7 +116,7 @@ impl FullState {
         let (state, outcome) = {
             let mut recorder = RecordingSource::new(&self.nodes);
             let db = WitnessDb::new(&mut recorder, parent.state_root, self.codes.clone(), ancestors);
-            let outcome = execute_batch(blocks, &parent, chain, db).map(|mut batch| {
+            let outcome = execute_batch(blocks, &parent, chain, db, &mut NoProbe).map(|mut batch| {
                 let mut fresh = Vec::new();
                 batch.db.state_trie.for_each_node(|h, rlp| fresh.push((h, rlp)));
                 for trie in batch.db.storage_tries.values_mut() {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The project's test command: unit and integration tests, then the conformance suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FIXTURES="${BLOCKPROVER_FIXTURES:-../shared/fixtures}"
+
+cargo build --release --workspace --locked
+cargo test --release --workspace --locked
+
+# Every EEST suite (Prague, Cancun, Osaka, fork transitions) and the legacy ethereum/tests
+# blockchain tests, in one run so the last line is the total. Skips are explained in SKIPS.md.
+./target/release/blockprover conformance \
+    "$FIXTURES/eest-tests-bal-v5.7.0" \
+    "$FIXTURES/ethereum-tests/BlockchainTests.tar.zst"
