@@ -106,14 +106,32 @@ fn chain_for(fixture: &Value, network: &str) -> Result<ChainConfig, Outcome> {
     Ok(chain)
 }
 
+/// The chain rules and the full genesis state of a fixture, with the genesis checked against
+/// the fixture's own header hash and state root.
+fn setup(fixture: &Value) -> Result<(ChainConfig, FullState), Outcome> {
+    let failed = Outcome::Failed;
+    let network = text(fixture, "network").map_err(failed)?;
+    let chain = chain_for(fixture, network)?;
+    let genesis_rlp = hex_bytes(text(fixture, "genesisRLP").map_err(failed)?).map_err(failed)?;
+    let genesis = decode_block(&genesis_rlp).ok_or_else(|| failed("genesis RLP does not decode".into()))?.header;
+    let expected_genesis: B256 = text(field(fixture, "genesisBlockHeader").map_err(failed)?, "hash")
+        .map_err(failed)?
+        .parse()
+        .map_err(|e| failed(format!("genesis hash: {e}")))?;
+    if genesis.hash_slow() != expected_genesis {
+        return Err(failed("genesis header hash differs from genesisBlockHeader.hash".into()));
+    }
+    let alloc = parse_alloc(field(fixture, "pre").map_err(failed)?).map_err(failed)?;
+    let state = FullState::from_alloc(&alloc, genesis).map_err(|(computed, header)| {
+        failed(format!("pre-state root {computed} differs from genesis state root {header}"))
+    })?;
+
+    Ok((chain, state))
+}
+
 /// Stateless inputs of a fixture's valid blocks, recorded as the runner records them.
 pub fn stateless_inputs(fixture: &Value) -> Result<Vec<ProgramInput>, String> {
-    let network = text(fixture, "network")?;
-    let chain = chain_for(fixture, network).map_err(|o| format!("{o:?}"))?;
-    let genesis_rlp = hex_bytes(text(fixture, "genesisRLP")?)?;
-    let genesis = decode_block(&genesis_rlp).ok_or("genesis RLP does not decode")?.header;
-    let alloc = parse_alloc(field(fixture, "pre")?)?;
-    let mut state = FullState::from_alloc(&alloc, genesis).map_err(|_| "pre-state root mismatch")?;
+    let (chain, mut state) = setup(fixture).map_err(|o| format!("{o:?}"))?;
     let mut inputs = Vec::new();
     for entry in field(fixture, "blocks")?.as_array().ok_or("blocks")? {
         if entry.get("expectException").is_some() {
@@ -142,21 +160,7 @@ fn is_witness_error(error: &ProgramError) -> bool {
 
 fn run(fixture: &Value) -> Result<(), Outcome> {
     let failed = Outcome::Failed;
-    let network = text(fixture, "network").map_err(failed)?;
-    let chain = chain_for(fixture, network)?;
-    let genesis_rlp = hex_bytes(text(fixture, "genesisRLP").map_err(failed)?).map_err(failed)?;
-    let genesis = decode_block(&genesis_rlp).ok_or_else(|| failed("genesis RLP does not decode".into()))?.header;
-    let expected_genesis: B256 = text(field(fixture, "genesisBlockHeader").map_err(failed)?, "hash")
-        .map_err(failed)?
-        .parse()
-        .map_err(|e| failed(format!("genesis hash: {e}")))?;
-    if genesis.hash_slow() != expected_genesis {
-        return Err(failed("genesis header hash differs from genesisBlockHeader.hash".into()));
-    }
-    let alloc = parse_alloc(field(fixture, "pre").map_err(failed)?).map_err(failed)?;
-    let mut state = FullState::from_alloc(&alloc, genesis).map_err(|(computed, header)| {
-        failed(format!("pre-state root {computed} differs from genesis state root {header}"))
-    })?;
+    let (chain, mut state) = setup(fixture)?;
 
     let blocks = field(fixture, "blocks").map_err(failed)?.as_array().ok_or_else(|| failed("`blocks` is not a list".into()))?;
     let mut forked = false;
