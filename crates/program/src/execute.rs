@@ -2,7 +2,7 @@
 
 use alloc::{borrow::Cow, format, vec::Vec};
 use alloy_consensus::{
-    proofs::calculate_receipt_root, transaction::SignerRecoverable, Header, Transaction, TxEnvelope,
+    proofs::calculate_receipt_root, transaction::SignerRecoverable, Header, TxEnvelope,
     TxReceipt,
 };
 use alloy_eips::{
@@ -212,16 +212,6 @@ fn execute_block<S: NodeSource + core::fmt::Debug>(
         slot_number: None,
     };
     let executor = EthBlockExecutor::new(evm, ctx, Spec(chain), AlloyReceiptBuilder::default());
-    let mut blob_gas_used = 0u64;
-    let max_blob_gas = blob_params.map(|p| p.max_blob_gas_per_block()).unwrap_or(0);
-    for tx in transactions {
-        blob_gas_used = blob_gas_used.saturating_add(tx.blob_gas_used().unwrap_or(0));
-        if blob_gas_used > max_blob_gas && tx.blob_gas_used().is_some() {
-            return Err(BlockExecutionError::msg(format!(
-                "blob gas used {blob_gas_used} exceeds the block maximum {max_blob_gas}"
-            )));
-        }
-    }
     let result = executor.execute_block(transactions.iter())?;
     if chain.is_prague_active_at_timestamp(header.timestamp) {
         // EIP-7002 and EIP-7251: a block whose request contracts have no code is invalid.
