@@ -170,6 +170,16 @@ impl ChainConfig {
         }
     }
 
+    /// A known public chain by its id.
+    pub fn by_chain_id(chain_id: u64) -> Option<Self> {
+        match chain_id {
+            1 => Some(Self::mainnet()),
+            11_155_111 => Some(Self::sepolia()),
+            560_048 => Some(Self::hoodi()),
+            _ => None,
+        }
+    }
+
     fn public(chain_id: u64, forks: &[(EthereumHardfork, ForkCondition)]) -> Self {
         let blob_schedule = forks
             .iter()

@@ -6,9 +6,11 @@
 extern crate alloc;
 
 mod chain;
+mod codec;
 mod witness;
 
-pub use chain::{ChainConfig, ChainConfigError};
+pub use chain::{default_blob_params, ChainConfig, ChainConfigError, MAINNET_DEPOSIT_CONTRACT};
+pub use codec::{CodecError, MAGIC as BINARY_MAGIC, VERSION as BINARY_VERSION};
 pub use witness::ExecutionWitness;
 
 use alloc::vec::Vec;

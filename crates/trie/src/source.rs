@@ -56,6 +56,11 @@ impl MapSource {
         self.nodes.get(hash)
     }
 
+    /// All nodes with their hashes, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&B256, &Bytes)> {
+        self.nodes.iter()
+    }
+
     /// Removes a node; used by tests that tamper with a witness.
     pub fn remove(&mut self, hash: &B256) -> Option<Bytes> {
         self.nodes.remove(hash)

@@ -1,0 +1,216 @@
+//! Program inputs from the files nodes and peer projects write, detected by content:
+//!
+//! | format | what it holds | witness |
+//! |---|---|---|
+//! | [`Format::ExecutionWitness`] | ethrex-replay cache: `{blocks, witness, network}` | `debug_executionWitness`, used as is |
+//! | [`Format::RpcCache`] | zeth cache: blocks N-1, N and `eth_getProof` at N-1 and N | cut from the proofs by running the program |
+//! | [`Format::PartialTries`] | raiko guest input: partial state and storage tries | the tries' nodes, cut by running the program |
+//! | [`Format::StatelessInput`] | reth stateless input `{block_and_witness: {block, witness, chain_config}}` | `debug_executionWitness` shape |
+//! | [`Format::Binary`] / [`Format::Json`] | our own program input | as is |
+//!
+//! Files may be plain, gzip or zstd compressed (detected by their magic bytes).
+
+mod chain;
+mod json;
+mod rpc_cache;
+mod tries;
+
+pub use chain::chain_from_geth_config;
+pub use json::{block, header, rpc_block, transaction, withdrawals};
+
+use std::{io::Read, path::Path};
+
+use alloy_consensus::Header;
+use alloy_primitives::B256;
+use alloy_rlp::Decodable;
+use bp_input::{ChainConfig, CodecError, EthBlock, ExecutionWitness, ProgramInput};
+use serde_json::Value;
+
+/// The input formats this crate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// ethrex-replay cache with a `debug_executionWitness`.
+    ExecutionWitness,
+    /// zeth RPC cache: blocks and `eth_getProof` before and after.
+    RpcCache,
+    /// raiko guest input: partial tries.
+    PartialTries,
+    /// reth stateless input (EEST zkEVM benchmark workload).
+    StatelessInput,
+    /// Our binary program input.
+    Binary,
+    /// Our program input as JSON.
+    Json,
+}
+
+impl Format {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::ExecutionWitness => "execution-witness",
+            Format::RpcCache => "rpc-cache",
+            Format::PartialTries => "partial-tries",
+            Format::StatelessInput => "stateless-input",
+            Format::Binary => "binary",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// A file that cannot be turned into a program input.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("reading {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("decompressing: {0}")]
+    Decompress(std::io::Error),
+    #[error("not JSON and not a binary program input: {0}")]
+    Json(serde_json::Error),
+    #[error("unrecognised input format (top-level keys: {0}); expected an execution-witness cache, an RPC proof cache, partial tries, a stateless input or a program input")]
+    Unknown(String),
+    #[error("invalid {what}: {reason}")]
+    Field { what: &'static str, reason: String },
+    #[error(transparent)]
+    Binary(#[from] CodecError),
+    #[error("chain: {0}")]
+    Chain(String),
+    #[error("building the witness from proofs: {0}")]
+    Witness(#[from] bp_witness::BuildError),
+}
+
+/// A program input read from a file.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The input.
+    pub input: ProgramInput,
+    /// Which format it was read from.
+    pub format: Format,
+}
+
+/// The file's bytes, decompressed if they are gzip or zstd.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, FormatError> {
+    let raw = std::fs::read(path).map_err(|source| FormatError::Io { path: path.display().to_string(), source })?;
+    decompress(raw)
+}
+
+/// Decompresses gzip or zstd data; anything else is returned unchanged.
+pub fn decompress(raw: Vec<u8>) -> Result<Vec<u8>, FormatError> {
+    let mut out = Vec::new();
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(FormatError::Decompress)?;
+    } else if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        zstd::stream::read::Decoder::new(raw.as_slice())
+            .and_then(|mut d| d.read_to_end(&mut out))
+            .map_err(FormatError::Decompress)?;
+    } else {
+        return Ok(raw);
+    }
+    Ok(out)
+}
+
+/// Reads a program input from a file. `chain` overrides the chain the file names or implies.
+pub fn load(path: &Path, chain: Option<&ChainConfig>) -> Result<Loaded, FormatError> {
+    parse(&read_bytes(path)?, chain)
+}
+
+/// Reads a program input from (decompressed) bytes.
+pub fn parse(bytes: &[u8], chain: Option<&ChainConfig>) -> Result<Loaded, FormatError> {
+    if bytes.starts_with(bp_input::BINARY_MAGIC) {
+        let mut input = ProgramInput::from_binary(bytes)?;
+        if let Some(chain) = chain {
+            input.chain = chain.clone();
+        }
+        return Ok(Loaded { input, format: Format::Binary });
+    }
+    let json: Value = serde_json::from_slice(bytes).map_err(FormatError::Json)?;
+    parse_json(&json, chain)
+}
+
+/// Reads a program input from parsed JSON.
+pub fn parse_json(json: &Value, chain: Option<&ChainConfig>) -> Result<Loaded, FormatError> {
+    let has = |key: &str| json.get(key).is_some();
+    let (input, format) = if has("parent_header") && has("witness") && has("chain") {
+        let mut input: ProgramInput = serde_json::from_value(json.clone()).map_err(FormatError::Json)?;
+        if let Some(chain) = chain {
+            input.chain = chain.clone();
+        }
+        (input, Format::Json)
+    } else if has("blocks") && has("witness") && has("network") {
+        (execution_witness_cache(json, chain)?, Format::ExecutionWitness)
+    } else if has("full_blocks") && has("proofs") {
+        (rpc_cache::input(json, chain)?, Format::RpcCache)
+    } else if has("parent_state_trie") && has("parent_storage") {
+        (tries::input(json, chain)?, Format::PartialTries)
+    } else if has("block_and_witness") {
+        (stateless_input(&json["block_and_witness"], chain)?, Format::StatelessInput)
+    } else {
+        let keys = json.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
+        return Err(FormatError::Unknown(keys));
+    };
+    Ok(Loaded { input, format })
+}
+
+/// Whether the JSON looks like one of the input formats (as opposed to, say, a test suite).
+pub fn is_input(json: &Value) -> bool {
+    let has = |key: &str| json.get(key).is_some();
+    (has("parent_header") && has("witness") && has("chain"))
+        || (has("blocks") && has("witness") && has("network"))
+        || (has("full_blocks") && has("proofs"))
+        || has("parent_state_trie")
+        || has("block_and_witness")
+}
+
+fn witness(value: &Value) -> Result<ExecutionWitness, FormatError> {
+    serde_json::from_value(value.clone()).map_err(|e| FormatError::Field { what: "witness", reason: e.to_string() })
+}
+
+/// The header among the witness headers whose hash is `hash`.
+fn parent_from_witness(witness: &ExecutionWitness, hash: B256) -> Result<Header, FormatError> {
+    witness
+        .headers
+        .iter()
+        .filter_map(|rlp| Header::decode(&mut rlp.as_ref()).ok())
+        .find(|h| h.hash_slow() == hash)
+        .ok_or_else(|| FormatError::Field {
+            what: "witness headers",
+            reason: format!("none of them is the parent {hash} of the first block"),
+        })
+}
+
+fn execution_witness_cache(json: &Value, chain: Option<&ChainConfig>) -> Result<ProgramInput, FormatError> {
+    let blocks = json["blocks"]
+        .as_array()
+        .ok_or_else(|| FormatError::Field { what: "blocks", reason: "not a list".into() })?
+        .iter()
+        .map(|b| {
+            let body = &b["body"];
+            let txs = body["transactions"].as_array().map(Vec::as_slice).unwrap_or_default();
+            json::block(&b["header"], txs, body.get("withdrawals"))
+        })
+        .collect::<Result<Vec<EthBlock>, _>>()?;
+    let first = blocks.first().ok_or_else(|| FormatError::Field { what: "blocks", reason: "empty".into() })?;
+    let witness = witness(&json["witness"])?;
+    let parent_header = parent_from_witness(&witness, first.header.parent_hash)?;
+    let chain = match chain {
+        Some(chain) => chain.clone(),
+        None => chain::from_network_field(&json["network"])?,
+    };
+    Ok(ProgramInput { blocks, parent_header, witness, chain })
+}
+
+fn stateless_input(json: &Value, chain: Option<&ChainConfig>) -> Result<ProgramInput, FormatError> {
+    let block = &json["block"];
+    let body = &block["body"];
+    let txs = body["transactions"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if body["ommers"].as_array().is_some_and(|o| !o.is_empty()) {
+        return Err(FormatError::Field { what: "block", reason: "blocks with ommers are not supported".into() });
+    }
+    let block = json::block(&block["header"], txs, body.get("withdrawals"))?;
+    let witness = witness(&json["witness"])?;
+    let parent_header = parent_from_witness(&witness, block.header.parent_hash)?;
+    let chain = match chain {
+        Some(chain) => chain.clone(),
+        None => chain_from_geth_config(&json["chain_config"])?,
+    };
+    Ok(ProgramInput { blocks: vec![block], parent_header, witness, chain })
+}

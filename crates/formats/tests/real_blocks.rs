@@ -1,0 +1,98 @@
+//! Real blocks in every format peers write execute to their headers' post-state roots.
+
+use std::path::PathBuf;
+
+use alloy_primitives::{b256, B256};
+use bp_conformance::for_each_file;
+use bp_formats::{load, parse, Format};
+use bp_input::ProgramInput;
+use bp_program::execute_input;
+
+fn fixtures() -> PathBuf {
+    std::env::var_os("BLOCKPROVER_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"))
+        .join("real-blocks")
+}
+
+/// Loads, executes, and checks the outputs against the last header; also round-trips the input
+/// through the binary form and executes that too.
+fn check(path: &str, format: Format, number: u64, post_root: B256) -> ProgramInput {
+    let loaded = load(&fixtures().join(path), None).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(loaded.format, format);
+    let input = loaded.input;
+    assert_eq!(input.blocks.last().map(|b| b.header.number), Some(number));
+    let output = execute_input(&input).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(output.final_state_root, post_root);
+    assert_eq!(output.initial_state_root, input.parent_header.state_root);
+    assert_eq!(output.last_block_hash, input.blocks[0].header.hash_slow());
+
+    let binary = input.to_binary();
+    let again = parse(&binary, None).expect("binary form reads back");
+    assert_eq!(again.format, Format::Binary);
+    assert_eq!(again.input, input);
+    input
+}
+
+#[test]
+fn hoodi_1281069_from_debug_execution_witness() {
+    let input = check(
+        "hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst",
+        Format::ExecutionWitness,
+        1_281_069,
+        b256!("270dc7f617fe0ae8f8ac41794898f6d4943f37dd04073ceb6ebb78d8421ba2f8"),
+    );
+    assert_eq!(input.chain.chain_id, 560_048);
+}
+
+#[test]
+fn mainnet_21230867_from_eth_get_proof_cache() {
+    let input = check(
+        "mainnet-zeth-rpc-cache/1-21230867.json.gz",
+        Format::RpcCache,
+        21_230_867,
+        b256!("401515de5ea5bfdeaffce8003095b1c36695c5ec068bc05efa2e72cf40f0bbe1"),
+    );
+    assert_eq!(input.chain.chain_id, 1);
+}
+
+#[test]
+fn mainnet_18884864_shanghai_from_eth_get_proof_cache() {
+    check(
+        "mainnet-zeth-rpc-cache/1-18884864.json.gz",
+        Format::RpcCache,
+        18_884_864,
+        b256!("1b38d53a1944484c8c7e30177fd4dbde3f622d66a558ffdc786b362eb632595d"),
+    );
+}
+
+#[test]
+fn mainnet_20612842_from_partial_tries() {
+    check(
+        "mainnet-raiko-guest-input/ethereum-20612842.json.zst",
+        Format::PartialTries,
+        20_612_842,
+        b256!("a4464a2f95c187d0b202115b59f4dee5bac0f1762c7f7604630f976d7bb71d06"),
+    );
+}
+
+#[test]
+fn every_eest_prague_block_with_a_reth_witness() {
+    let mut count = 0;
+    let mut failures = Vec::new();
+    for_each_file(&fixtures().join("eest-prague-reth-stateless-input.tar.zst"), &mut |name, text| {
+        let result = parse(text.as_bytes(), None).map_err(|e| e.to_string()).and_then(|loaded| {
+            assert_eq!(loaded.format, Format::StatelessInput);
+            let expected = loaded.input.blocks[0].header.state_root;
+            let output = execute_input(&loaded.input).map_err(|e| e.to_string())?;
+            (output.final_state_root == expected).then_some(()).ok_or_else(|| "wrong root".to_string())
+        });
+        if let Err(e) = result {
+            failures.push(format!("{name}: {e}"));
+        }
+        count += 1;
+    })
+    .expect("archive readable");
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(count >= 20, "only {count} blocks in the archive");
+}

@@ -1,0 +1,259 @@
+//! The program input's own binary form: `BPIN`, a version byte, then one RLP list.
+//!
+//! Why RLP rather than bincode, rkyv or SSZ: the bulk of an input (blocks, headers, trie nodes)
+//! *is* RLP on the wire and inside the program — blocks and headers are decoded from RLP and
+//! hashed as RLP, trie nodes are hashed as the byte strings they are — so RLP stores them with
+//! no transcoding and the guest reads them with the decoder it already links. Typed transactions
+//! keep their canonical EIP-2718 bytes. rkyv would need archive impls for every alloy type and
+//! bincode cannot carry alloy's internally tagged transaction serde; SSZ has no encoding for
+//! legacy blocks. The few remaining fields (the chain configuration) are small RLP lists.
+//!
+//! Layout: `[blocks, parent_header, [state, codes, headers, keys], chain]` with
+//! `chain = [chain_id, [[fork_name, kind, a, b, c]…], [[fork_name, target, max, update_fraction,
+//! min_blob_fee, max_blobs_per_tx, blob_base_cost]…], deposit_contract_or_empty]`.
+
+use alloc::{string::String, vec::Vec};
+use alloy_consensus::Header;
+use alloy_eips::eip7840::BlobParams;
+use alloy_hardforks::{EthereumHardfork, ForkCondition};
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
+use core::str::FromStr;
+
+use crate::{ChainConfig, EthBlock, ExecutionWitness, ProgramInput};
+
+/// First bytes of every binary input.
+pub const MAGIC: &[u8; 4] = b"BPIN";
+/// The layout version this code writes and reads.
+pub const VERSION: u8 = 1;
+
+/// A binary input that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    /// The bytes do not start with `BPIN`.
+    #[error("not a binary program input (no BPIN magic)")]
+    NotBinary,
+    /// Written by an incompatible version.
+    #[error("binary program input version {0} is not supported (this build reads version {VERSION})")]
+    Version(u8),
+    /// Malformed RLP or trailing bytes.
+    #[error("malformed binary program input: {0}")]
+    Rlp(String),
+    /// A fork name this build does not know.
+    #[error("unknown fork {0:?} in the chain configuration")]
+    UnknownFork(String),
+    /// A fork condition kind this build does not know.
+    #[error("unknown fork condition kind {0}")]
+    ForkKind(u8),
+}
+
+#[derive(RlpEncodable, RlpDecodable)]
+struct WireInput {
+    blocks: Vec<EthBlock>,
+    parent_header: Header,
+    witness: WireWitness,
+    chain: WireChain,
+}
+
+#[derive(RlpEncodable, RlpDecodable)]
+struct WireWitness {
+    state: Vec<Bytes>,
+    codes: Vec<Bytes>,
+    headers: Vec<Bytes>,
+    keys: Vec<Bytes>,
+}
+
+#[derive(RlpEncodable, RlpDecodable)]
+struct WireChain {
+    chain_id: u64,
+    forks: Vec<WireFork>,
+    blob_schedule: Vec<WireBlobParams>,
+    deposit_contract: Bytes,
+}
+
+/// kind 0: block `a`; 1: timestamp `a`; 2: TTD (activation block `a`, fork block `b - 1` or
+/// none if `b == 0`, total difficulty `c`); 3: never.
+#[derive(RlpEncodable, RlpDecodable)]
+struct WireFork {
+    name: String,
+    kind: u8,
+    a: u64,
+    b: u64,
+    c: U256,
+}
+
+#[derive(RlpEncodable, RlpDecodable)]
+struct WireBlobParams {
+    fork: String,
+    target_blob_count: u64,
+    max_blob_count: u64,
+    update_fraction: u128,
+    min_blob_fee: u128,
+    max_blobs_per_tx: u64,
+    blob_base_cost: u64,
+}
+
+fn fork_by_name(name: &str) -> Result<EthereumHardfork, CodecError> {
+    EthereumHardfork::from_str(name).map_err(|_| CodecError::UnknownFork(name.into()))
+}
+
+impl ProgramInput {
+    /// The binary form (see the module documentation).
+    pub fn to_binary(&self) -> Vec<u8> {
+        let wire = WireInput {
+            blocks: self.blocks.clone(),
+            parent_header: self.parent_header.clone(),
+            witness: WireWitness {
+                state: self.witness.state.clone(),
+                codes: self.witness.codes.clone(),
+                headers: self.witness.headers.clone(),
+                keys: self.witness.keys.clone(),
+            },
+            chain: WireChain {
+                chain_id: self.chain.chain_id,
+                forks: self.chain.forks.iter().map(|(fork, condition)| wire_fork(*fork, *condition)).collect(),
+                blob_schedule: self
+                    .chain
+                    .blob_schedule
+                    .iter()
+                    .map(|(fork, p)| WireBlobParams {
+                        fork: fork.name().into(),
+                        target_blob_count: p.target_blob_count,
+                        max_blob_count: p.max_blob_count,
+                        update_fraction: p.update_fraction,
+                        min_blob_fee: p.min_blob_fee,
+                        max_blobs_per_tx: p.max_blobs_per_tx,
+                        blob_base_cost: p.blob_base_cost,
+                    })
+                    .collect(),
+                deposit_contract: self.chain.deposit_contract.map(|a| Bytes::copy_from_slice(a.as_slice())).unwrap_or_default(),
+            },
+        };
+        let mut out = Vec::with_capacity(wire.length() + 5);
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        wire.encode(&mut out);
+        out
+    }
+
+    /// Reads the binary form.
+    pub fn from_binary(bytes: &[u8]) -> Result<Self, CodecError> {
+        let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or(CodecError::NotBinary)?;
+        let (&version, mut rest) = rest.split_first().ok_or(CodecError::NotBinary)?;
+        if version != VERSION {
+            return Err(CodecError::Version(version));
+        }
+        let wire = WireInput::decode(&mut rest).map_err(|e| CodecError::Rlp(alloc::format!("{e}")))?;
+        if !rest.is_empty() {
+            return Err(CodecError::Rlp(alloc::format!("{} trailing bytes", rest.len())));
+        }
+        let forks = wire
+            .chain
+            .forks
+            .iter()
+            .map(|f| {
+                let condition = match f.kind {
+                    0 => ForkCondition::Block(f.a),
+                    1 => ForkCondition::Timestamp(f.a),
+                    2 => ForkCondition::TTD {
+                        activation_block_number: f.a,
+                        fork_block: f.b.checked_sub(1),
+                        total_difficulty: f.c,
+                    },
+                    3 => ForkCondition::Never,
+                    other => return Err(CodecError::ForkKind(other)),
+                };
+                Ok((fork_by_name(&f.name)?, condition))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let blob_schedule = wire
+            .chain
+            .blob_schedule
+            .iter()
+            .map(|p| {
+                let params = BlobParams {
+                    target_blob_count: p.target_blob_count,
+                    max_blob_count: p.max_blob_count,
+                    update_fraction: p.update_fraction,
+                    min_blob_fee: p.min_blob_fee,
+                    max_blobs_per_tx: p.max_blobs_per_tx,
+                    blob_base_cost: p.blob_base_cost,
+                };
+                Ok((fork_by_name(&p.fork)?, params))
+            })
+            .collect::<Result<Vec<_>, CodecError>>()?;
+        let deposit_contract = match wire.chain.deposit_contract.len() {
+            0 => None,
+            20 => Some(Address::from_slice(&wire.chain.deposit_contract)),
+            n => return Err(CodecError::Rlp(alloc::format!("deposit contract is {n} bytes"))),
+        };
+        Ok(Self {
+            blocks: wire.blocks,
+            parent_header: wire.parent_header,
+            witness: ExecutionWitness {
+                state: wire.witness.state,
+                codes: wire.witness.codes,
+                headers: wire.witness.headers,
+                keys: wire.witness.keys,
+            },
+            chain: ChainConfig { chain_id: wire.chain.chain_id, forks, blob_schedule, deposit_contract },
+        })
+    }
+}
+
+fn wire_fork(fork: EthereumHardfork, condition: ForkCondition) -> WireFork {
+    let (kind, a, b, c) = match condition {
+        ForkCondition::Block(n) => (0, n, 0, U256::ZERO),
+        ForkCondition::Timestamp(t) => (1, t, 0, U256::ZERO),
+        ForkCondition::TTD { activation_block_number, fork_block, total_difficulty } => {
+            (2, activation_block_number, fork_block.map_or(0, |b| b.saturating_add(1)), total_difficulty)
+        }
+        ForkCondition::Never => (3, 0, 0, U256::ZERO),
+    };
+    WireFork { name: fork.name().into(), kind, a, b, c }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ProgramInput {
+        let mut chain = ChainConfig::mainnet();
+        chain.forks.push((EthereumHardfork::Paris, ForkCondition::TTD {
+            activation_block_number: 15_537_394,
+            fork_block: None,
+            total_difficulty: U256::from(58_750_000_000_000_000_000_000u128),
+        }));
+        ProgramInput {
+            blocks: vec![EthBlock::default()],
+            parent_header: Header { number: 7, ..Default::default() },
+            witness: ExecutionWitness {
+                state: vec![Bytes::from_static(&[0xc0])],
+                codes: vec![Bytes::from_static(&[0x60, 0x00])],
+                headers: vec![],
+                keys: vec![Bytes::from_static(&[1; 20])],
+            },
+            chain,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let input = sample();
+        let bytes = input.to_binary();
+        assert_eq!(ProgramInput::from_binary(&bytes), Ok(input));
+    }
+
+    #[test]
+    fn rejects_bad_bytes() {
+        let bytes = sample().to_binary();
+        assert_eq!(ProgramInput::from_binary(b"{}"), Err(CodecError::NotBinary));
+        let mut other = bytes.clone();
+        other[4] = 9;
+        assert_eq!(ProgramInput::from_binary(&other), Err(CodecError::Version(9)));
+        assert!(matches!(ProgramInput::from_binary(&bytes[..bytes.len() - 1]), Err(CodecError::Rlp(_))));
+        let mut longer = bytes;
+        longer.push(0);
+        assert!(matches!(ProgramInput::from_binary(&longer), Err(CodecError::Rlp(_))));
+    }
+}

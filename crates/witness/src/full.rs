@@ -1,0 +1,127 @@
+//! Witness generation from a full state (the L2 case: "the node's own state").
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::Header;
+use alloy_primitives::{keccak256, map::B256Map, Address, Bytes, B256, U256};
+use bp_input::{ChainConfig, EthBlock};
+use bp_program::StateAccount;
+use bp_trie::{MapSource, NodeSource, Trie};
+
+use crate::{record::record, Generated};
+
+/// One account of a genesis-style allocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllocAccount {
+    pub nonce: u64,
+    pub balance: U256,
+    pub code: Bytes,
+    pub storage: BTreeMap<U256, U256>,
+}
+
+/// A source that never has a node: building a trie from scratch needs none.
+struct NoNodes;
+impl NodeSource for NoNodes {
+    fn node(&mut self, _: &B256) -> Option<Bytes> {
+        None
+    }
+}
+
+/// A chain's complete state at its head: all trie nodes, all codes, all headers.
+#[derive(Debug, Clone)]
+pub struct FullState {
+    nodes: MapSource,
+    codes: B256Map<Bytes>,
+    /// Every known header by hash: side chains share the content-addressed nodes and codes.
+    headers: B256Map<Header>,
+    head: Header,
+}
+
+impl FullState {
+    /// The state of `alloc`, with `genesis` as head. Fails if `genesis.state_root` differs.
+    pub fn from_alloc(
+        alloc: &BTreeMap<Address, AllocAccount>,
+        genesis: Header,
+    ) -> Result<Self, (B256, B256)> {
+        let mut nodes = MapSource::new();
+        let mut codes = B256Map::default();
+        let mut state = Trie::new();
+        for (address, account) in alloc {
+            let mut storage = Trie::new();
+            for (slot, value) in &account.storage {
+                if !value.is_zero() {
+                    let key = keccak256(slot.to_be_bytes::<32>());
+                    storage.insert(key.as_slice(), alloy_rlp::encode(value), &mut NoNodes).expect("in memory");
+                }
+            }
+            let storage_root = storage.hash();
+            storage.for_each_node(|hash, rlp| nodes.insert_hashed(hash, rlp.into()));
+            let code_hash = keccak256(&account.code);
+            if !account.code.is_empty() {
+                codes.insert(code_hash, account.code.clone());
+            }
+            let leaf = StateAccount { nonce: account.nonce, balance: account.balance, storage_root, code_hash };
+            state.insert(keccak256(address).as_slice(), alloy_rlp::encode(leaf), &mut NoNodes).expect("in memory");
+        }
+        let root = state.hash();
+        if root != genesis.state_root {
+            return Err((root, genesis.state_root));
+        }
+        state.for_each_node(|hash, rlp| nodes.insert_hashed(hash, rlp.into()));
+        let mut headers = B256Map::default();
+        headers.insert(genesis.hash_slow(), genesis.clone());
+        Ok(Self { nodes, codes, headers, head: genesis })
+    }
+
+    /// The current head header.
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    /// The header of a known block.
+    pub fn header(&self, hash: &B256) -> Option<&Header> {
+        self.headers.get(hash)
+    }
+
+    /// Executes `blocks` on their parent (any known block, not only the head) through the
+    /// program, recording the witness; on success the head becomes the last block.
+    /// Returns `None` if the parent is unknown.
+    pub fn execute(&mut self, blocks: &[EthBlock], chain: &ChainConfig) -> Option<Generated> {
+        let parent_hash = blocks.first()?.header.parent_hash;
+        let parent = self.headers.get(&parent_hash)?.clone();
+        let chain_headers = self.chain_to(&parent, 0);
+        let (witness, outcome) = record(&self.nodes, &self.codes, &chain_headers, blocks, chain);
+        let result = outcome.map(|advance| {
+            for (hash, rlp) in advance.fresh {
+                self.nodes.insert_hashed(hash, rlp.into());
+            }
+            for (hash, code) in advance.deployed {
+                self.codes.entry(hash).or_insert(code);
+            }
+            for block in blocks {
+                self.headers.insert(block.header.hash_slow(), block.header.clone());
+            }
+            if let Some(last) = blocks.last() {
+                self.head = last.header.clone();
+            }
+            advance.output
+        });
+        Some(Generated { witness, result })
+    }
+
+    /// Headers from `parent` back to block number `oldest`, following parent hashes.
+    fn chain_to(&self, parent: &Header, oldest: u64) -> Vec<Header> {
+        let mut out = vec![parent.clone()];
+        let mut current = parent;
+        while current.number > oldest {
+            match self.headers.get(&current.parent_hash) {
+                Some(header) => {
+                    out.push(header.clone());
+                    current = header;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+}
