@@ -54,7 +54,7 @@ fn untampered_input_executes() {
 fn removed_node_is_missing() {
     let mut input = input_with_storage_and_code();
     let index = input.witness.state.iter().position(|n| keccak256(n) != input.parent_header.state_root).unwrap();
-    let removed = keccak256(&input.witness.state.remove(index));
+    let removed = keccak256(input.witness.state.remove(index));
     match execute_input(&input) {
         Err(ProgramError::Witness(StateError::Trie(TrieError::MissingNode { hash, .. }))) => assert_eq!(hash, removed),
         other => panic!("expected the removed node to be reported missing, got {other:?}"),

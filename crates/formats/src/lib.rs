@@ -85,6 +85,9 @@ pub struct Loaded {
     pub input: ProgramInput,
     /// Which format it was read from.
     pub format: Format,
+    /// Collapse siblings recovered from post-state proofs while building the witness (case 1 of
+    /// `eth_getProof` witnesses; zero for formats that carry a complete witness).
+    pub recovered_siblings: usize,
 }
 
 /// The file's bytes, decompressed if they are gzip or zstd.
@@ -120,7 +123,7 @@ pub fn parse(bytes: &[u8], chain: Option<&ChainConfig>) -> Result<Loaded, Format
         if let Some(chain) = chain {
             input.chain = chain.clone();
         }
-        return Ok(Loaded { input, format: Format::Binary });
+        return Ok(Loaded { input, format: Format::Binary, recovered_siblings: 0 });
     }
     let json: Value = serde_json::from_slice(bytes).map_err(FormatError::Json)?;
     parse_json(&json, chain)
@@ -129,6 +132,7 @@ pub fn parse(bytes: &[u8], chain: Option<&ChainConfig>) -> Result<Loaded, Format
 /// Reads a program input from parsed JSON.
 pub fn parse_json(json: &Value, chain: Option<&ChainConfig>) -> Result<Loaded, FormatError> {
     let has = |key: &str| json.get(key).is_some();
+    let mut recovered_siblings = 0;
     let (input, format) = if has("parent_header") && has("witness") && has("chain") {
         let mut input: ProgramInput = serde_json::from_value(json.clone()).map_err(FormatError::Json)?;
         if let Some(chain) = chain {
@@ -138,7 +142,9 @@ pub fn parse_json(json: &Value, chain: Option<&ChainConfig>) -> Result<Loaded, F
     } else if has("blocks") && has("witness") && has("network") {
         (execution_witness_cache(json, chain)?, Format::ExecutionWitness)
     } else if has("full_blocks") && has("proofs") {
-        (rpc_cache::input(json, chain)?, Format::RpcCache)
+        let (input, recovered) = rpc_cache::input(json, chain)?;
+        recovered_siblings = recovered;
+        (input, Format::RpcCache)
     } else if has("parent_state_trie") && has("parent_storage") {
         (tries::input(json, chain)?, Format::PartialTries)
     } else if has("block_and_witness") {
@@ -147,7 +153,7 @@ pub fn parse_json(json: &Value, chain: Option<&ChainConfig>) -> Result<Loaded, F
         let keys = json.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
         return Err(FormatError::Unknown(keys));
     };
-    Ok(Loaded { input, format })
+    Ok(Loaded { input, format, recovered_siblings })
 }
 
 /// Whether the JSON looks like one of the input formats (as opposed to, say, a test suite).
@@ -160,8 +166,16 @@ pub fn is_input(json: &Value) -> bool {
         || has("block_and_witness")
 }
 
+/// A `debug_executionWitness` object; repeated nodes and codes (reth and ethrex emit some) are
+/// dropped, keeping the first occurrence, since the program would only hash them again.
 fn witness(value: &Value) -> Result<ExecutionWitness, FormatError> {
-    serde_json::from_value(value.clone()).map_err(|e| FormatError::Field { what: "witness", reason: e.to_string() })
+    let mut witness: ExecutionWitness =
+        serde_json::from_value(value.clone()).map_err(|e| FormatError::Field { what: "witness", reason: e.to_string() })?;
+    for list in [&mut witness.state, &mut witness.codes, &mut witness.headers] {
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|item| seen.insert(item.clone()));
+    }
+    Ok(witness)
 }
 
 /// The header among the witness headers whose hash is `hash`.

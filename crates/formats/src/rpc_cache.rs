@@ -18,7 +18,8 @@ fn block_no(pair: &Value) -> Option<u64> {
     pair.get(0)?.get("block_no")?.as_u64()
 }
 
-pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<ProgramInput, FormatError> {
+/// The input and how many collapse siblings were recovered from post-state proofs.
+pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<(ProgramInput, usize), FormatError> {
     let blocks = pairs(json, "full_blocks")?;
     let number = blocks.iter().filter_map(block_no).max().ok_or(FormatError::Field {
         what: "rpc cache",
@@ -62,5 +63,5 @@ pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<Program
     };
     let blocks = vec![block];
     let built = builder.build(&blocks, &chain, &mut NoFetch)?;
-    Ok(ProgramInput { blocks, parent_header: parent, witness: built.witness, chain })
+    Ok((ProgramInput { blocks, parent_header: parent, witness: built.witness, chain }, built.recovered))
 }

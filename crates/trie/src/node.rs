@@ -8,8 +8,10 @@ use crate::{nibbles::hex_prefix_decode, TrieError};
 
 /// A child reference inside a decoded node.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Default)]
 pub enum NodeChild {
     /// No child.
+    #[default]
     Empty,
     /// A node referenced by hash (its RLP is 32 bytes or longer).
     Hash(B256),
@@ -89,7 +91,7 @@ pub fn decode_node(rlp: &[u8], hash: B256) -> Result<DecodedNode, TrieError> {
             }
         }
         17 => {
-            let mut children: Box<[NodeChild; 16]> = Box::new(Default::default());
+            let mut children: Box<[NodeChild; 16]> = Box::default();
             for (slot, item) in children.iter_mut().zip(&items[..16]) {
                 *slot = decode_child(item, hash)?;
             }
@@ -119,8 +121,3 @@ fn decode_child(item: &Item<'_>, hash: B256) -> Result<NodeChild, TrieError> {
     }
 }
 
-impl Default for NodeChild {
-    fn default() -> Self {
-        NodeChild::Empty
-    }
-}

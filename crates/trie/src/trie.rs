@@ -61,7 +61,7 @@ fn branch(children: Box<[Link; 16]>, value: Option<Vec<u8>>) -> Box<Node> {
 }
 
 fn empty_children() -> Box<[Link; 16]> {
-    Box::new(Default::default())
+    Box::default()
 }
 
 /// Puts `node` under an extension of `prefix`, unless the prefix is empty.
@@ -79,7 +79,7 @@ fn from_decoded(decoded: DecodedNode) -> Node {
         DecodedNode::Extension { path, child } => Kind::Extension { path, child: link_of(child) },
         DecodedNode::Branch { children, value } => {
             let mut links = empty_children();
-            for (link, child) in links.iter_mut().zip(children.into_iter()) {
+            for (link, child) in links.iter_mut().zip(*children) {
                 *link = link_of(child);
             }
             Kind::Branch { children: links, value }

@@ -33,6 +33,9 @@ pub struct AccountProof {
     pub address: Address,
     /// RLP nodes from the state root towards the account's leaf.
     pub account_proof: Vec<Bytes>,
+    /// The account's code hash as the node reports it (informative; the trie is authoritative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_hash: Option<B256>,
     /// One proof per requested slot.
     #[serde(default)]
     pub storage_proof: Vec<StorageProof>,

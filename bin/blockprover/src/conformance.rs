@@ -1,0 +1,96 @@
+//! `blockprover conformance`: blockchain-test suites through the stateless program.
+
+use std::{
+    path::PathBuf,
+    sync::{mpsc, Mutex},
+    time::Instant,
+};
+
+use anyhow::{bail, Result};
+use bp_conformance::{for_each_file, run_fixture, Outcome, Report, TestResult};
+
+pub fn run(fork: Option<String>, list_failures: bool, jobs: Option<usize>, sample: usize, paths: Vec<PathBuf>) -> Result<()> {
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let (file_tx, file_rx) = mpsc::sync_channel::<(String, String)>(jobs * 4);
+    let file_rx = Mutex::new(file_rx);
+    let (result_tx, result_rx) = mpsc::channel::<TestResult>();
+    let started = Instant::now();
+
+    let report = std::thread::scope(|scope| -> Result<Report> {
+        for _ in 0..jobs {
+            let file_rx = &file_rx;
+            let result_tx = result_tx.clone();
+            let fork = fork.clone();
+            scope.spawn(move || loop {
+                let next = file_rx.lock().expect("no worker panics while holding the lock").recv();
+                let Ok((name, text)) = next else { break };
+                for result in run_file(&name, &text, fork.as_deref()) {
+                    let _ = result_tx.send(result);
+                }
+            });
+        }
+        drop(result_tx);
+        let collector = scope.spawn(move || {
+            let mut report = Report::default();
+            let mut seen = 0usize;
+            for result in result_rx {
+                report.add(result);
+                seen += 1;
+                if seen.is_multiple_of(2000) {
+                    let (p, f, s) = report.totals();
+                    eprintln!("… {seen} tests ({p} passed, {f} failed, {s} skipped), {:.0?}", started.elapsed());
+                }
+            }
+            report
+        });
+        let mut index = 0usize;
+        for path in &paths {
+            for_each_file(path, &mut |name, text| {
+                if index.is_multiple_of(sample) {
+                    let _ = file_tx.send((name, text));
+                }
+                index += 1;
+            })?;
+        }
+        drop(file_tx);
+        Ok(collector.join().expect("collector does not panic"))
+    })?;
+
+    eprintln!("finished in {:.1?}", started.elapsed());
+    if list_failures {
+        for (id, reason) in &report.failures {
+            println!("FAIL {id}: {reason}");
+        }
+    }
+    print!("{}", report.render());
+    let (_, failed, _) = report.totals();
+    if failed > 0 {
+        bail!("{failed} conformance tests failed");
+    }
+    Ok(())
+}
+
+fn run_file(name: &str, text: &str, fork: Option<&str>) -> Vec<TestResult> {
+    let parsed: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![TestResult { id: name.into(), network: "?".into(), outcome: Outcome::Failed(format!("not JSON: {e}")) }]
+        }
+    };
+    let Some(tests) = parsed.as_object() else {
+        return vec![TestResult { id: name.into(), network: "?".into(), outcome: Outcome::Failed("not a JSON object".into()) }];
+    };
+    tests
+        .iter()
+        .filter_map(|(id, fixture)| {
+            let network = fixture.get("network").and_then(|n| n.as_str()).unwrap_or("?").to_owned();
+            if fork.is_some_and(|f| f != network) {
+                return None;
+            }
+            let outcome = std::panic::catch_unwind(|| run_fixture(fixture))
+                .unwrap_or_else(|_| Outcome::Failed("panicked".into()));
+            Some(TestResult { id: format!("{name}::{id}"), network, outcome })
+        })
+        .collect()
+}
+

@@ -1,0 +1,81 @@
+//! `execute`, `convert` and `witness`: program inputs from files and nodes.
+
+use std::{path::Path, time::Instant};
+
+use anyhow::{Context, Result};
+use bp_input::{ChainConfig, ProgramInput};
+use bp_rpc_witness::{RpcClient, WitnessPath};
+
+fn load(path: &Path, chain: Option<ChainConfig>) -> Result<(bp_formats::Loaded, f64)> {
+    let started = Instant::now();
+    let loaded = bp_formats::load(path, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
+    Ok((loaded, started.elapsed().as_secs_f64() * 1e3))
+}
+
+pub fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
+    let (loaded, load_ms) = load(path, chain)?;
+    let input = &loaded.input;
+    let started = Instant::now();
+    let output = bp_program::execute_input(input).context("the program rejected the input")?;
+    let mut json = serde_json::to_value(output)?;
+    json["format"] = loaded.format.name().into();
+    json["blocks"] = input.blocks.len().into();
+    json["witness_bytes"] = input.witness.byte_size().into();
+    json["load_ms"] = load_ms.into();
+    json["elapsed_ms"] = (started.elapsed().as_secs_f64() * 1e3).into();
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// Writes `input` as JSON if `output` ends in `.json`, else in the binary form; returns the size.
+fn write_input(input: &ProgramInput, output: &Path) -> Result<usize> {
+    let bytes = if output.extension().is_some_and(|e| e == "json") {
+        serde_json::to_vec(input)?
+    } else {
+        input.to_binary()
+    };
+    let tmp = output.with_extension("partial");
+    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, output).with_context(|| format!("renaming to {}", output.display()))?;
+    Ok(bytes.len())
+}
+
+pub fn convert(path: &Path, output: &Path, chain: Option<ChainConfig>) -> Result<()> {
+    let (loaded, _) = load(path, chain)?;
+    let written = write_input(&loaded.input, output)?;
+    let json_size = serde_json::to_vec(&loaded.input)?.len();
+    let source_size = bp_formats::read_bytes(path)?.len();
+    eprintln!(
+        "{} ({}, {source_size} bytes uncompressed) -> {} ({written} bytes); program-input JSON would be {json_size} bytes",
+        path.display(),
+        loaded.format.name(),
+        output.display(),
+    );
+    Ok(())
+}
+
+pub fn witness(url: &str, block: u64, output: &Path, cache: Option<&Path>, chain: Option<ChainConfig>) -> Result<()> {
+    let client = RpcClient::new(url, cache);
+    let chain = bp_rpc_witness::resolve_chain(&client, chain)?;
+    let started = Instant::now();
+    let result = bp_rpc_witness::build_input(&client, block, &chain);
+    let calls = (client.calls(), client.cache_hits());
+    let (input, report) = result.with_context(|| format!("block {block}: {} RPC calls, {} cached", calls.0, calls.1))?;
+    let written = write_input(&input, output)?;
+    let path = match report.path {
+        WitnessPath::ExecutionWitness => "debug_executionWitness".to_owned(),
+        WitnessPath::Proofs => format!(
+            "eth_getProof ({} accounts, {} slots; {} collapse siblings from post-state proofs, {} nodes via debug_dbGet, {} extra headers)",
+            report.accounts, report.slots, report.recovered, report.fetched_nodes, report.fetched_headers
+        ),
+    };
+    eprintln!(
+        "block {block}: witness from {path}; {} RPC calls, {} answered from cache; {} witness bytes; wrote {written} bytes to {} in {:.1?}",
+        client.calls(),
+        client.cache_hits(),
+        input.witness.byte_size(),
+        output.display(),
+        started.elapsed()
+    );
+    Ok(())
+}
