@@ -104,3 +104,73 @@ fn every_eest_prague_block_with_a_reth_witness() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(count >= 20, "only {count} blocks in the archive");
 }
+
+/// What `debug_dbGet` and `eth_getBlockByNumber` would answer, from a complete witness.
+struct Node {
+    nodes: std::collections::HashMap<B256, alloy_primitives::Bytes>,
+    headers: Vec<alloy_consensus::Header>,
+    /// A node without `debug_dbGet` still serves headers.
+    db_get: bool,
+}
+
+impl bp_witness::PreStateFetcher for Node {
+    fn node(&mut self, hash: B256) -> Option<alloy_primitives::Bytes> {
+        self.nodes.get(&hash).filter(|_| self.db_get).cloned()
+    }
+    fn header(&mut self, number: u64) -> Option<alloy_consensus::Header> {
+        self.headers.iter().find(|h| h.number == number).cloned()
+    }
+}
+
+/// The build loop behind case 2: a node the pre-state lacks is fetched by hash and the run
+/// repeated; with nothing to fetch from, the error names exactly that node.
+#[test]
+fn nodes_missing_from_proofs_are_fetched_by_hash_or_named() {
+    use alloy_rlp::Decodable;
+    use bp_witness::{BuildError, ProofWitnessBuilder};
+
+    let input = load(&fixtures().join("hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst"), None)
+        .expect("loads")
+        .input;
+    let headers: Vec<alloy_consensus::Header> =
+        input.witness.headers.iter().map(|h| alloy_consensus::Header::decode(&mut h.as_ref()).expect("header")).collect();
+    let builder = |skip: Option<B256>| {
+        let mut builder = ProofWitnessBuilder::new(input.parent_header.clone());
+        for node in &input.witness.state {
+            if Some(alloy_primitives::keccak256(node)) != skip {
+                builder.add_node(node.clone());
+            }
+        }
+        for code in &input.witness.codes {
+            builder.add_code(code.clone());
+        }
+        builder
+    };
+    let mut node = Node {
+        nodes: input.witness.state.iter().map(|n| (alloy_primitives::keccak256(n), n.clone())).collect(),
+        headers,
+        db_get: true,
+    };
+
+    // Ancestor headers for BLOCKHASH come through the fetcher too.
+    let complete = builder(None).build(&input.blocks, &input.chain, &mut node).expect("complete");
+    let root = input.parent_header.state_root;
+    let needed = complete
+        .witness
+        .state
+        .iter()
+        .map(alloy_primitives::keccak256)
+        .find(|h| *h != root)
+        .expect("the block needs nodes below the root");
+
+    node.db_get = false;
+    match builder(Some(needed)).build(&input.blocks, &input.chain, &mut node) {
+        Err(BuildError::MissingNode { hash, .. }) => assert_eq!(hash, needed),
+        other => panic!("expected the missing node to be named, got {other:?}"),
+    }
+    node.db_get = true;
+    let fetched = builder(Some(needed)).build(&input.blocks, &input.chain, &mut node).expect("fetched");
+    assert_eq!(fetched.fetched, vec![needed]);
+    assert_eq!(fetched.output, complete.output);
+    assert_eq!(fetched.witness, complete.witness);
+}
