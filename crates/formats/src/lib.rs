@@ -60,8 +60,9 @@ impl Format {
 /// A file that cannot be turned into a program input.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    #[error("reading {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// The file cannot be read (callers name the file in their context).
+    #[error("{error}")]
+    Io { path: String, error: std::io::Error },
     #[error("decompressing: {0}")]
     Decompress(std::io::Error),
     #[error("not JSON and not a binary program input: {0}")]
@@ -92,7 +93,7 @@ pub struct Loaded {
 
 /// The file's bytes, decompressed if they are gzip or zstd.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, FormatError> {
-    let raw = std::fs::read(path).map_err(|source| FormatError::Io { path: path.display().to_string(), source })?;
+    let raw = std::fs::read(path).map_err(|error| FormatError::Io { path: path.display().to_string(), error })?;
     decompress(raw)
 }
 

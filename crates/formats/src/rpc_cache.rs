@@ -31,15 +31,19 @@ pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<(Progra
             reason: format!("block {n} is not in the cache"),
         })
     };
+    let parent_number = number.checked_sub(1).ok_or(FormatError::Field {
+        what: "rpc cache",
+        reason: "block 0 has no parent to prove against".into(),
+    })?;
     let block = json::rpc_block(find_block(number)?)?;
-    let parent = json::header(find_block(number - 1)?)?;
+    let parent = json::header(find_block(parent_number)?)?;
 
     let mut builder = ProofWitnessBuilder::new(parent.clone());
     for pair in pairs(json, "proofs")? {
         let proof: AccountProof = serde_json::from_value(pair[1].clone())
             .map_err(|e| FormatError::Field { what: "eth_getProof result", reason: e.to_string() })?;
         match block_no(pair) {
-            Some(n) if n == number - 1 => builder.add_pre_proof(&proof),
+            Some(n) if n == parent_number => builder.add_pre_proof(&proof),
             Some(n) if n == number => builder.add_post_proof(&proof),
             _ => {}
         }
