@@ -62,38 +62,38 @@ impl Selection {
         }
     }
 
+    /// A parsed JSON file: a program input if it is one, else a test suite.
+    fn add_json(&mut self, name: String, json: &serde_json::Value, top: usize, max_gas: u64) -> Result<()> {
+        if bp_formats::detect(json).is_none() {
+            self.add_suite_file(&name, json, top, max_gas);
+            return Ok(());
+        }
+        let loaded = bp_formats::parse_json(json, None).with_context(|| format!("reading {name}"))?;
+        self.inputs.push((name, loaded.input));
+        Ok(())
+    }
+
     fn add_file(&mut self, path: &Path, top: usize, max_gas: u64) -> Result<()> {
         let is_archive = path.is_dir() || path.to_string_lossy().ends_with(".tar.zst");
         if is_archive {
             let mut failure = None;
             for_each_file(path, &mut |name, text| {
                 let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { return };
-                if bp_formats::is_input(&json) {
-                    match bp_formats::parse_json(&json, None) {
-                        Ok(loaded) => self.inputs.push((name, loaded.input)),
-                        Err(e) => failure = failure.take().or(Some(format!("{name}: {e}"))),
-                    }
-                } else {
-                    self.add_suite_file(&name, &json, top, max_gas);
+                if let Err(e) = self.add_json(name, &json, top, max_gas) {
+                    failure.get_or_insert(e);
                 }
             })?;
-            if let Some(failure) = failure {
-                anyhow::bail!("{failure}");
-            }
-            return Ok(());
+            return failure.map_or(Ok(()), Err);
         }
         let bytes = bp_formats::read_bytes(path)?;
         let name = path.display().to_string();
-        if !bytes.starts_with(bp_input::BINARY_MAGIC) {
-            let json: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("parsing {name}"))?;
-            if !bp_formats::is_input(&json) {
-                self.add_suite_file(&name, &json, top, max_gas);
-                return Ok(());
-            }
+        if bytes.starts_with(bp_input::BINARY_MAGIC) {
+            let loaded = bp_formats::parse(&bytes, None).with_context(|| format!("reading {name}"))?;
+            self.inputs.push((name, loaded.input));
+            return Ok(());
         }
-        let loaded = bp_formats::parse(&bytes, None).with_context(|| format!("reading {name}"))?;
-        self.inputs.push((name, loaded.input));
-        Ok(())
+        let json: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("parsing {name}"))?;
+        self.add_json(name, &json, top, max_gas)
     }
 }
 

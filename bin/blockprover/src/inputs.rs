@@ -41,10 +41,11 @@ fn write_input(input: &ProgramInput, output: &Path) -> Result<usize> {
 }
 
 pub fn convert(path: &Path, output: &Path, chain: Option<ChainConfig>) -> Result<()> {
-    let (loaded, _) = load(path, chain)?;
+    let source = bp_formats::read_bytes(path).with_context(|| format!("reading {}", path.display()))?;
+    let loaded = bp_formats::parse(&source, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
     let written = write_input(&loaded.input, output)?;
     let json_size = serde_json::to_vec(&loaded.input)?.len();
-    let source_size = bp_formats::read_bytes(path)?.len();
+    let source_size = source.len();
     eprintln!(
         "{} ({}, {source_size} bytes uncompressed) -> {} ({written} bytes); program-input JSON would be {json_size} bytes",
         path.display(),

@@ -51,6 +51,11 @@ fn normalise(value: &Value) -> Value {
     }
 }
 
+/// A hex quantity string (`"0x1a"`) as a number.
+fn hex_quantity(value: &str) -> Option<u64> {
+    u64::from_str_radix(value.trim_start_matches("0x"), 16).ok()
+}
+
 fn field_error(what: &'static str, error: impl std::fmt::Display) -> FormatError {
     FormatError::Field { what, reason: error.to_string() }
 }
@@ -61,7 +66,7 @@ pub fn header(value: &Value) -> Result<Header, FormatError> {
     if let Some(map) = v.as_object_mut() {
         // Rust dumps write the 8-byte nonce as an integer; JSON-RPC as 16 hex digits.
         if let Some(Value::String(nonce)) = map.get("nonce") {
-            if let Ok(n) = u64::from_str_radix(nonce.trim_start_matches("0x"), 16) {
+            if let Some(n) = hex_quantity(nonce) {
                 map.insert("nonce".into(), Value::String(format!("0x{n:016x}")));
             }
         }
@@ -117,7 +122,7 @@ fn unwrap_tagged(tx: &Value, signature: &Value) -> Result<Value, FormatError> {
         out.insert(part.into(), v);
     }
     let v = if tx_type == 0 {
-        match out.get("chainId").and_then(Value::as_str).and_then(|c| u64::from_str_radix(c.trim_start_matches("0x"), 16).ok()) {
+        match out.get("chainId").and_then(Value::as_str).and_then(hex_quantity) {
             Some(chain_id) => 35 + 2 * chain_id + parity,
             None => 27 + parity,
         }
@@ -132,7 +137,7 @@ fn unwrap_tagged(tx: &Value, signature: &Value) -> Result<Value, FormatError> {
 fn parity(signature: &Value) -> Result<u64, FormatError> {
     let quantity = |v: &Value| match v {
         Value::Bool(b) => Some(u64::from(*b)),
-        Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).ok(),
+        Value::String(s) => hex_quantity(s),
         _ => None,
     };
     let raw = ["oddYParity", "yParity", "v"]

@@ -130,41 +130,51 @@ pub fn parse(bytes: &[u8], chain: Option<&ChainConfig>) -> Result<Loaded, Format
     parse_json(&json, chain)
 }
 
+/// The input format of parsed JSON, from its top-level keys; `None` if it is none of them
+/// (a blockchain-test suite, say).
+pub fn detect(json: &Value) -> Option<Format> {
+    let has = |key: &str| json.get(key).is_some();
+    if has("parent_header") && has("witness") && has("chain") {
+        Some(Format::Json)
+    } else if has("blocks") && has("witness") && has("network") {
+        Some(Format::ExecutionWitness)
+    } else if has("full_blocks") && has("proofs") {
+        Some(Format::RpcCache)
+    } else if has("parent_state_trie") && has("parent_storage") {
+        Some(Format::PartialTries)
+    } else if has("block_and_witness") {
+        Some(Format::StatelessInput)
+    } else {
+        None
+    }
+}
+
 /// Reads a program input from parsed JSON.
 pub fn parse_json(json: &Value, chain: Option<&ChainConfig>) -> Result<Loaded, FormatError> {
-    let has = |key: &str| json.get(key).is_some();
-    let mut recovered_siblings = 0;
-    let (input, format) = if has("parent_header") && has("witness") && has("chain") {
-        let mut input: ProgramInput = serde_json::from_value(json.clone()).map_err(FormatError::Json)?;
-        if let Some(chain) = chain {
-            input.chain = chain.clone();
-        }
-        (input, Format::Json)
-    } else if has("blocks") && has("witness") && has("network") {
-        (execution_witness_cache(json, chain)?, Format::ExecutionWitness)
-    } else if has("full_blocks") && has("proofs") {
-        let (input, recovered) = rpc_cache::input(json, chain)?;
-        recovered_siblings = recovered;
-        (input, Format::RpcCache)
-    } else if has("parent_state_trie") && has("parent_storage") {
-        (tries::input(json, chain)?, Format::PartialTries)
-    } else if has("block_and_witness") {
-        (stateless_input(&json["block_and_witness"], chain)?, Format::StatelessInput)
-    } else {
+    let Some(format) = detect(json) else {
         let keys = json.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
         return Err(FormatError::Unknown(keys));
     };
+    let mut recovered_siblings = 0;
+    let input = match format {
+        Format::Json => {
+            let mut input: ProgramInput = serde_json::from_value(json.clone()).map_err(FormatError::Json)?;
+            if let Some(chain) = chain {
+                input.chain = chain.clone();
+            }
+            input
+        }
+        Format::ExecutionWitness => execution_witness_cache(json, chain)?,
+        Format::RpcCache => {
+            let (input, recovered) = rpc_cache::input(json, chain)?;
+            recovered_siblings = recovered;
+            input
+        }
+        Format::PartialTries => tries::input(json, chain)?,
+        Format::StatelessInput => stateless_input(&json["block_and_witness"], chain)?,
+        Format::Binary => unreachable!("detect never answers Binary for JSON"),
+    };
     Ok(Loaded { input, format, recovered_siblings })
-}
-
-/// Whether the JSON looks like one of the input formats (as opposed to, say, a test suite).
-pub fn is_input(json: &Value) -> bool {
-    let has = |key: &str| json.get(key).is_some();
-    (has("parent_header") && has("witness") && has("chain"))
-        || (has("blocks") && has("witness") && has("network"))
-        || (has("full_blocks") && has("proofs"))
-        || has("parent_state_trie")
-        || has("block_and_witness")
 }
 
 /// A `debug_executionWitness` object; repeated nodes and codes (reth and ethrex emit some) are

@@ -269,7 +269,8 @@ fn from_proofs(
         let pre = proof(client, *address, slots, number - 1)?;
         builder.add_pre_proof(&pre);
         builder.add_post_proof(&proof(client, *address, slots, number)?);
-        let code_hash = account_code_hash(&pre);
+        // Informative only: a wrong hash costs a fetch or a named MissingCode, never a wrong answer.
+        let code_hash = pre.code_hash.unwrap_or(empty_code);
         if code_hash != empty_code && !known_codes.contains(&code_hash) {
             let code = client.call("eth_getCode", json!([address, hex(number - 1)]))?;
             if let Some(code) = code.as_str().and_then(|c| c.parse::<Bytes>().ok()) {
@@ -291,9 +292,4 @@ fn from_proofs(
     };
     let input = ProgramInput { blocks, parent_header: parent, witness: built.witness, chain: chain.clone() };
     Ok((input, report))
-}
-
-/// The code hash an account proof ends in (the empty code's hash if the account is absent).
-fn account_code_hash(proof: &AccountProof) -> B256 {
-    proof.code_hash.unwrap_or(alloy_primitives::KECCAK256_EMPTY)
 }

@@ -17,7 +17,7 @@
 //! Nothing found here is trusted: the program authenticates every node by its hash.
 
 use alloy_consensus::Header;
-use alloy_primitives::{keccak256, map::B256Map, map::B256Set, Address, Bytes, B256};
+use alloy_primitives::{keccak256, map::B256Set, Address, Bytes, B256};
 use bp_input::{ChainConfig, EthBlock, ExecutionWitness};
 use bp_program::{ProgramError, ProgramOutput, StateError};
 use bp_trie::{decode_node, hex_prefix_decode, hex_prefix_encode, DecodedNode, MapSource, NodeChild, TrieError};
@@ -231,7 +231,7 @@ pub fn recover_collapse_siblings(nodes: &mut MapSource, post: &[Bytes]) -> usize
 
 /// Hashes referenced by nodes of `nodes` that `nodes` does not hold.
 fn missing_children(nodes: &MapSource) -> B256Set {
-    let mut referenced = B256Map::<()>::default();
+    let mut referenced = B256Set::default();
     let mut stack = Vec::new();
     for (hash, rlp) in nodes.iter() {
         if let Ok(node) = decode_node(rlp, *hash) {
@@ -240,7 +240,7 @@ fn missing_children(nodes: &MapSource) -> B256Set {
         while let Some(node) = stack.pop() {
             let mut visit = |child: NodeChild, stack: &mut Vec<DecodedNode>| match child {
                 NodeChild::Hash(h) => {
-                    referenced.insert(h, ());
+                    referenced.insert(h);
                 }
                 NodeChild::Inline(inner) => stack.push(*inner),
                 NodeChild::Empty => {}
@@ -256,7 +256,7 @@ fn missing_children(nodes: &MapSource) -> B256Set {
             }
         }
     }
-    referenced.into_keys().filter(|h| nodes.get(h).is_none()).collect()
+    referenced.into_iter().filter(|h| nodes.get(h).is_none()).collect()
 }
 
 /// The node re-encoded with 1, 2, … leading path nibbles removed (leaves may end with an empty
