@@ -102,6 +102,12 @@ impl RpcClient {
         self.cache.as_ref().map(|dir| dir.join(format!("{method}-{}.json", &alloy_primitives::hex::encode(key)[..24])))
     }
 
+    /// Calls `method` with `params`, bypassing the cache (for answers that change, such as the
+    /// chain head).
+    pub fn call_fresh(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        answer_to_result(method, self.send(method, &params)?)
+    }
+
     /// Calls `method` with `params` and returns its `result`.
     pub fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
         let path = self.cache_path(method, &params);

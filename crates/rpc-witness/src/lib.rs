@@ -82,6 +82,14 @@ pub fn chain_id(client: &RpcClient) -> Result<u64, RpcWitnessError> {
         .ok_or_else(|| RpcError::Shape { method: "eth_chainId".into(), reason: id.to_string() }.into())
 }
 
+/// The node's latest block number (never from the cache).
+pub fn block_number(client: &RpcClient) -> Result<u64, RpcWitnessError> {
+    let n = client.call_fresh("eth_blockNumber", json!([]))?;
+    n.as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .ok_or_else(|| RpcError::Shape { method: "eth_blockNumber".into(), reason: n.to_string() }.into())
+}
+
 /// The chain's rules: `rules` if given (its chain id replaced by the node's), otherwise the
 /// known public chain with the node's id.
 pub fn resolve_chain(client: &RpcClient, rules: Option<ChainConfig>) -> Result<ChainConfig, RpcWitnessError> {

@@ -16,19 +16,13 @@
 //! `BLOCKPROVER_ANVIL`, then `PATH`. Without it the test says so and passes, unless
 //! `BLOCKPROVER_REQUIRE_ANVIL=1` (as CI sets), where a missing anvil fails it.
 
-use std::{
-    net::TcpListener,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use bp_input::ChainConfig;
 use bp_rpc_witness::{build_input, header, resolve_chain, RpcClient, WitnessPath};
+use bp_testkit::{send, Anvil};
 use serde_json::json;
-
-const DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
 /// Runtime: `SSTORE(calldata[0..32], calldata[32..64])`.
 const SETTER_RUNTIME: &str = "6020356000355500";
@@ -38,76 +32,6 @@ const SETTER_INIT: &str = "6008600c60003960086000f3";
 const SUICIDE_WITH_STORAGE_DEPLOY: &str = "60016000556002601160003960026000f333ff";
 /// Init code that self-destructs at once: created and destroyed in one transaction.
 const SUICIDE_INIT: &str = "33ff";
-
-struct Anvil {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn anvil_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("BLOCKPROVER_ANVIL") {
-        return Some(PathBuf::from(path));
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|dir| dir.join("anvil")).find(|p| p.is_file())
-    })
-}
-
-fn start_anvil() -> Option<Anvil> {
-    let Some(binary) = anvil_binary() else {
-        if std::env::var("BLOCKPROVER_REQUIRE_ANVIL").is_ok_and(|v| v == "1") {
-            panic!("anvil not found (set BLOCKPROVER_ANVIL or put it on PATH)");
-        }
-        eprintln!("SKIPPED: anvil not found; set BLOCKPROVER_ANVIL or BLOCKPROVER_REQUIRE_ANVIL=1");
-        return None;
-    };
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    // Cancun: anvil lacks the EIP-7002/7251 contracts, without which Prague blocks are invalid.
-    let child = Command::new(&binary)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--hardfork", "cancun", "--silent"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-    let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
-    let probe = RpcClient::new(&anvil.url, None).with_retries(1, Duration::ZERO);
-    let started = Instant::now();
-    while probe.call("eth_chainId", json!([])).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "anvil did not answer within 30 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(anvil)
-}
-
-/// Sends a transaction from the unlocked dev account; returns (block number, created contract).
-fn send(client: &RpcClient, to: Option<Address>, data: &str, value: u64) -> (u64, Option<Address>) {
-    let mut tx = json!({"from": DEV_ACCOUNT, "data": format!("0x{data}"), "value": format!("{value:#x}"), "gas": "0x100000"});
-    if let Some(to) = to {
-        tx["to"] = json!(to);
-    }
-    let hash = client.call("eth_sendTransaction", json!([tx])).expect("transaction accepted");
-    let started = Instant::now();
-    let receipt = loop {
-        let receipt = client.call("eth_getTransactionReceipt", json!([hash])).expect("receipt");
-        if !receipt.is_null() {
-            break receipt;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "transaction {hash} not mined");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(receipt["status"], "0x1", "transaction failed: {receipt}");
-    let block = u64::from_str_radix(receipt["blockNumber"].as_str().expect("mined").trim_start_matches("0x"), 16)
-        .expect("hex block number");
-    let created = receipt["contractAddress"].as_str().and_then(|a| a.parse().ok());
-    (block, created)
-}
 
 fn set_call(slot: U256, value: u64) -> String {
     format!("{}{}", alloy_primitives::hex::encode(B256::from(slot)), alloy_primitives::hex::encode(B256::from(U256::from(value))))
@@ -136,7 +60,7 @@ fn proven_leaf_value(client: &RpcClient, address: Address, slot: U256, block: u6
 
 #[test]
 fn anvil_blocks_prove_to_the_nodes_state_roots() {
-    let Some(anvil) = start_anvil() else { return };
+    let Some(anvil) = Anvil::start() else { return };
     let cache = std::env::temp_dir().join(format!("bp-anvil-cache-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
     let client = RpcClient::new(&anvil.url, Some(&cache));

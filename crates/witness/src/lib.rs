@@ -10,10 +10,12 @@
 //! deletion collapses into — and cannot drift from what the program needs.
 
 mod full;
+mod join;
 mod proofs;
 mod record;
 
 pub use full::{AllocAccount, FullState};
+pub use join::{join_inputs, JoinError};
 pub use proofs::{
     recover_collapse_siblings, AccountProof, BuildError, NoFetch, PreStateFetcher, ProofWitness,
     ProofWitnessBuilder, StorageProof,

@@ -1,0 +1,272 @@
+//! The TCP side: one task per connection, one reply per message, every failure answered with a
+//! reason (where the peer can still hear it) and logged, never affecting other connections.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use bp_backend::{Proof, ProofType};
+use bp_program::ProgramOutput;
+use bp_protocol::{
+    read_message, write_message, Assignment, Direction, Message, ProtocolError, RejectReason, Rejection, Request,
+    SubmitAck, Submission,
+};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::{watch, Semaphore},
+};
+
+use crate::{source::now_ms, store::StoredProof, Coordinator, Expected};
+
+fn reject(reason: RejectReason, detail: impl Into<String>) -> Rejection {
+    Rejection { reason, detail: detail.into() }
+}
+
+pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(coordinator.config.max_connections.max(1)));
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let coordinator = coordinator.clone();
+        match permits.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let stop = stop.clone();
+                connections.spawn(async move {
+                    connection(&coordinator, stream, peer, stop).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                connections.spawn(async move {
+                    let mut stream = stream;
+                    coordinator.metrics().rejected(RejectReason::Busy);
+                    let busy = Message::Rejected(reject(RejectReason::Busy, "too many connections; retry later"));
+                    let _ = write_message(&mut stream, &coordinator.config.key, Direction::ToProver, &busy, &coordinator.config.limits)
+                        .await;
+                });
+            }
+        }
+        while connections.try_join_next().is_some() {}
+    }
+    while connections.join_next().await.is_some() {}
+}
+
+async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer: SocketAddr, stop: watch::Receiver<bool>) {
+    let config = &coordinator.config;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let reply = match read_message(&mut stream, &config.key, Direction::ToCoordinator, &config.limits).await {
+            Ok(message) => handle(coordinator, message, peer).await,
+            Err(ProtocolError::Closed) => return,
+            Err(error) => {
+                let reason = match &error {
+                    ProtocolError::BadTag => RejectReason::Unauthorized,
+                    ProtocolError::Version(_) => RejectReason::VersionMismatch,
+                    _ => RejectReason::Malformed,
+                };
+                tracing::warn!(%peer, reason = reason.name(), "frame refused, connection closed: {error}");
+                coordinator.metrics().rejected(reason);
+                // A peer that stopped mid-frame or never finished it gets no answer.
+                if !matches!(error, ProtocolError::Truncated | ProtocolError::Timeout(_) | ProtocolError::Io(_)) {
+                    let refusal = Message::Rejected(reject(reason, error.to_string()));
+                    let _ = write_message(&mut stream, &config.key, Direction::ToProver, &refusal, &config.limits).await;
+                }
+                return;
+            }
+        };
+        if let Message::Rejected(rejection) = &reply {
+            coordinator.metrics().rejected(rejection.reason);
+        }
+        if let Err(e) = write_message(&mut stream, &config.key, Direction::ToProver, &reply, &config.limits).await {
+            tracing::warn!(%peer, "reply not delivered: {e}");
+            return;
+        }
+    }
+}
+
+async fn handle(coordinator: &Arc<Coordinator>, message: Message, peer: SocketAddr) -> Message {
+    let kind = message.kind();
+    let c = coordinator.clone();
+    let outcome = match message {
+        Message::Request(request) => tokio::task::spawn_blocking(move || c.request(&request, peer)).await,
+        Message::Submit(submission) => tokio::task::spawn_blocking(move || c.submit(submission, peer)).await,
+        other => {
+            return Message::Rejected(reject(RejectReason::Malformed, format!("a coordinator does not take {}", other.kind())))
+        }
+    };
+    outcome.unwrap_or_else(|e| {
+        tracing::error!(%peer, "{kind} handler failed: {e}");
+        Message::Rejected(reject(RejectReason::Internal, "the coordinator failed; retry later"))
+    })
+}
+
+fn internal(e: impl std::fmt::Display) -> Message {
+    tracing::error!("storage: {e}");
+    Message::Rejected(reject(RejectReason::Internal, "storage failure; retry later"))
+}
+
+impl Coordinator {
+    /// Checks that `proof_type` is needed and `program_id` is the program this coordinator verifies.
+    fn check_type(&self, proof_type: ProofType, program_id: alloy_primitives::B256) -> Result<(), Rejection> {
+        let Some(backend) = self.backend(proof_type) else {
+            let needed: Vec<_> = self.required().iter().map(|t| t.name()).collect();
+            return Err(reject(
+                RejectReason::TypeNotNeeded,
+                format!("{proof_type} proofs are not needed (this coordinator needs: {})", needed.join(", ")),
+            ));
+        };
+        if backend.program_id() != program_id {
+            return Err(reject(
+                RejectReason::VersionMismatch,
+                format!("program {program_id} is not the program {} this coordinator verifies", backend.program_id()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn request(&self, request: &Request, peer: SocketAddr) -> Message {
+        if let Err(rejection) = self.check_type(request.proof_type, request.program_id) {
+            tracing::warn!(%peer, prover = %request.prover, "request refused: {rejection}");
+            self.metrics().request("rejected");
+            return Message::Rejected(rejection);
+        }
+        match self.store.assign(request.proof_type, &request.prover, now_ms(), self.config.assignment_timeout) {
+            Ok(Some(batch)) => {
+                self.metrics().request("assigned");
+                tracing::info!(
+                    batch = batch.number,
+                    proof_type = %request.proof_type,
+                    prover = %request.prover,
+                    %peer,
+                    blocks = %format!("{}..={}", batch.first_block, batch.last_block),
+                    "batch assigned"
+                );
+                Message::Response(Some(Assignment {
+                    batch: batch.number,
+                    proof_type: request.proof_type,
+                    first_block: batch.first_block,
+                    last_block: batch.last_block,
+                    gas_used: batch.expected.gas_used,
+                    input: batch.input,
+                }))
+            }
+            Ok(None) => {
+                self.metrics().request("empty");
+                Message::Response(None)
+            }
+            Err(e) => internal(e),
+        }
+    }
+
+    fn submit(&self, submission: Submission, peer: SocketAddr) -> Message {
+        let (batch, proof_type) = (submission.batch, submission.proof_type);
+        let outcome = self.check_and_store(submission);
+        match &outcome {
+            Ok(stored) => {
+                self.metrics().submission(if *stored { "stored" } else { "duplicate" });
+                Message::SubmitAck(SubmitAck { batch, proof_type })
+            }
+            Err(message) => {
+                if let Message::Rejected(rejection) = message {
+                    tracing::warn!(batch, %proof_type, %peer, "submission refused: {rejection}");
+                }
+                self.metrics().submission("rejected");
+                message.clone()
+            }
+        }
+    }
+
+    /// `Ok(true)`: stored; `Ok(false)`: already had it.
+    fn check_and_store(&self, s: Submission) -> Result<bool, Message> {
+        let refuse = |reason, detail: String| Message::Rejected(reject(reason, detail));
+        let batch = self.store.batch(s.batch).map_err(internal)?.ok_or_else(|| {
+            refuse(RejectReason::UnknownBatch, format!("there is no batch {}", s.batch))
+        })?;
+        let backend = self.backend(s.proof_type).ok_or_else(|| {
+            refuse(RejectReason::TypeNotNeeded, format!("{} proofs are not needed", s.proof_type))
+        })?;
+        if self.store.has_proof(s.batch, s.proof_type).map_err(internal)? {
+            tracing::info!(batch = s.batch, proof_type = %s.proof_type, prover = %s.prover, "duplicate proof acknowledged");
+            return Ok(false);
+        }
+        if self.store.times_assigned(s.batch, s.proof_type).map_err(internal)? == 0 {
+            return Err(refuse(RejectReason::NotAssigned, format!("batch {} was never assigned for {}", s.batch, s.proof_type)));
+        }
+        let proof = Proof::from_bytes(&s.proof).map_err(|e| refuse(RejectReason::Malformed, e.to_string()))?;
+        if proof.proof_type != s.proof_type {
+            return Err(refuse(
+                RejectReason::Malformed,
+                format!("submitted as {} but the proof is {}", s.proof_type, proof.proof_type),
+            ));
+        }
+        if proof.program_id != backend.program_id() {
+            return Err(refuse(
+                RejectReason::VersionMismatch,
+                format!("the proof is of program {}, not {}", proof.program_id, backend.program_id()),
+            ));
+        }
+        let claimed = proof.outputs().map_err(|e| refuse(RejectReason::Malformed, e.to_string()))?;
+        if let Some(difference) = mismatch(&claimed, &batch.expected) {
+            return Err(refuse(RejectReason::OutputMismatch, format!("batch {}: {difference}", s.batch)));
+        }
+        let started = std::time::Instant::now();
+        let verified = backend.verify(&proof, &batch.input).map_err(|e| refuse(RejectReason::InvalidProof, e.to_string()))?;
+        if verified != claimed {
+            return Err(refuse(RejectReason::InvalidProof, "the verified outputs differ from the claimed ones".into()));
+        }
+        let stored = self
+            .store
+            .store_proof(&StoredProof {
+                batch: s.batch,
+                proof_type: s.proof_type,
+                public_outputs: proof.public_outputs.clone(),
+                proof: s.proof,
+                prover: s.prover.clone(),
+                proving_ms: s.proving_ms,
+                stored_at_ms: now_ms(),
+            })
+            .map_err(internal)?;
+        if stored {
+            self.metrics().proved(s.proof_type, s.proving_ms);
+            tracing::info!(
+                batch = s.batch,
+                proof_type = %s.proof_type,
+                prover = %s.prover,
+                proving_ms = s.proving_ms,
+                verify_ms = started.elapsed().as_millis() as u64,
+                final_state_root = %claimed.final_state_root,
+                "proof stored"
+            );
+        }
+        Ok(stored)
+    }
+}
+
+/// The first public output that differs from what the batch's headers say, described.
+fn mismatch(claimed: &ProgramOutput, expected: &Expected) -> Option<String> {
+    let pairs = [
+        ("initial state root", claimed.initial_state_root.to_string(), expected.initial_state_root.to_string()),
+        ("final state root", claimed.final_state_root.to_string(), expected.final_state_root.to_string()),
+        ("last block hash", claimed.last_block_hash.to_string(), expected.last_block_hash.to_string()),
+        ("chain id", claimed.chain_id.to_string(), expected.chain_id.to_string()),
+        ("gas used", claimed.gas_used.to_string(), expected.gas_used.to_string()),
+        ("transaction count", claimed.tx_count.to_string(), expected.tx_count.to_string()),
+    ];
+    pairs
+        .into_iter()
+        .find(|(_, c, e)| c != e)
+        .map(|(what, c, e)| format!("the proof's {what} is {c}, the batch's is {e}"))
+}

@@ -1,0 +1,196 @@
+//! Where batches come from: a directory of program inputs, or a JSON-RPC node being followed.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use bp_input::{ChainConfig, ProgramInput};
+use bp_rpc_witness::RpcClient;
+
+use crate::store::{Expected, NewBatch, Store, StoreError};
+
+/// Why a source could not produce batches this round.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reading {path}: {source}")]
+    Dir { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Rpc(#[from] bp_rpc_witness::RpcWitnessError),
+    #[error("joining blocks {first}..={last}: {source}")]
+    Join { first: u64, last: u64, source: bp_witness::JoinError },
+    #[error("the input has no blocks")]
+    NoBlocks,
+}
+
+/// A producer of batches, polled by the coordinator.
+pub trait BatchSource: Send {
+    /// For logs.
+    fn describe(&self) -> String;
+    /// Stores every batch that is ready now; returns how many were added.
+    fn poll(&mut self, store: &Store) -> Result<usize, SourceError>;
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A batch record for `input`; what its proof must establish comes from its own headers.
+pub fn new_batch(source: String, input: &ProgramInput) -> Result<NewBatch, SourceError> {
+    let first = input.blocks.first().ok_or(SourceError::NoBlocks)?;
+    let last = input.blocks.last().ok_or(SourceError::NoBlocks)?;
+    Ok(NewBatch {
+        source,
+        first_block: first.header.number,
+        last_block: last.header.number,
+        expected: Expected {
+            initial_state_root: input.parent_header.state_root,
+            final_state_root: last.header.state_root,
+            last_block_hash: last.header.hash_slow(),
+            chain_id: input.chain.chain_id,
+            gas_used: input.blocks.iter().map(|b| b.header.gas_used).sum(),
+            tx_count: input.blocks.iter().map(|b| b.body.transactions.len() as u64).sum(),
+        },
+        input: input.to_binary(),
+    })
+}
+
+fn add(store: &Store, batch: &NewBatch) -> Result<u64, SourceError> {
+    let number = store.add_batch(batch, now_ms())?;
+    tracing::info!(
+        batch = number,
+        source = %batch.source,
+        blocks = %format!("{}..={}", batch.first_block, batch.last_block),
+        gas = batch.expected.gas_used,
+        input_bytes = batch.input.len(),
+        "batch added"
+    );
+    Ok(number)
+}
+
+/// Every file in a directory is one batch: any input format `blockprover execute` reads (plain,
+/// .gz or .zst), taken in file-name order. New files are picked up on every poll; a file that
+/// cannot be read is reported once (again if it changes) and skipped.
+pub struct DirSource {
+    dir: PathBuf,
+    chain: Option<ChainConfig>,
+    unreadable: HashMap<PathBuf, (u64, Option<SystemTime>)>,
+}
+
+impl DirSource {
+    /// A source over `dir`; `chain` overrides the rules the inputs name or imply.
+    pub fn new(dir: &Path, chain: Option<ChainConfig>) -> Self {
+        Self { dir: dir.to_path_buf(), chain, unreadable: HashMap::new() }
+    }
+}
+
+impl BatchSource for DirSource {
+    fn describe(&self) -> String {
+        format!("directory {}", self.dir.display())
+    }
+
+    fn poll(&mut self, store: &Store) -> Result<usize, SourceError> {
+        let dir_err = |source| SourceError::Dir { path: self.dir.display().to_string(), source };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map_err(dir_err)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(".");
+                // Hidden files and files still being written (`x.partial`, `x.tmp`) are not inputs yet.
+                !name.starts_with('.') && !name.ends_with(".partial") && !name.ends_with(".tmp") && path.is_file()
+            })
+            .collect();
+        files.sort();
+        let mut added = 0;
+        for path in files {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            let source = format!("file:{name}");
+            if store.has_source(&source)? {
+                continue;
+            }
+            let stamp = std::fs::metadata(&path).map(|m| (m.len(), m.modified().ok())).unwrap_or((0, None));
+            if self.unreadable.get(&path) == Some(&stamp) {
+                continue;
+            }
+            let loaded = match bp_formats::load(&path, self.chain.as_ref()) {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), "not a program input, skipped: {e}");
+                    self.unreadable.insert(path, stamp);
+                    continue;
+                }
+            };
+            let batch = match new_batch(source, &loaded.input) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), "skipped: {e}");
+                    self.unreadable.insert(path, stamp);
+                    continue;
+                }
+            };
+            add(store, &batch)?;
+            added += 1;
+        }
+        Ok(added)
+    }
+}
+
+/// Follows a JSON-RPC node: once `blocks_per_batch` new blocks exist, their inputs are built
+/// (`debug_executionWitness`, or `eth_getProof` with the prestate tracer) and joined into a
+/// batch. Batches continue from the last stored block, so a restart neither skips nor repeats.
+pub struct RpcSource {
+    client: RpcClient,
+    chain: ChainConfig,
+    blocks_per_batch: u64,
+    from_block: Option<u64>,
+}
+
+impl RpcSource {
+    /// `from_block`: where to start when the store has no batch yet (default: the block after
+    /// the node's head at the first poll).
+    pub fn new(client: RpcClient, chain: ChainConfig, blocks_per_batch: u64, from_block: Option<u64>) -> Self {
+        Self { client, chain, blocks_per_batch: blocks_per_batch.max(1), from_block }
+    }
+}
+
+impl BatchSource for RpcSource {
+    fn describe(&self) -> String {
+        format!("node {} ({} blocks per batch)", self.client.url(), self.blocks_per_batch)
+    }
+
+    fn poll(&mut self, store: &Store) -> Result<usize, SourceError> {
+        let head = bp_rpc_witness::block_number(&self.client)?;
+        let mut next = match (store.next_block()?, self.from_block) {
+            (Some(next), _) => next,
+            (None, Some(from)) => from,
+            (None, None) => {
+                self.from_block = Some(head + 1);
+                tracing::info!(from_block = head + 1, "following the node from its next block");
+                return Ok(0);
+            }
+        };
+        let mut added = 0;
+        while next + self.blocks_per_batch - 1 <= head {
+            let last = next + self.blocks_per_batch - 1;
+            let source = format!("rpc:{next}..={last}");
+            if store.has_source(&source)? {
+                next = last + 1;
+                continue;
+            }
+            let mut inputs = Vec::new();
+            for number in next..=last {
+                let (input, report) = bp_rpc_witness::build_input(&self.client, number, &self.chain)?;
+                tracing::debug!(block = number, path = ?report.path, accounts = report.accounts, "block input built");
+                inputs.push(input);
+            }
+            let input = bp_witness::join_inputs(inputs).map_err(|source| SourceError::Join { first: next, last, source })?;
+            add(store, &new_batch(source, &input)?)?;
+            added += 1;
+            next = last + 1;
+        }
+        Ok(added)
+    }
+}

@@ -1,0 +1,365 @@
+//! Durable state: batches with their inputs, assignments and proofs, in one SQLite file.
+//!
+//! Every change is one transaction, committed with `synchronous=FULL` in WAL mode before the
+//! prover hears about it: an acknowledged proof or a handed-out assignment survives a crash.
+
+use std::{path::Path, sync::Mutex, time::Duration};
+
+use alloy_primitives::B256;
+use bp_backend::ProofType;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database {path}: {source}")]
+    Open { path: String, source: rusqlite::Error },
+    #[error("stored {what} of batch {batch} is corrupt")]
+    Corrupt { batch: u64, what: &'static str },
+}
+
+/// What a batch's proof must establish, taken from the batch's own headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub initial_state_root: B256,
+    pub final_state_root: B256,
+    pub last_block_hash: B256,
+    pub chain_id: u64,
+    pub gas_used: u64,
+    pub tx_count: u64,
+}
+
+/// A batch about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    /// Where it came from (a file name, a block range); unique, so a source is never batched twice.
+    pub source: String,
+    pub first_block: u64,
+    pub last_block: u64,
+    pub expected: Expected,
+    /// The binary program input.
+    pub input: Vec<u8>,
+}
+
+/// A stored batch.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub number: u64,
+    pub source: String,
+    pub first_block: u64,
+    pub last_block: u64,
+    pub expected: Expected,
+    pub input: Vec<u8>,
+}
+
+/// A stored proof.
+#[derive(Debug, Clone)]
+pub struct StoredProof {
+    pub batch: u64,
+    pub proof_type: ProofType,
+    pub proof: Vec<u8>,
+    pub public_outputs: Vec<u8>,
+    pub prover: String,
+    pub proving_ms: u64,
+    pub stored_at_ms: u64,
+}
+
+/// Batch counts for one proof type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Not proved and not currently assigned.
+    pub pending: u64,
+    /// Assigned and not yet expired.
+    pub assigned: u64,
+    pub proved: u64,
+}
+
+/// The coordinator's database.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS batches (
+    number INTEGER PRIMARY KEY,
+    source TEXT NOT NULL UNIQUE,
+    first_block INTEGER NOT NULL,
+    last_block INTEGER NOT NULL,
+    initial_state_root BLOB NOT NULL,
+    final_state_root BLOB NOT NULL,
+    last_block_hash BLOB NOT NULL,
+    chain_id INTEGER NOT NULL,
+    gas_used INTEGER NOT NULL,
+    tx_count INTEGER NOT NULL,
+    input BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    batch INTEGER NOT NULL REFERENCES batches(number),
+    proof_type INTEGER NOT NULL,
+    prover TEXT NOT NULL,
+    assigned_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    times INTEGER NOT NULL,
+    PRIMARY KEY (batch, proof_type)
+);
+CREATE TABLE IF NOT EXISTS proofs (
+    batch INTEGER NOT NULL REFERENCES batches(number),
+    proof_type INTEGER NOT NULL,
+    proof BLOB NOT NULL,
+    public_outputs BLOB NOT NULL,
+    prover TEXT NOT NULL,
+    proving_ms INTEGER NOT NULL,
+    stored_ms INTEGER NOT NULL,
+    PRIMARY KEY (batch, proof_type)
+);
+";
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn hash(bytes: Vec<u8>, batch: u64) -> Result<B256, StoreError> {
+    (bytes.len() == 32).then(|| B256::from_slice(&bytes)).ok_or(StoreError::Corrupt { batch, what: "root" })
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether a batch from `source` exists.
+    pub fn has_source(&self, source: &str) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        Ok(conn.query_row("SELECT 1 FROM batches WHERE source = ?1", [source], |_| Ok(())).optional()?.is_some())
+    }
+
+    /// Stores a batch under the next number and returns it; a source already stored keeps its number.
+    pub fn add_batch(&self, batch: &NewBatch, now_ms: u64) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if let Some(number) =
+            tx.query_row("SELECT number FROM batches WHERE source = ?1", [&batch.source], |r| r.get::<_, i64>(0)).optional()?
+        {
+            return Ok(number as u64);
+        }
+        let number: i64 = tx.query_row("SELECT COALESCE(MAX(number) + 1, 0) FROM batches", [], |r| r.get(0))?;
+        let e = &batch.expected;
+        tx.execute(
+            "INSERT INTO batches (number, source, first_block, last_block, initial_state_root, final_state_root,
+                last_block_hash, chain_id, gas_used, tx_count, input, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                number,
+                batch.source,
+                as_i64(batch.first_block),
+                as_i64(batch.last_block),
+                e.initial_state_root.as_slice(),
+                e.final_state_root.as_slice(),
+                e.last_block_hash.as_slice(),
+                as_i64(e.chain_id),
+                as_i64(e.gas_used),
+                as_i64(e.tx_count),
+                batch.input,
+                as_i64(now_ms),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(number as u64)
+    }
+
+    /// The block after the last batched one, if any batch exists.
+    pub fn next_block(&self) -> Result<Option<u64>, StoreError> {
+        let conn = self.conn();
+        let last: Option<i64> = conn.query_row("SELECT MAX(last_block) FROM batches", [], |r| r.get(0))?;
+        Ok(last.map(|n| n as u64 + 1))
+    }
+
+    fn read_batch(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, String, u64, u64, [Vec<u8>; 3], [i64; 3], Vec<u8>)> {
+        Ok((
+            row.get::<_, i64>(0)? as u64,
+            row.get(1)?,
+            row.get::<_, i64>(2)? as u64,
+            row.get::<_, i64>(3)? as u64,
+            [row.get(4)?, row.get(5)?, row.get(6)?],
+            [row.get(7)?, row.get(8)?, row.get(9)?],
+            row.get(10)?,
+        ))
+    }
+
+    fn to_batch(raw: (u64, String, u64, u64, [Vec<u8>; 3], [i64; 3], Vec<u8>)) -> Result<Batch, StoreError> {
+        let (number, source, first_block, last_block, [initial, final_root, block_hash], [chain_id, gas, txs], input) = raw;
+        Ok(Batch {
+            number,
+            source,
+            first_block,
+            last_block,
+            expected: Expected {
+                initial_state_root: hash(initial, number)?,
+                final_state_root: hash(final_root, number)?,
+                last_block_hash: hash(block_hash, number)?,
+                chain_id: chain_id as u64,
+                gas_used: gas as u64,
+                tx_count: txs as u64,
+            },
+            input,
+        })
+    }
+
+    const BATCH_COLUMNS: &'static str = "number, source, first_block, last_block, initial_state_root, final_state_root,
+        last_block_hash, chain_id, gas_used, tx_count, input";
+
+    /// The batch with this number.
+    pub fn batch(&self, number: u64) -> Result<Option<Batch>, StoreError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {} FROM batches WHERE number = ?1", Self::BATCH_COLUMNS);
+        let raw = conn.query_row(&sql, [as_i64(number)], Self::read_batch).optional()?;
+        raw.map(Self::to_batch).transpose()
+    }
+
+    /// Every batch, oldest first (inputs included).
+    pub fn batches(&self) -> Result<Vec<Batch>, StoreError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {} FROM batches ORDER BY number", Self::BATCH_COLUMNS);
+        let mut statement = conn.prepare(&sql)?;
+        let rows = statement.query_map([], Self::read_batch)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(Self::to_batch).collect()
+    }
+
+    /// Hands the oldest batch that lacks a `proof_type` proof and is not assigned (or whose
+    /// assignment expired) to `prover` until `now + timeout`.
+    pub fn assign(&self, proof_type: ProofType, prover: &str, now_ms: u64, timeout: Duration) -> Result<Option<Batch>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let kind = i64::from(proof_type.index());
+        let now = as_i64(now_ms);
+        let number: Option<i64> = tx
+            .query_row(
+                "SELECT b.number FROM batches b
+                 WHERE NOT EXISTS (SELECT 1 FROM proofs p WHERE p.batch = b.number AND p.proof_type = ?1)
+                   AND NOT EXISTS (SELECT 1 FROM assignments a
+                                   WHERE a.batch = b.number AND a.proof_type = ?1 AND a.expires_ms > ?2)
+                 ORDER BY b.number LIMIT 1",
+                params![kind, now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(number) = number else { return Ok(None) };
+        let expires = as_i64(now_ms.saturating_add(timeout.as_millis() as u64));
+        tx.execute(
+            "INSERT INTO assignments (batch, proof_type, prover, assigned_ms, expires_ms, times)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1)
+             ON CONFLICT (batch, proof_type) DO UPDATE SET
+                prover = excluded.prover, assigned_ms = excluded.assigned_ms,
+                expires_ms = excluded.expires_ms, times = times + 1",
+            params![number, kind, prover, now, expires],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.batch(number as u64)
+    }
+
+    /// How many times the batch was handed out for `proof_type` (0: never).
+    pub fn times_assigned(&self, batch: u64, proof_type: ProofType) -> Result<u64, StoreError> {
+        let conn = self.conn();
+        let times: Option<i64> = conn
+            .query_row(
+                "SELECT times FROM assignments WHERE batch = ?1 AND proof_type = ?2",
+                params![as_i64(batch), i64::from(proof_type.index())],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(times.unwrap_or(0) as u64)
+    }
+
+    /// Stores a proof; `false` if one was already stored (it is kept, not replaced).
+    pub fn store_proof(&self, proof: &StoredProof) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT OR IGNORE INTO proofs (batch, proof_type, proof, public_outputs, prover, proving_ms, stored_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                as_i64(proof.batch),
+                i64::from(proof.proof_type.index()),
+                proof.proof,
+                proof.public_outputs,
+                proof.prover,
+                as_i64(proof.proving_ms),
+                as_i64(proof.stored_at_ms),
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// Whether a `proof_type` proof of `batch` is stored.
+    pub fn has_proof(&self, batch: u64, proof_type: ProofType) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT 1 FROM proofs WHERE batch = ?1 AND proof_type = ?2",
+                params![as_i64(batch), i64::from(proof_type.index())],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Every stored proof, by batch then type.
+    pub fn proofs(&self) -> Result<Vec<StoredProof>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT batch, proof_type, proof, public_outputs, prover, proving_ms, stored_ms FROM proofs ORDER BY batch, proof_type",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, i64>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, i64>(5)? as u64,
+                r.get::<_, i64>(6)? as u64,
+            ))
+        })?;
+        let mut proofs = Vec::new();
+        for row in rows {
+            let (batch, kind, proof, public_outputs, prover, proving_ms, stored_at_ms) = row?;
+            let proof_type = u8::try_from(kind)
+                .ok()
+                .and_then(ProofType::from_index)
+                .ok_or(StoreError::Corrupt { batch, what: "proof type" })?;
+            proofs.push(StoredProof { batch, proof_type, proof, public_outputs, prover, proving_ms, stored_at_ms });
+        }
+        Ok(proofs)
+    }
+
+    /// Batch counts for `proof_type` at `now`.
+    pub fn counts(&self, proof_type: ProofType, now_ms: u64) -> Result<Counts, StoreError> {
+        let conn = self.conn();
+        let kind = i64::from(proof_type.index());
+        let total: i64 = conn.query_row("SELECT COUNT(*) FROM batches", [], |r| r.get(0))?;
+        let proved: i64 = conn.query_row("SELECT COUNT(*) FROM proofs WHERE proof_type = ?1", [kind], |r| r.get(0))?;
+        let assigned: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM assignments a WHERE a.proof_type = ?1 AND a.expires_ms > ?2
+               AND NOT EXISTS (SELECT 1 FROM proofs p WHERE p.batch = a.batch AND p.proof_type = ?1)",
+            params![kind, as_i64(now_ms)],
+            |r| r.get(0),
+        )?;
+        Ok(Counts { pending: (total - proved - assigned).max(0) as u64, assigned: assigned as u64, proved: proved as u64 })
+    }
+}

@@ -1,0 +1,134 @@
+//! Shared by the coordinator's service tests: inputs, a coordinator on 127.0.0.1, provers.
+
+#![allow(dead_code)]
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use bp_backend::{Backend, ExecBackend, ProofType};
+use bp_conformance::{for_each_file, stateless_inputs};
+use bp_coordinator::{CoordinatorConfig, DirSource, Running};
+use bp_input::ProgramInput;
+use bp_protocol::{AuthKey, FrameLimits, Message, Request};
+use bp_prover::{Prover, ProverConfig, ProverStats};
+use tokio::sync::watch;
+
+pub fn key() -> AuthKey {
+    AuthKey::parse("a shared secret for the service tests").unwrap()
+}
+
+/// Up to `n` single-block inputs with transactions from the EEST Prague suite, one per test.
+pub fn conformance_inputs(n: usize) -> Vec<ProgramInput> {
+    let archive = bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/for_prague.tar.zst");
+    let mut found = Vec::new();
+    for_each_file(&archive, &mut |_, text| {
+        if found.len() >= n {
+            return;
+        }
+        let Ok(tests) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+        for fixture in tests.as_object().into_iter().flat_map(|o| o.values()) {
+            if found.len() >= n {
+                return;
+            }
+            if let Ok(inputs) = stateless_inputs(fixture) {
+                if let Some(input) = inputs.into_iter().find(|i| !i.blocks[0].body.transactions.is_empty()) {
+                    found.push(input);
+                }
+            }
+        }
+    })
+    .expect("the Prague suite is readable");
+    assert_eq!(found.len(), n, "enough Prague tests with transactions");
+    found
+}
+
+/// Writes `inputs` into `dir` as binary program inputs named `c00.bin`, `c01.bin`…
+pub fn write_inputs(dir: &Path, inputs: &[ProgramInput]) {
+    for (i, input) in inputs.iter().enumerate() {
+        std::fs::write(dir.join(format!("c{i:02}.bin")), input.to_binary()).unwrap();
+    }
+}
+
+/// Links the four real blocks of the fixtures into `dir`.
+pub fn link_real_blocks(dir: &Path) -> usize {
+    let real = bp_testkit::fixtures().join("real-blocks");
+    let files = [
+        "hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst",
+        "mainnet-raiko-guest-input/ethereum-20612842.json.zst",
+        "mainnet-zeth-rpc-cache/1-18884864.json.gz",
+        "mainnet-zeth-rpc-cache/1-21230867.json.gz",
+    ];
+    for file in files {
+        let target = real.join(file).canonicalize().expect("fixture present");
+        let name = format!("r-{}", Path::new(file).file_name().unwrap().to_str().unwrap());
+        std::os::unix::fs::symlink(target, dir.join(name)).unwrap();
+    }
+    files.len()
+}
+
+pub fn config(data: &Path) -> CoordinatorConfig {
+    CoordinatorConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
+        db: data.join("coordinator.sqlite"),
+        key: key(),
+        limits: FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(2) },
+        required: vec![ProofType::Exec],
+        assignment_timeout: Duration::from_secs(60),
+        max_connections: 256,
+        source_poll: Duration::from_millis(100),
+    }
+}
+
+/// Starts a coordinator over `inputs` and waits until it has `batches` batches.
+pub async fn start(config: CoordinatorConfig, inputs: &Path, batches: u64) -> Running {
+    let source = Box::new(DirSource::new(inputs, None));
+    let running = bp_coordinator::start(config, vec![source]).await.expect("coordinator starts");
+    wait_for(Duration::from_secs(60), || {
+        running.coordinator().store().counts(ProofType::Exec, 0).map(|c| c.pending + c.assigned + c.proved).unwrap_or(0)
+            == batches
+    })
+    .await;
+    running
+}
+
+pub async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "condition not reached within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub fn prover_config(endpoint: &str, data: PathBuf, name: &str) -> ProverConfig {
+    ProverConfig {
+        endpoints: vec![endpoint.to_owned()],
+        poll_interval: Duration::from_millis(50),
+        name: name.to_owned(),
+        data_dir: data,
+        key: key(),
+        limits: FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5) },
+        reply_timeout: Duration::from_secs(60),
+        submit_attempts: 5,
+        submit_backoff: Duration::from_millis(50),
+        max_batches: None,
+    }
+}
+
+/// Runs a prover until `stop` is set; returns its stats.
+pub fn spawn_prover(config: ProverConfig, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<ProverStats> {
+    let prover = Prover::new(config, Arc::new(ExecBackend)).expect("prover");
+    tokio::spawn(prover.run(stop))
+}
+
+pub fn request(name: &str) -> Message {
+    Message::Request(Request { proof_type: ProofType::Exec, program_id: ExecBackend.program_id(), prover: name.into() })
+}
+
+pub async fn send(endpoint: &str, key: &AuthKey, message: &Message) -> Result<Message, bp_prover::ExchangeError> {
+    let limits = FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5) };
+    bp_prover::exchange(endpoint, key, &limits, Duration::from_secs(60), message).await
+}

@@ -1,0 +1,161 @@
+//! The messages. Field and variant order is the wire format: only append.
+
+use alloy_primitives::B256;
+use bp_backend::ProofType;
+use serde::{Deserialize, Serialize};
+
+/// The version of the message set and framing this build speaks.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// One protocol message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// Prover → coordinator: "I am free, give me work".
+    Request(Request),
+    /// Coordinator → prover: a batch to prove, or `None`: nothing to do, retry later.
+    Response(Option<Assignment>),
+    /// Prover → coordinator: a proof of a batch.
+    Submit(Submission),
+    /// Coordinator → prover: the proof is stored (also for a proof it already had).
+    SubmitAck(SubmitAck),
+    /// Coordinator → prover: refused, with why.
+    Rejected(Rejection),
+}
+
+impl Message {
+    /// A short name for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Request(_) => "Request",
+            Message::Response(_) => "Response",
+            Message::Submit(_) => "Submit",
+            Message::SubmitAck(_) => "SubmitAck",
+            Message::Rejected(_) => "Rejected",
+        }
+    }
+}
+
+/// What a free prover says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The kind of proof it makes.
+    pub proof_type: ProofType,
+    /// The identity of the program it proves (see `bp_backend::Backend::program_id`).
+    pub program_id: B256,
+    /// A name for logs and metrics; not an identity (the credential is).
+    pub prover: String,
+}
+
+/// A batch handed to a prover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The batch number.
+    pub batch: u64,
+    /// The proof kind wanted.
+    pub proof_type: ProofType,
+    /// First and last block of the batch (for progress lines).
+    pub first_block: u64,
+    pub last_block: u64,
+    /// Gas used by the batch's blocks.
+    pub gas_used: u64,
+    /// The binary program input.
+    #[serde(with = "serde_bytes")]
+    pub input: Vec<u8>,
+}
+
+/// A proof of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    pub batch: u64,
+    pub proof_type: ProofType,
+    /// `bp_backend::Proof::to_bytes`.
+    #[serde(with = "serde_bytes")]
+    pub proof: Vec<u8>,
+    /// Who proved it (for logs and metrics).
+    pub prover: String,
+    /// How long proving took, as the prover measured it.
+    pub proving_ms: u64,
+}
+
+/// A stored proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitAck {
+    pub batch: u64,
+    pub proof_type: ProofType,
+}
+
+/// A refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub reason: RejectReason,
+    /// A human-readable explanation.
+    pub detail: String,
+}
+
+/// Why a message was refused. Stable: metrics are labelled by [`RejectReason::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RejectReason {
+    /// Another protocol version, or a proof/request for another program version.
+    VersionMismatch,
+    /// The coordinator needs no proofs of this kind.
+    TypeNotNeeded,
+    /// The frame's tag does not verify under the coordinator's credential.
+    Unauthorized,
+    /// The frame or message cannot be read, or it is a message the coordinator never takes.
+    Malformed,
+    /// No such batch.
+    UnknownBatch,
+    /// The batch was never handed out for this proof kind.
+    NotAssigned,
+    /// The proof's public outputs are not the batch's.
+    OutputMismatch,
+    /// The proof does not verify.
+    InvalidProof,
+    /// The coordinator cannot take the connection now.
+    Busy,
+    /// The coordinator failed (storage); retry later.
+    Internal,
+}
+
+impl RejectReason {
+    /// Every reason, for metrics.
+    pub const ALL: [RejectReason; 10] = [
+        RejectReason::VersionMismatch,
+        RejectReason::TypeNotNeeded,
+        RejectReason::Unauthorized,
+        RejectReason::Malformed,
+        RejectReason::UnknownBatch,
+        RejectReason::NotAssigned,
+        RejectReason::OutputMismatch,
+        RejectReason::InvalidProof,
+        RejectReason::Busy,
+        RejectReason::Internal,
+    ];
+
+    /// snake_case name for logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectReason::VersionMismatch => "version_mismatch",
+            RejectReason::TypeNotNeeded => "type_not_needed",
+            RejectReason::Unauthorized => "unauthorized",
+            RejectReason::Malformed => "malformed",
+            RejectReason::UnknownBatch => "unknown_batch",
+            RejectReason::NotAssigned => "not_assigned",
+            RejectReason::OutputMismatch => "output_mismatch",
+            RejectReason::InvalidProof => "invalid_proof",
+            RejectReason::Busy => "busy",
+            RejectReason::Internal => "internal",
+        }
+    }
+
+    /// Whether retrying the same message later can succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(self, RejectReason::Busy | RejectReason::Internal)
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason.name(), self.detail)
+    }
+}

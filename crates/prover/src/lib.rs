@@ -1,0 +1,292 @@
+//! The prover client: asks coordinators for work when free, proves, submits, again and again.
+//!
+//! A proof is written to `DATA_DIR/pending/` before it is submitted and removed only once a
+//! coordinator acknowledges it, so a failed submit (coordinator down, network trouble) is
+//! retried with backoff — and after a restart of the prover — until it is. A proof a coordinator
+//! refuses for good is moved to `DATA_DIR/rejected/` with the reason beside it.
+
+mod pending;
+
+pub use pending::{PendingProof, PendingStore};
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use bp_backend::{Backend, ProofType};
+use bp_protocol::{
+    read_message, write_message, Assignment, AuthKey, Direction, FrameLimits, Message, ProtocolError, Rejection, Request,
+    Submission,
+};
+use tokio::{net::TcpStream, sync::watch};
+
+/// How the prover runs.
+#[derive(Debug, Clone)]
+pub struct ProverConfig {
+    /// Coordinators (`host:port`), asked in turn.
+    pub endpoints: Vec<String>,
+    /// How long to wait before asking again when no coordinator has work.
+    pub poll_interval: Duration,
+    /// A name for the coordinators' logs.
+    pub name: String,
+    /// Where unacknowledged proofs are kept.
+    pub data_dir: PathBuf,
+    /// The coordinators' shared credential.
+    pub key: AuthKey,
+    /// Frame size and I/O deadline for requests and submits.
+    pub limits: FrameLimits,
+    /// Deadline for reading a coordinator's answer (a submit's answer waits for verification).
+    pub reply_timeout: Duration,
+    /// Submit attempts per round before the proof waits for the next round.
+    pub submit_attempts: u32,
+    /// First delay between submit attempts (doubled each time, at most 30 s).
+    pub submit_backoff: Duration,
+    /// Stop after proving this many batches (for tests and one-shot runs).
+    pub max_batches: Option<u64>,
+}
+
+/// What a prover did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProverStats {
+    /// Batches proved (whether acknowledged yet or not).
+    pub proved: u64,
+    /// Proofs acknowledged.
+    pub acknowledged: u64,
+    /// Proofs refused for good.
+    pub rejected: u64,
+    /// Batches whose input the program rejected.
+    pub failed: u64,
+}
+
+/// Why the prover cannot run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    #[error("no coordinator endpoint given")]
+    NoEndpoint,
+    #[error("data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+}
+
+/// Why one exchange with a coordinator failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("connecting to {endpoint}: {reason}")]
+    Connect { endpoint: String, reason: String },
+    #[error("{endpoint}: {source}")]
+    Protocol { endpoint: String, source: ProtocolError },
+}
+
+/// Sends one message to `endpoint` on a fresh connection and reads the answer.
+pub async fn exchange(
+    endpoint: &str,
+    key: &AuthKey,
+    limits: &FrameLimits,
+    reply_timeout: Duration,
+    message: &Message,
+) -> Result<Message, ExchangeError> {
+    let connect = tokio::time::timeout(limits.io_timeout, TcpStream::connect(endpoint)).await;
+    let mut stream = match connect {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(ExchangeError::Connect { endpoint: endpoint.into(), reason: e.to_string() }),
+        Err(_) => return Err(ExchangeError::Connect { endpoint: endpoint.into(), reason: "timed out".into() }),
+    };
+    let _ = stream.set_nodelay(true);
+    let protocol = |source| ExchangeError::Protocol { endpoint: endpoint.into(), source };
+    write_message(&mut stream, key, Direction::ToCoordinator, message, limits).await.map_err(protocol)?;
+    let reply_limits = FrameLimits { io_timeout: reply_timeout, ..*limits };
+    read_message(&mut stream, key, Direction::ToProver, &reply_limits).await.map_err(protocol)
+}
+
+/// A prover client.
+pub struct Prover {
+    config: ProverConfig,
+    backend: Arc<dyn Backend>,
+    pending: PendingStore,
+    stats: ProverStats,
+}
+
+enum SubmitOutcome {
+    Acknowledged,
+    Refused(Rejection),
+    Unreachable,
+}
+
+impl Prover {
+    /// A prover using `backend`.
+    pub fn new(config: ProverConfig, backend: Arc<dyn Backend>) -> Result<Self, ProverError> {
+        if config.endpoints.is_empty() {
+            return Err(ProverError::NoEndpoint);
+        }
+        let pending = PendingStore::open(&config.data_dir)
+            .map_err(|source| ProverError::DataDir { path: config.data_dir.display().to_string(), source })?;
+        Ok(Self { config, backend, pending, stats: ProverStats::default() })
+    }
+
+    fn proof_type(&self) -> ProofType {
+        self.backend.proof_type()
+    }
+
+    /// Runs until `stop` turns true (checked between batches) or `max_batches` are proved and
+    /// acknowledged.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> ProverStats {
+        tracing::info!(
+            prover = %self.config.name,
+            backend = %self.proof_type(),
+            coordinators = %self.config.endpoints.join(", "),
+            "prover started"
+        );
+        let mut next_endpoint = 0;
+        loop {
+            if *stop.borrow() || self.done() {
+                break;
+            }
+            self.flush_pending(&stop).await;
+            if self.done() {
+                break;
+            }
+            let mut worked = false;
+            let quota_reached = self.config.max_batches.is_some_and(|max| self.stats.proved >= max);
+            for i in (0..self.config.endpoints.len()).filter(|_| !quota_reached) {
+                let endpoint = self.config.endpoints[(next_endpoint + i) % self.config.endpoints.len()].clone();
+                if let Some(assignment) = self.ask(&endpoint).await {
+                    next_endpoint = (next_endpoint + i + 1) % self.config.endpoints.len();
+                    self.prove_and_submit(&endpoint, assignment, &stop).await;
+                    worked = true;
+                    break;
+                }
+            }
+            if !worked {
+                let _ = tokio::time::timeout(self.config.poll_interval, stop.wait_for(|s| *s)).await;
+            }
+        }
+        tracing::info!(prover = %self.config.name, ?self.stats, "prover stopped");
+        self.stats
+    }
+
+    fn done(&self) -> bool {
+        self.config.max_batches.is_some_and(|max| self.stats.proved >= max) && self.pending.is_empty()
+    }
+
+    async fn ask(&self, endpoint: &str) -> Option<Assignment> {
+        let request = Message::Request(Request {
+            proof_type: self.proof_type(),
+            program_id: self.backend.program_id(),
+            prover: self.config.name.clone(),
+        });
+        match exchange(endpoint, &self.config.key, &self.config.limits, self.config.reply_timeout, &request).await {
+            Ok(Message::Response(Some(assignment))) if assignment.proof_type == self.proof_type() => Some(assignment),
+            Ok(Message::Response(_)) => None,
+            Ok(Message::Rejected(rejection)) => {
+                tracing::error!(endpoint, "work request refused: {rejection}");
+                None
+            }
+            Ok(other) => {
+                tracing::warn!(endpoint, "unexpected answer {} to a work request", other.kind());
+                None
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        }
+    }
+
+    async fn prove_and_submit(&mut self, endpoint: &str, assignment: Assignment, stop: &watch::Receiver<bool>) {
+        let Assignment { batch, first_block, last_block, gas_used, input, .. } = assignment;
+        let started = std::time::Instant::now();
+        let backend = self.backend.clone();
+        let proved = tokio::task::spawn_blocking(move || backend.prove(&input)).await;
+        let elapsed = started.elapsed();
+        let proof = match proved {
+            Ok(Ok(proof)) => proof,
+            Ok(Err(e)) => {
+                self.stats.failed += 1;
+                tracing::error!(batch, blocks = %format!("{first_block}..={last_block}"), "cannot prove the batch: {e}");
+                return;
+            }
+            Err(e) => {
+                self.stats.failed += 1;
+                tracing::error!(batch, "prover task failed: {e}");
+                return;
+            }
+        };
+        self.stats.proved += 1;
+        let mgas_s = gas_used as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6;
+        tracing::info!(
+            batch,
+            blocks = %format!("{first_block}..={last_block}"),
+            gas = gas_used,
+            elapsed = ?elapsed,
+            mgas_per_s = %format!("{mgas_s:.1}"),
+            backend = %self.proof_type(),
+            "batch proved"
+        );
+        let pending = PendingProof {
+            endpoint: endpoint.to_owned(),
+            submission: Submission {
+                batch,
+                proof_type: self.proof_type(),
+                proof: proof.to_bytes(),
+                prover: self.config.name.clone(),
+                proving_ms: elapsed.as_millis() as u64,
+            },
+        };
+        match self.pending.save(&pending) {
+            Ok(path) => self.submit_pending(path, pending, stop).await,
+            Err(e) => {
+                // Still submitted; only a crash before the acknowledgement would lose it.
+                tracing::error!(batch, "cannot keep the proof on disk: {e}");
+                let _ = self.submit_with_backoff(&pending, stop).await;
+            }
+        }
+    }
+
+    async fn flush_pending(&mut self, stop: &watch::Receiver<bool>) {
+        for (path, pending) in self.pending.list() {
+            if *stop.borrow() {
+                return;
+            }
+            tracing::info!(batch = pending.submission.batch, endpoint = %pending.endpoint, "submitting a kept proof");
+            self.submit_pending(path, pending, stop).await;
+        }
+    }
+
+    async fn submit_pending(&mut self, path: PathBuf, pending: PendingProof, stop: &watch::Receiver<bool>) {
+        let batch = pending.submission.batch;
+        match self.submit_with_backoff(&pending, stop).await {
+            SubmitOutcome::Acknowledged => {
+                self.stats.acknowledged += 1;
+                tracing::info!(batch, endpoint = %pending.endpoint, "proof acknowledged");
+                self.pending.remove(&path);
+            }
+            SubmitOutcome::Refused(rejection) => {
+                self.stats.rejected += 1;
+                tracing::error!(batch, endpoint = %pending.endpoint, "proof refused: {rejection}");
+                self.pending.reject(&path, &rejection);
+            }
+            SubmitOutcome::Unreachable => {
+                tracing::warn!(batch, endpoint = %pending.endpoint, "proof kept in {} for a later attempt", path.display());
+            }
+        }
+    }
+
+    async fn submit_with_backoff(&self, pending: &PendingProof, stop: &watch::Receiver<bool>) -> SubmitOutcome {
+        let message = Message::Submit(pending.submission.clone());
+        let mut delay = self.config.submit_backoff;
+        for attempt in 1..=self.config.submit_attempts.max(1) {
+            let answer =
+                exchange(&pending.endpoint, &self.config.key, &self.config.limits, self.config.reply_timeout, &message).await;
+            match answer {
+                Ok(Message::SubmitAck(ack)) if ack.batch == pending.submission.batch => return SubmitOutcome::Acknowledged,
+                Ok(Message::Rejected(rejection)) if !rejection.reason.is_transient() => {
+                    return SubmitOutcome::Refused(rejection)
+                }
+                Ok(other) => tracing::warn!(attempt, "submit answered with {other:?}"),
+                Err(e) => tracing::warn!(attempt, "submit failed: {e}"),
+            }
+            if attempt < self.config.submit_attempts && !*stop.borrow() {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+        SubmitOutcome::Unreachable
+    }
+}

@@ -1,0 +1,75 @@
+//! Joining single-block inputs into one batch input.
+//!
+//! Block N+1's witness is against the state after block N. Every node it needs is either one
+//! block N changed (the program has rebuilt it in memory by then) or one block N left alone (then
+//! it is also a node of the batch's initial state, with the same hash). So the union of the
+//! blocks' witnesses covers the batch; one recording run over the joined blocks cuts it to what
+//! the batch resolves against its initial state.
+
+use alloy_consensus::Header;
+use alloy_primitives::{map::B256Map, B256};
+use alloy_rlp::Decodable;
+use bp_input::ProgramInput;
+use bp_trie::MapSource;
+
+use crate::{
+    record::{hash_codes, record},
+    BuildError,
+};
+
+/// Why inputs cannot be joined.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("no inputs to join")]
+    Empty,
+    #[error("input {index} does not continue the previous one (block {number} after block {previous})")]
+    NotConsecutive { index: usize, number: u64, previous: u64 },
+    #[error("input {index} has no blocks")]
+    NoBlocks { index: usize },
+    #[error("input {index} is for chain id {found}, the first for {expected}")]
+    ChainMismatch { index: usize, expected: u64, found: u64 },
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// Joins consecutive single- or multi-block inputs into one input, whose witness is exactly what
+/// the joined batch resolves. The program runs on it before it is returned.
+pub fn join_inputs(inputs: Vec<ProgramInput>) -> Result<ProgramInput, JoinError> {
+    let first = inputs.first().ok_or(JoinError::Empty)?;
+    let parent = first.parent_header.clone();
+    let chain = first.chain.clone();
+    let mut nodes = MapSource::new();
+    let mut codes = Vec::new();
+    let mut headers: B256Map<Header> = B256Map::default();
+    let mut blocks = Vec::new();
+    for (index, input) in inputs.into_iter().enumerate() {
+        if input.chain.chain_id != chain.chain_id {
+            return Err(JoinError::ChainMismatch { index, expected: chain.chain_id, found: input.chain.chain_id });
+        }
+        let number = input.blocks.first().ok_or(JoinError::NoBlocks { index })?.header.number;
+        let previous = blocks.last().map_or(parent.number, |b: &bp_input::EthBlock| b.header.number);
+        if number != previous + 1 {
+            return Err(JoinError::NotConsecutive { index, number, previous });
+        }
+        for node in input.witness.state {
+            nodes.insert(node);
+        }
+        codes.extend(input.witness.codes);
+        for rlp in &input.witness.headers {
+            if let Ok(header) = Header::decode(&mut rlp.as_ref()) {
+                headers.insert(header.hash_slow(), header);
+            }
+        }
+        blocks.extend(input.blocks);
+    }
+    // The parent, then its ancestors newest to oldest, as far as they link.
+    let mut chain_headers = vec![parent.clone()];
+    let mut wanted: B256 = parent.parent_hash;
+    while let Some(header) = headers.remove(&wanted) {
+        wanted = header.parent_hash;
+        chain_headers.push(header);
+    }
+    let (witness, outcome) = record(&nodes, &hash_codes(codes), &chain_headers, &blocks, &chain);
+    outcome.map_err(BuildError::Program)?;
+    Ok(ProgramInput { blocks, parent_header: parent, witness, chain })
+}
