@@ -3,6 +3,7 @@
 mod bench;
 mod conformance;
 mod inputs;
+mod service;
 
 use std::path::PathBuf;
 
@@ -114,11 +115,30 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
     },
+    /// Run the ProofCoordinator: hand batches to provers over TCP, check and keep their proofs.
+    ///
+    /// Batches come from a directory of inputs (--inputs) and/or a JSON-RPC node it follows
+    /// (--rpc, --blocks-per-batch). Everything — batches, inputs, assignments, proofs — is kept in
+    /// SQLite under --data-dir and survives a restart. A submitted proof is stored only if its
+    /// batch was assigned, it is of the program this build verifies, its public outputs equal the
+    /// batch's (state roots, last block hash, chain id, gas, transactions) and it verifies (an
+    /// exec proof by re-execution). Provers must hold the shared secret; every frame carries an
+    /// HMAC-SHA256 tag (docs/protocol.md). Serves /health and Prometheus /metrics. Stops cleanly
+    /// on Ctrl-C or SIGTERM.
+    Coordinator(service::CoordinatorArgs),
+    /// Run a prover client: ask the coordinators for work, prove, submit, again and again.
+    ///
+    /// Proofs are kept under the data directory until acknowledged, and submits are retried with
+    /// backoff (also after a restart). Settings come from flags, the environment
+    /// (PROVER_CLIENT_PROVER_SERVER_ENDPOINT, PROVER_CLIENT_PROVING_TIME_MS, …) or a TOML file
+    /// (--config / PROVER_CLIENT_CONFIG_FILE, looked up in CONFIGS_PATH), in that order of
+    /// precedence. Stops after the current batch on Ctrl-C or SIGTERM.
+    Prover(service::ProverArgs),
 }
 
 /// Which chain's rules apply.
 #[derive(clap::Args, Debug, Clone, Default)]
-struct ChainArgs {
+pub struct ChainArgs {
     /// A known chain (mainnet, sepolia, hoodi) or test-suite fork rules (Cancun, Prague, Osaka,
     /// CancunToPragueAtTime15k…; chain id 1 unless the node says otherwise). Default: what the
     /// input names or implies.
@@ -130,7 +150,7 @@ struct ChainArgs {
 }
 
 impl ChainArgs {
-    fn resolve(&self) -> Result<Option<ChainConfig>> {
+    pub fn resolve(&self) -> Result<Option<ChainConfig>> {
         if let Some(name) = &self.chain {
             return Ok(Some(ChainConfig::by_name(name)?));
         }
@@ -145,6 +165,13 @@ impl ChainArgs {
 }
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BLOCKPROVER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     if let Err(error) = run() {
         eprintln!("error: {error:#}");
         std::process::exit(1);
@@ -162,5 +189,7 @@ fn run() -> Result<()> {
         Command::Witness { rpc, block, output, cache, no_cache, chain } => {
             inputs::witness(&rpc, block, &output, (!no_cache).then_some(cache.as_path()), chain.resolve()?)
         }
+        Command::Coordinator(args) => service::coordinator(args),
+        Command::Prover(args) => service::prover(args),
     }
 }

@@ -187,11 +187,18 @@ pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>
         let stop = stop_sources.clone();
         threads.push(std::thread::spawn(move || {
             tracing::info!("batch source: {}", source.describe());
+            // A failing source is retried with a growing delay, so a persistent error is not
+            // logged ten times a second.
+            let mut delay = source_poll;
             while !stop.load(Ordering::SeqCst) {
-                if let Err(e) = source.poll(coordinator.store()) {
-                    tracing::warn!("batch source {}: {e}", source.describe());
+                match source.poll(coordinator.store()) {
+                    Ok(_) => delay = source_poll,
+                    Err(e) => {
+                        tracing::warn!("batch source {}: {e} (retrying in {delay:?})", source.describe());
+                        delay = (delay * 2).min(Duration::from_secs(60)).max(source_poll);
+                    }
                 }
-                let deadline = std::time::Instant::now() + source_poll;
+                let deadline = std::time::Instant::now() + delay;
                 while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(20));
                 }

@@ -148,7 +148,7 @@ pub fn build_input(
             Ok((input, report))
         }
         Err(e) if e.is_unsupported() => {
-            tracing::info!("debug_executionWitness is not offered ({e}); building the witness from eth_getProof");
+            tracing::debug!("debug_executionWitness is not offered ({e}); building the witness from eth_getProof");
             from_proofs(client, block, parent, chain)
         }
         Err(e) => Err(e.into()),

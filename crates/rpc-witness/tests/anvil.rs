@@ -69,8 +69,6 @@ fn anvil_blocks_prove_to_the_nodes_state_roots() {
     let chain = resolve_chain(&client, Some(ChainConfig::by_name("Cancun").expect("known rules"))).expect("chain id");
     assert_eq!(chain.chain_id, 31337);
 
-    // Blocks mined within one second would share a timestamp, which consensus rules forbid.
-    node.call("anvil_setBlockTimestampInterval", json!([1])).expect("anvil extension");
     // Block 1: anvil's genesis has the empty state root, so proving starts at block 2.
     send(&node, Some(Address::repeat_byte(0x11)), "", 1);
     let mut blocks = Vec::new();

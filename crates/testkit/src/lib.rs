@@ -45,7 +45,7 @@ fn anvil_binary() -> Option<PathBuf> {
 
 impl Anvil {
     /// Starts anvil (found in `BLOCKPROVER_ANVIL`, then `PATH`) on a free 127.0.0.1 port with
-    /// Cancun rules (anvil lacks the EIP-7002/7251 contracts, without which Prague blocks are
+    /// Cancun rules and one second between block timestamps (anvil lacks the EIP-7002/7251 contracts, without which Prague blocks are
     /// invalid). Without anvil: `None` after saying so, or a panic if `BLOCKPROVER_REQUIRE_ANVIL=1`
     /// (as CI sets).
     pub fn start() -> Option<Anvil> {
@@ -70,6 +70,8 @@ impl Anvil {
             assert!(started.elapsed() < Duration::from_secs(30), "anvil did not answer within 30 s");
             std::thread::sleep(Duration::from_millis(100));
         }
+        // Blocks mined within one second would share a timestamp, which consensus rules forbid.
+        probe.call_fresh("anvil_setBlockTimestampInterval", json!([1])).expect("anvil extension");
         Some(anvil)
     }
 

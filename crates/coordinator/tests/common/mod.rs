@@ -16,7 +16,15 @@ use bp_protocol::{AuthKey, FrameLimits, Message, Request};
 use bp_prover::{Prover, ProverConfig, ProverStats};
 use tokio::sync::watch;
 
+/// Logs to the test's captured output (shown when a test fails); `BLOCKPROVER_LOG` filters.
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BLOCKPROVER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
 pub fn key() -> AuthKey {
+    init_logs();
     AuthKey::parse("a shared secret for the service tests").unwrap()
 }
 

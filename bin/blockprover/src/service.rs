@@ -1,0 +1,276 @@
+//! `coordinator` and `prover`: the proving service's two sides.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+use bp_backend::ProofType;
+use bp_coordinator::{BatchSource, CoordinatorConfig, DirSource, RpcSource};
+use bp_protocol::{AuthKey, FrameLimits};
+use bp_prover::{Prover, ProverConfig};
+use bp_rpc_witness::RpcClient;
+use serde::Deserialize;
+
+use crate::ChainArgs;
+
+/// The shared credential, from the command line or the environment.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AuthArgs {
+    /// File holding the shared secret (its text, or 0x-prefixed hex; at least 16 bytes).
+    #[arg(long, env = "BLOCKPROVER_AUTH_SECRET_FILE")]
+    auth_secret_file: Option<PathBuf>,
+    /// The shared secret itself (prefer the file: the environment of a process can be read by
+    /// its user's other processes).
+    #[arg(long, env = "BLOCKPROVER_AUTH_SECRET", hide_env_values = true, conflicts_with = "auth_secret_file")]
+    auth_secret: Option<String>,
+    /// Run without a credential: anyone who reaches the port can take work and submit.
+    /// Development only.
+    #[arg(long, conflicts_with_all = ["auth_secret_file", "auth_secret"])]
+    insecure_no_auth: bool,
+}
+
+impl AuthArgs {
+    fn key(&self, file_from_config: Option<&Path>) -> Result<AuthKey> {
+        if self.insecure_no_auth {
+            return Ok(AuthKey::insecure());
+        }
+        if let Some(secret) = &self.auth_secret {
+            return Ok(AuthKey::parse(secret)?);
+        }
+        let Some(path) = self.auth_secret_file.as_deref().or(file_from_config) else {
+            bail!(
+                "a shared secret is required: --auth-secret-file FILE or BLOCKPROVER_AUTH_SECRET \
+                 (or --insecure-no-auth for local development)"
+            );
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the secret {}", path.display()))?;
+        AuthKey::parse(&text).with_context(|| format!("the secret in {}", path.display()))
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CoordinatorArgs {
+    /// Address provers connect to.
+    #[arg(long, env = "PROVER_SERVER_LISTEN_IP", default_value = "127.0.0.1")]
+    listen_ip: IpAddr,
+    /// Port provers connect to.
+    #[arg(long, env = "PROVER_SERVER_LISTEN_PORT", default_value_t = 3900)]
+    listen_port: u16,
+    /// Where `/health` and `/metrics` (Prometheus) are served; `off` to serve nothing.
+    #[arg(long, env = "BLOCKPROVER_METRICS_ADDR", default_value = "127.0.0.1:3901")]
+    metrics_addr: String,
+    /// Directory of the database (`coordinator.sqlite`): batches, inputs, assignments, proofs.
+    #[arg(long, env = "BLOCKPROVER_DATA_DIR", default_value = "blockprover-data")]
+    data_dir: PathBuf,
+    /// Batches from a directory: every file is one batch (any input format `execute` reads),
+    /// taken in name order; new files are picked up while running.
+    #[arg(long, required_unless_present = "rpc")]
+    inputs: Option<PathBuf>,
+    /// Batches from a JSON-RPC node, followed as it grows.
+    #[arg(long, env = "BLOCKPROVER_RPC_URL")]
+    rpc: Option<String>,
+    /// Blocks per batch for --rpc.
+    #[arg(long, default_value_t = 1)]
+    blocks_per_batch: u64,
+    /// First block to batch for --rpc when the database has none (default: the node's next block).
+    #[arg(long)]
+    from_block: Option<u64>,
+    /// Directory for cached RPC answers (--rpc).
+    #[arg(long)]
+    rpc_cache: Option<PathBuf>,
+    /// Proof types every batch needs, comma-separated (exec; risc0 and sp1 need builds with
+    /// those features).
+    #[arg(long, env = "BLOCKPROVER_PROOF_TYPES", value_delimiter = ',', default_value = "exec")]
+    proof_types: Vec<ProofType>,
+    /// Seconds after which an assigned batch without a proof is handed to another prover.
+    #[arg(long, default_value_t = 600)]
+    assignment_timeout_secs: u64,
+    /// Largest frame accepted, in MiB (inputs and proofs travel in one frame).
+    #[arg(long, default_value_t = 256)]
+    max_frame_mib: usize,
+    /// Seconds a client has to send a whole frame (slow clients are cut off).
+    #[arg(long, default_value_t = 30)]
+    io_timeout_secs: u64,
+    /// Connections served at once; more are answered `busy`.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// How often batch sources are polled, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    poll_ms: u64,
+    #[command(flatten)]
+    auth: AuthArgs,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+pub fn coordinator(args: CoordinatorArgs) -> Result<()> {
+    let key = args.auth.key(None)?;
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let metrics_listen = match args.metrics_addr.as_str() {
+        "off" | "" => None,
+        addr => Some(addr.parse::<SocketAddr>().with_context(|| format!("--metrics-addr {addr}"))?),
+    };
+    let chain = args.chain.resolve()?;
+    let mut sources: Vec<Box<dyn BatchSource>> = Vec::new();
+    if let Some(dir) = &args.inputs {
+        if !dir.is_dir() {
+            bail!("--inputs {} is not a directory", dir.display());
+        }
+        sources.push(Box::new(DirSource::new(dir, chain.clone())));
+    }
+    if let Some(url) = &args.rpc {
+        let client = RpcClient::new(url, args.rpc_cache.as_deref());
+        let chain = bp_rpc_witness::resolve_chain(&client, chain).with_context(|| format!("asking {url} for its chain"))?;
+        sources.push(Box::new(RpcSource::new(client, chain, args.blocks_per_batch, args.from_block)));
+    }
+    let config = CoordinatorConfig {
+        listen: SocketAddr::new(args.listen_ip, args.listen_port),
+        metrics_listen,
+        db: args.data_dir.join("coordinator.sqlite"),
+        key,
+        limits: FrameLimits { max_frame: args.max_frame_mib << 20, io_timeout: Duration::from_secs(args.io_timeout_secs) },
+        required: args.proof_types,
+        assignment_timeout: Duration::from_secs(args.assignment_timeout_secs),
+        max_connections: args.max_connections,
+        source_poll: Duration::from_millis(args.poll_ms),
+    };
+    runtime()?.block_on(async {
+        let running = bp_coordinator::start(config, sources).await?;
+        println!("coordinator listening on {}", running.addr);
+        if let Some(addr) = running.metrics_addr {
+            println!("health and metrics on http://{addr}/health and /metrics");
+        }
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        anyhow::Ok(())
+    })
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ProverArgs {
+    /// Coordinators to ask for work (`host:port`, comma-separated), in turn.
+    #[arg(long, env = "PROVER_CLIENT_PROVER_SERVER_ENDPOINT", value_delimiter = ',')]
+    endpoint: Vec<String>,
+    /// Milliseconds to wait before asking again when no coordinator has work.
+    #[arg(long, env = "PROVER_CLIENT_PROVING_TIME_MS")]
+    proving_time_ms: Option<u64>,
+    /// Proving backend: exec (native, no proof); risc0 and sp1 need builds with those features.
+    #[arg(long, env = "PROVER_CLIENT_BACKEND")]
+    backend: Option<ProofType>,
+    /// Directory where proofs are kept until a coordinator acknowledges them.
+    #[arg(long, env = "PROVER_CLIENT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A name for the coordinators' logs (default: the host name and process id).
+    #[arg(long, env = "PROVER_CLIENT_NAME")]
+    name: Option<String>,
+    /// Stop after proving this many batches (and seeing them acknowledged).
+    #[arg(long)]
+    max_batches: Option<u64>,
+    /// A TOML file with any of: endpoints, proving_time_ms, backend, data_dir, name,
+    /// auth_secret_file, max_frame_mib, reply_timeout_secs. Flags and environment win over it.
+    /// A relative name is looked up in CONFIGS_PATH.
+    #[arg(long, env = "PROVER_CLIENT_CONFIG_FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+/// The prover's TOML configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProverFile {
+    endpoints: Option<Vec<String>>,
+    proving_time_ms: Option<u64>,
+    backend: Option<String>,
+    data_dir: Option<PathBuf>,
+    name: Option<String>,
+    auth_secret_file: Option<PathBuf>,
+    max_frame_mib: Option<usize>,
+    reply_timeout_secs: Option<u64>,
+}
+
+fn read_prover_file(path: &Path) -> Result<ProverFile> {
+    let path = match std::env::var_os("CONFIGS_PATH") {
+        Some(dir) if path.is_relative() => PathBuf::from(dir).join(path),
+        _ => path.to_path_buf(),
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+pub fn prover(args: ProverArgs) -> Result<()> {
+    let file = match &args.config {
+        Some(path) => read_prover_file(path)?,
+        None => ProverFile::default(),
+    };
+    let endpoints = if args.endpoint.is_empty() { file.endpoints.unwrap_or_default() } else { args.endpoint };
+    if endpoints.is_empty() {
+        bail!("no coordinator: --endpoint HOST:PORT, PROVER_CLIENT_PROVER_SERVER_ENDPOINT or `endpoints` in the config file");
+    }
+    let backend = match (args.backend, file.backend) {
+        (Some(b), _) => b,
+        (None, Some(name)) => name.parse().map_err(anyhow::Error::msg).context("`backend` in the config file")?,
+        (None, None) => ProofType::Exec,
+    };
+    let backend: Arc<dyn bp_backend::Backend> = bp_backend::backend(backend)?.into();
+    let name = args.name.or(file.name).unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        format!("{}-{}", host.trim(), std::process::id())
+    });
+    let config = ProverConfig {
+        endpoints,
+        poll_interval: Duration::from_millis(args.proving_time_ms.or(file.proving_time_ms).unwrap_or(5000)),
+        name,
+        data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("blockprover-prover")),
+        key: args.auth.key(file.auth_secret_file.as_deref())?,
+        limits: FrameLimits { max_frame: file.max_frame_mib.unwrap_or(256) << 20, io_timeout: Duration::from_secs(30) },
+        reply_timeout: Duration::from_secs(file.reply_timeout_secs.unwrap_or(600)),
+        submit_attempts: 8,
+        submit_backoff: Duration::from_millis(500),
+        max_batches: args.max_batches,
+    };
+    let prover = Prover::new(config, backend)?;
+    runtime()?.block_on(async {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut run = tokio::spawn(prover.run(stopped));
+        let stats = tokio::select! {
+            stats = &mut run => stats?,
+            _ = shutdown_signal() => {
+                tracing::info!("stopping after the current batch");
+                let _ = stop.send(true);
+                run.await?
+            }
+        };
+        println!(
+            "proved {}, acknowledged {}, refused {}, failed {}",
+            stats.proved, stats.acknowledged, stats.rejected, stats.failed
+        );
+        anyhow::Ok(())
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
