@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 FIXTURES="${BLOCKPROVER_FIXTURES:-../shared/fixtures}"
 
 cargo build --release --workspace --locked
-cargo test --release --workspace --locked
+# The coordinator's load test runs on its own so that its latency figures are printed.
+cargo test --release --workspace --locked -- --skip fifty_clients_poll_without_errors
+cargo test --release --locked -p bp-coordinator --test load -- --nocapture
 
 # Every EEST suite (Prague, Cancun, Osaka, fork transitions) and the legacy ethereum/tests
 # blockchain tests, in one run so the last line is the total. Skips are explained in SKIPS.md.

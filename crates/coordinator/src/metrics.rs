@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
+use axum::{extract::State, http::{header::CONTENT_TYPE, StatusCode}, response::IntoResponse, routing::get, Json, Router};
 use bp_backend::ProofType;
 use bp_protocol::RejectReason;
 use prometheus_client::{
@@ -140,11 +140,11 @@ async fn metrics(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
         .await
     };
     if !matches!(refreshed, Ok(Ok(()))) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n".to_owned());
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n".to_owned()).into_response();
     }
     let mut text = String::new();
     match encode(&mut text, &c.metrics().registry) {
-        Ok(()) => (StatusCode::OK, text),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+        Ok(()) => ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     }
 }

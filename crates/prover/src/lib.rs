@@ -157,7 +157,7 @@ impl Prover {
                 let _ = tokio::time::timeout(self.config.poll_interval, stop.wait_for(|s| *s)).await;
             }
         }
-        tracing::info!(prover = %self.config.name, ?self.stats, "prover stopped");
+        tracing::info!(prover = %self.config.name, stats = ?self.stats, "prover stopped");
         self.stats
     }
 
