@@ -62,13 +62,15 @@ pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, 
     while connections.join_next().await.is_some() {}
 }
 
-async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer: SocketAddr, stop: watch::Receiver<bool>) {
+async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer: SocketAddr, mut stop: watch::Receiver<bool>) {
     let config = &coordinator.config;
     loop {
-        if *stop.borrow() {
-            return;
-        }
-        let reply = match read_message(&mut stream, &config.key, Direction::ToCoordinator, &config.limits).await {
+        // On shutdown a connection waiting for a frame is dropped; one being answered finishes.
+        let read = tokio::select! {
+            read = read_message(&mut stream, &config.key, Direction::ToCoordinator, &config.limits) => read,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let reply = match read {
             Ok(message) => handle(coordinator, message, peer).await,
             Err(ProtocolError::Closed) => return,
             Err(error) => {

@@ -21,15 +21,7 @@ pub enum StoreError {
 }
 
 /// What a batch's proof must establish, taken from the batch's own headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Expected {
-    pub initial_state_root: B256,
-    pub final_state_root: B256,
-    pub last_block_hash: B256,
-    pub chain_id: u64,
-    pub gas_used: u64,
-    pub tx_count: u64,
-}
+pub type Expected = bp_program::ProgramOutput;
 
 /// A batch about to be stored.
 #[derive(Debug, Clone)]

@@ -140,15 +140,7 @@ async fn encode(key: &AuthKey, message: &Message) -> Vec<u8> {
 
 /// A frame with a valid tag around an arbitrary body.
 fn tagged(body: &[u8]) -> Vec<u8> {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"a shared secret for the service tests").unwrap();
-    mac.update(&[Direction::ToCoordinator as u8]);
-    mac.update(&(body.len() as u32).to_be_bytes());
-    mac.update(body);
-    let mut out = (body.len() as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(body);
-    out.extend_from_slice(&mac.finalize().into_bytes());
-    out
+    bp_protocol::encode_frame(&key(), Direction::ToCoordinator, body)
 }
 
 /// Sends raw bytes, then reads the answer (if any) and whether the coordinator closed.

@@ -129,17 +129,24 @@ pub async fn write_message<W: AsyncWrite + Unpin>(
     if body.len() > limits.max_frame {
         return Err(ProtocolError::Oversized { len: body.len(), max: limits.max_frame });
     }
-    let tag = key.mac(direction, &body).finalize().into_bytes();
-    let mut frame = Vec::with_capacity(FRAME_HEADER_BYTES + body.len() + TAG_BYTES);
-    frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    frame.extend_from_slice(&body);
-    frame.extend_from_slice(&tag);
+    let frame = encode_frame(key, direction, &body);
     let write = async {
         writer.write_all(&frame).await?;
         writer.flush().await
     };
     tokio::time::timeout(limits.io_timeout, write).await.map_err(|_| ProtocolError::Timeout(limits.io_timeout))??;
     Ok(())
+}
+
+/// A whole frame around `body` (version and message bytes, or anything else: tools and tests
+/// use it to build frames a well-behaved peer would not send).
+pub fn encode_frame(key: &AuthKey, direction: Direction, body: &[u8]) -> Vec<u8> {
+    let tag = key.mac(direction, body).finalize().into_bytes();
+    let mut frame = Vec::with_capacity(FRAME_HEADER_BYTES + body.len() + TAG_BYTES);
+    frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    frame.extend_from_slice(body);
+    frame.extend_from_slice(&tag);
+    frame
 }
 
 /// Reads one whole frame within the deadline, authenticates it and decodes its message.
