@@ -17,7 +17,7 @@ use prometheus_client::{
 };
 use serde_json::json;
 
-use crate::{source::now_ms, Coordinator};
+use crate::{source::now_ms, Coordinator, Counts};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BatchLabels {
@@ -102,45 +102,43 @@ pub(crate) fn router(coordinator: Arc<Coordinator>) -> Router {
     Router::new().route("/health", get(health)).route("/metrics", get(metrics)).with_state(coordinator)
 }
 
-async fn health(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
+/// Batch counts for every required proof type, read off the async runtime.
+async fn batch_counts(c: Arc<Coordinator>) -> Result<Vec<(ProofType, Counts)>, String> {
     let counts = tokio::task::spawn_blocking(move || {
         let now = now_ms();
-        c.required()
-            .iter()
-            .map(|t| c.store().counts(*t, now).map(|n| (t.name(), n)))
-            .collect::<Result<Vec<_>, _>>()
+        c.required().iter().map(|t| c.store().counts(*t, now).map(|n| (*t, n))).collect::<Result<Vec<_>, _>>()
     })
     .await;
     match counts {
-        Ok(Ok(counts)) => {
+        Ok(Ok(counts)) => Ok(counts),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn health(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
+    match batch_counts(c).await {
+        Ok(counts) => {
             let batches: serde_json::Map<_, _> = counts
                 .into_iter()
-                .map(|(t, n)| (t.to_owned(), json!({"pending": n.pending, "assigned": n.assigned, "proved": n.proved})))
+                .map(|(t, n)| {
+                    (t.name().to_owned(), json!({"pending": n.pending, "assigned": n.assigned, "proved": n.proved}))
+                })
                 .collect();
             (StatusCode::OK, Json(json!({"status": "ok", "batches": batches})))
         }
-        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "error": e.to_string()}))),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "error": e.to_string()}))),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "error": e}))),
     }
 }
 
 async fn metrics(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
-    let refreshed = {
-        let c = c.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), crate::store::StoreError> {
-            let now = now_ms();
-            for proof_type in c.required() {
-                let n = c.store().counts(*proof_type, now)?;
-                c.metrics().set_batches(*proof_type, "pending", n.pending);
-                c.metrics().set_batches(*proof_type, "assigned", n.assigned);
-                c.metrics().set_batches(*proof_type, "proved", n.proved);
-            }
-            Ok(())
-        })
-        .await
-    };
-    if !matches!(refreshed, Ok(Ok(()))) {
+    let Ok(counts) = batch_counts(c.clone()).await else {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n".to_owned()).into_response();
+    };
+    for (proof_type, n) in counts {
+        c.metrics().set_batches(proof_type, "pending", n.pending);
+        c.metrics().set_batches(proof_type, "assigned", n.assigned);
+        c.metrics().set_batches(proof_type, "proved", n.proved);
     }
     let mut text = String::new();
     match encode(&mut text, &c.metrics().registry) {

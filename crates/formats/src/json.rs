@@ -52,7 +52,7 @@ fn normalise(value: &Value) -> Value {
 }
 
 /// A hex quantity string (`"0x1a"`) as a number.
-fn hex_quantity(value: &str) -> Option<u64> {
+pub fn hex_quantity(value: &str) -> Option<u64> {
     u64::from_str_radix(value.trim_start_matches("0x"), 16).ok()
 }
 

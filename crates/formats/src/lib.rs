@@ -16,7 +16,7 @@ mod rpc_cache;
 mod tries;
 
 pub use chain::chain_from_geth_config;
-pub use json::{block, header, rpc_block, transaction, withdrawals};
+pub use json::{block, header, hex_quantity, rpc_block, transaction, withdrawals};
 
 use std::{io::Read, path::Path};
 

@@ -76,18 +76,20 @@ fn hex(n: u64) -> String {
 
 /// The node's chain id.
 pub fn chain_id(client: &RpcClient) -> Result<u64, RpcWitnessError> {
-    let id = client.call("eth_chainId", json!([]))?;
-    id.as_str()
-        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .ok_or_else(|| RpcError::Shape { method: "eth_chainId".into(), reason: id.to_string() }.into())
+    quantity("eth_chainId", client.call("eth_chainId", json!([]))?)
+}
+
+/// A hex quantity answer as a number, or a shape error naming the method.
+fn quantity(method: &str, answer: Value) -> Result<u64, RpcWitnessError> {
+    answer
+        .as_str()
+        .and_then(bp_formats::hex_quantity)
+        .ok_or_else(|| RpcError::Shape { method: method.into(), reason: answer.to_string() }.into())
 }
 
 /// The node's latest block number (never from the cache).
 pub fn block_number(client: &RpcClient) -> Result<u64, RpcWitnessError> {
-    let n = client.call_fresh("eth_blockNumber", json!([]))?;
-    n.as_str()
-        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .ok_or_else(|| RpcError::Shape { method: "eth_blockNumber".into(), reason: n.to_string() }.into())
+    quantity("eth_blockNumber", client.call_fresh("eth_blockNumber", json!([]))?)
 }
 
 /// The chain's rules: `rules` if given (its chain id replaced by the node's), otherwise the
