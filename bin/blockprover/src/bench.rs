@@ -13,12 +13,12 @@ use bp_program::{Phase, Probe};
 /// Times the phases of one program run.
 struct PhaseTimer {
     current: Option<(Phase, Instant)>,
-    totals: [Duration; 3],
+    totals: [Duration; 4],
 }
 
 impl PhaseTimer {
     fn new() -> Self {
-        Self { current: None, totals: [Duration::ZERO; 3] }
+        Self { current: None, totals: [Duration::ZERO; 4] }
     }
 
     fn stop(&mut self) {
@@ -116,7 +116,7 @@ pub fn run(top: usize, max_gas: u64, runs: usize, paths: Vec<PathBuf>) -> Result
         let gas: u64 = input.blocks.iter().map(|b| b.header.gas_used).sum();
         let txs: usize = input.blocks.iter().map(|b| b.body.transactions.len()).sum();
         let binary = input.to_binary();
-        let mut best: Option<(Duration, [Duration; 3])> = None;
+        let mut best: Option<(Duration, [Duration; 4])> = None;
         for _ in 0..runs {
             let started = Instant::now();
             let decoded = ProgramInput::from_binary(&binary).context("binary round trip")?;
@@ -124,7 +124,7 @@ pub fn run(top: usize, max_gas: u64, runs: usize, paths: Vec<PathBuf>) -> Result
             let mut timer = PhaseTimer::new();
             bp_program::execute_input_with_probe(&decoded, &mut timer).with_context(|| format!("{name} failed"))?;
             timer.stop();
-            let total = |(d, t): &(Duration, [Duration; 3])| *d + t.iter().sum::<Duration>();
+            let total = |(d, t): &(Duration, [Duration; 4])| *d + t.iter().sum::<Duration>();
             let run = (decode, timer.totals);
             if best.as_ref().is_none_or(|b| total(&run) < total(b)) {
                 best = Some(run);

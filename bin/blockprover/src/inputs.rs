@@ -16,8 +16,11 @@ pub fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
     let (loaded, load_ms) = load(path, chain)?;
     let input = &loaded.input;
     let started = Instant::now();
-    let output = bp_program::execute_input(input).context("the program rejected the input")?;
+    let (output, gas_used) =
+        bp_program::execute_input_with_probe(input, &mut bp_program::NoProbe).context("the program rejected the input")?;
     let mut json = serde_json::to_value(output)?;
+    json["gas_used"] = gas_used.into();
+    json["l2"] = input.l2.is_some().into();
     json["format"] = loaded.format.name().into();
     json["blocks"] = input.blocks.len().into();
     json["witness_bytes"] = input.witness.byte_size().into();

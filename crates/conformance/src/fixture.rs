@@ -141,7 +141,7 @@ pub fn stateless_inputs(fixture: &Value) -> Result<Vec<ProgramInput>, String> {
         let parent = state.header(&block.header.parent_hash).cloned().ok_or("unknown parent")?;
         let generated = state.execute(std::slice::from_ref(&block), &chain).ok_or("unknown parent")?;
         generated.result.map_err(|e| e.to_string())?;
-        inputs.push(ProgramInput { blocks: vec![block], parent_header: parent, witness: generated.witness, chain: chain.clone() });
+        inputs.push(ProgramInput { blocks: vec![block], parent_header: parent, witness: generated.witness, chain: chain.clone(), l2: None });
     }
     Ok(inputs)
 }
@@ -186,6 +186,7 @@ fn run(fixture: &Value) -> Result<(), Outcome> {
             parent_header: parent,
             witness: generated.witness,
             chain: chain.clone(),
+            l2: None,
         };
         let stateless = execute_input(&input);
         if expect_invalid {

@@ -161,7 +161,7 @@ impl Coordinator {
                     proof_type: request.proof_type,
                     first_block: batch.first_block,
                     last_block: batch.last_block,
-                    gas_used: batch.expected.gas_used,
+                    gas_used: batch.gas_used,
                     input: batch.input,
                 }))
             }
@@ -262,9 +262,11 @@ fn mismatch(claimed: &ProgramOutput, expected: &Expected) -> Option<String> {
     let pairs = [
         ("initial state root", claimed.initial_state_root.to_string(), expected.initial_state_root.to_string()),
         ("final state root", claimed.final_state_root.to_string(), expected.final_state_root.to_string()),
+        ("withdrawals root", claimed.withdrawals_root.to_string(), expected.withdrawals_root.to_string()),
+        ("deposits hash", claimed.deposits_hash.to_string(), expected.deposits_hash.to_string()),
+        ("state diff hash", claimed.state_diff_hash.to_string(), expected.state_diff_hash.to_string()),
         ("last block hash", claimed.last_block_hash.to_string(), expected.last_block_hash.to_string()),
         ("chain id", claimed.chain_id.to_string(), expected.chain_id.to_string()),
-        ("gas used", claimed.gas_used.to_string(), expected.gas_used.to_string()),
         ("transaction count", claimed.tx_count.to_string(), expected.tx_count.to_string()),
     ];
     pairs

@@ -10,6 +10,7 @@ use bp_input::{ChainConfig, ProgramInput};
 use bp_rpc_witness::RpcClient;
 
 use crate::store::{Expected, NewBatch, Store, StoreError};
+use alloy_primitives::B256;
 
 /// Why a source could not produce batches this round.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,12 @@ pub enum SourceError {
     Join { first: u64, last: u64, source: bp_witness::JoinError },
     #[error("the input has no blocks")]
     NoBlocks,
+    #[error("an L2 input needs its expected withdrawals root, deposits hash and state-diff hash (new_batch_with)")]
+    L2WithoutExpected,
+    #[error("the program refuses the input: {0}")]
+    Program(bp_program::ProgramError),
+    #[error("block builder: {0}")]
+    Builder(String),
 }
 
 /// A producer of batches, polled by the coordinator.
@@ -38,21 +45,41 @@ pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-/// A batch record for `input`; what its proof must establish comes from its own headers.
+/// A batch record for an L1 `input`: what its proof must establish comes from its own
+/// headers and bodies (the L2 commitments are zero).
 pub fn new_batch(source: String, input: &ProgramInput) -> Result<NewBatch, SourceError> {
+    if input.l2.is_some() {
+        return Err(SourceError::L2WithoutExpected);
+    }
+    new_batch_with(source, input, B256::ZERO, B256::ZERO, B256::ZERO)
+}
+
+/// A batch record for `input` whose L2 commitments (withdrawals root, deposits hash, state-diff
+/// versioned hash) the caller knows, as the block builder that made the batch does.
+pub fn new_batch_with(
+    source: String,
+    input: &ProgramInput,
+    withdrawals_root: B256,
+    deposits_hash: B256,
+    state_diff_hash: B256,
+) -> Result<NewBatch, SourceError> {
     let first = input.blocks.first().ok_or(SourceError::NoBlocks)?;
     let last = input.blocks.last().ok_or(SourceError::NoBlocks)?;
+    let transactions = input.blocks.iter().flat_map(|b| b.body.transactions.iter());
     Ok(NewBatch {
         source,
         first_block: first.header.number,
         last_block: last.header.number,
+        gas_used: input.blocks.iter().map(|b| b.header.gas_used).sum(),
         expected: Expected {
             initial_state_root: input.parent_header.state_root,
             final_state_root: last.header.state_root,
+            withdrawals_root,
+            deposits_hash,
+            state_diff_hash,
             last_block_hash: last.header.hash_slow(),
             chain_id: input.chain.chain_id,
-            gas_used: input.blocks.iter().map(|b| b.header.gas_used).sum(),
-            tx_count: input.blocks.iter().map(|b| b.body.transactions.len() as u64).sum(),
+            tx_count: transactions.filter(|tx| tx.as_privileged().is_none()).count() as u64,
         },
         input: input.to_binary(),
     })
@@ -64,7 +91,7 @@ fn add(store: &Store, batch: &NewBatch) -> Result<u64, SourceError> {
         batch = number,
         source = %batch.source,
         blocks = %format!("{}..={}", batch.first_block, batch.last_block),
-        gas = batch.expected.gas_used,
+        gas = batch.gas_used,
         input_bytes = batch.input.len(),
         "batch added"
     );
@@ -123,7 +150,7 @@ impl BatchSource for DirSource {
                     continue;
                 }
             };
-            let batch = match new_batch(source, &loaded.input) {
+            let batch = match dir_batch(source, &loaded.input) {
                 Ok(batch) => batch,
                 Err(e) => {
                     tracing::warn!(file = %path.display(), "skipped: {e}");
@@ -136,6 +163,16 @@ impl BatchSource for DirSource {
         }
         Ok(added)
     }
+}
+
+/// A directory's L2 input carries no record of its withdrawals, so it is executed once at
+/// ingest to learn them; its state-diff hash must then match its own blob commitment.
+fn dir_batch(source: String, input: &ProgramInput) -> Result<NewBatch, SourceError> {
+    if input.l2.is_none() {
+        return new_batch(source, input);
+    }
+    let output = bp_program::execute_input(input).map_err(SourceError::Program)?;
+    new_batch_with(source, input, output.withdrawals_root, output.deposits_hash, output.state_diff_hash)
 }
 
 /// Follows a JSON-RPC node: once `blocks_per_batch` new blocks exist, their inputs are built

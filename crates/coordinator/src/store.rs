@@ -30,6 +30,8 @@ pub struct NewBatch {
     pub source: String,
     pub first_block: u64,
     pub last_block: u64,
+    /// Gas of all its blocks (from the headers), for progress reports.
+    pub gas_used: u64,
     pub expected: Expected,
     /// The binary program input.
     pub input: Vec<u8>,
@@ -42,6 +44,7 @@ pub struct Batch {
     pub source: String,
     pub first_block: u64,
     pub last_block: u64,
+    pub gas_used: u64,
     pub expected: Expected,
     pub input: Vec<u8>,
 }
@@ -81,6 +84,9 @@ CREATE TABLE IF NOT EXISTS batches (
     last_block INTEGER NOT NULL,
     initial_state_root BLOB NOT NULL,
     final_state_root BLOB NOT NULL,
+    withdrawals_root BLOB NOT NULL,
+    deposits_hash BLOB NOT NULL,
+    state_diff_hash BLOB NOT NULL,
     last_block_hash BLOB NOT NULL,
     chain_id INTEGER NOT NULL,
     gas_used INTEGER NOT NULL,
@@ -127,7 +133,24 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.execute_batch(SCHEMA).map_err(open_err)?;
+        Self::add_l2_columns(&conn).map_err(open_err)?;
         Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    /// A store written before L2 batches existed gains their three outputs, zero (which is
+    /// what an L1 batch commits to).
+    fn add_l2_columns(conn: &Connection) -> rusqlite::Result<()> {
+        let has: bool = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('batches') WHERE name = 'withdrawals_root'",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !has {
+            for column in ["withdrawals_root", "deposits_hash", "state_diff_hash"] {
+                conn.execute(&format!("ALTER TABLE batches ADD COLUMN {column} BLOB NOT NULL DEFAULT (zeroblob(32))"), [])?;
+            }
+        }
+        Ok(())
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -154,8 +177,9 @@ impl Store {
         let e = &batch.expected;
         tx.execute(
             "INSERT INTO batches (number, source, first_block, last_block, initial_state_root, final_state_root,
-                last_block_hash, chain_id, gas_used, tx_count, input, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                withdrawals_root, deposits_hash, state_diff_hash, last_block_hash, chain_id, gas_used, tx_count,
+                input, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 number,
                 batch.source,
@@ -163,9 +187,12 @@ impl Store {
                 as_i64(batch.last_block),
                 e.initial_state_root.as_slice(),
                 e.final_state_root.as_slice(),
+                e.withdrawals_root.as_slice(),
+                e.deposits_hash.as_slice(),
+                e.state_diff_hash.as_slice(),
                 e.last_block_hash.as_slice(),
                 as_i64(e.chain_id),
-                as_i64(e.gas_used),
+                as_i64(batch.gas_used),
                 as_i64(e.tx_count),
                 batch.input,
                 as_i64(now_ms),
@@ -182,31 +209,37 @@ impl Store {
         Ok(last.map(|n| n as u64 + 1))
     }
 
-    fn read_batch(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, String, u64, u64, [Vec<u8>; 3], [i64; 3], Vec<u8>)> {
+    #[allow(clippy::type_complexity)]
+    fn read_batch(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, String, u64, u64, [Vec<u8>; 6], [i64; 3], Vec<u8>)> {
         Ok((
             row.get::<_, i64>(0)? as u64,
             row.get(1)?,
             row.get::<_, i64>(2)? as u64,
             row.get::<_, i64>(3)? as u64,
-            [row.get(4)?, row.get(5)?, row.get(6)?],
-            [row.get(7)?, row.get(8)?, row.get(9)?],
-            row.get(10)?,
+            [row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?],
+            [row.get(10)?, row.get(11)?, row.get(12)?],
+            row.get(13)?,
         ))
     }
 
-    fn to_batch(raw: (u64, String, u64, u64, [Vec<u8>; 3], [i64; 3], Vec<u8>)) -> Result<Batch, StoreError> {
-        let (number, source, first_block, last_block, [initial, final_root, block_hash], [chain_id, gas, txs], input) = raw;
+    #[allow(clippy::type_complexity)]
+    fn to_batch(raw: (u64, String, u64, u64, [Vec<u8>; 6], [i64; 3], Vec<u8>)) -> Result<Batch, StoreError> {
+        let (number, source, first_block, last_block, words, [chain_id, gas, txs], input) = raw;
+        let [initial, final_root, withdrawals, deposits, state_diff, block_hash] = words;
         Ok(Batch {
             number,
             source,
             first_block,
             last_block,
+            gas_used: gas as u64,
             expected: Expected {
                 initial_state_root: hash(initial, number)?,
                 final_state_root: hash(final_root, number)?,
+                withdrawals_root: hash(withdrawals, number)?,
+                deposits_hash: hash(deposits, number)?,
+                state_diff_hash: hash(state_diff, number)?,
                 last_block_hash: hash(block_hash, number)?,
                 chain_id: chain_id as u64,
-                gas_used: gas as u64,
                 tx_count: txs as u64,
             },
             input,
@@ -214,7 +247,7 @@ impl Store {
     }
 
     const BATCH_COLUMNS: &'static str = "number, source, first_block, last_block, initial_state_root, final_state_root,
-        last_block_hash, chain_id, gas_used, tx_count, input";
+        withdrawals_root, deposits_hash, state_diff_hash, last_block_hash, chain_id, gas_used, tx_count, input";
 
     /// The batch with this number.
     pub fn batch(&self, number: u64) -> Result<Option<Batch>, StoreError> {

@@ -159,7 +159,7 @@ pub fn withdrawals(value: &Value) -> Result<Vec<Withdrawal>, FormatError> {
 /// A block from its header, transactions and withdrawals (`None` before Shanghai).
 pub fn block(header_json: &Value, txs: &[Value], withdrawals_json: Option<&Value>) -> Result<EthBlock, FormatError> {
     let header = header(header_json)?;
-    let transactions = txs.iter().map(transaction).collect::<Result<Vec<_>, _>>()?;
+    let transactions = txs.iter().map(|tx| transaction(tx).map(bp_input::BlockTx::Ethereum)).collect::<Result<Vec<_>, _>>()?;
     let withdrawals = match withdrawals_json {
         Some(w) if !w.is_null() => Some(Withdrawals::new(withdrawals(w)?)),
         _ => None,

@@ -220,7 +220,7 @@ fn execution_witness_cache(json: &Value, chain: Option<&ChainConfig>) -> Result<
         Some(chain) => chain.clone(),
         None => chain::from_network_field(&json["network"])?,
     };
-    Ok(ProgramInput { blocks, parent_header, witness, chain })
+    Ok(ProgramInput { blocks, parent_header, witness, chain, l2: None })
 }
 
 fn stateless_input(json: &Value, chain: Option<&ChainConfig>) -> Result<ProgramInput, FormatError> {
@@ -237,5 +237,5 @@ fn stateless_input(json: &Value, chain: Option<&ChainConfig>) -> Result<ProgramI
         Some(chain) => chain.clone(),
         None => chain_from_geth_config(&json["chain_config"])?,
     };
-    Ok(ProgramInput { blocks: vec![block], parent_header, witness, chain })
+    Ok(ProgramInput { blocks: vec![block], parent_header, witness, chain, l2: None })
 }

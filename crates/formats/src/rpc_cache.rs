@@ -67,5 +67,5 @@ pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<(Progra
     };
     let blocks = vec![block];
     let built = builder.build(&blocks, &chain, &mut NoFetch)?;
-    Ok((ProgramInput { blocks, parent_header: parent, witness: built.witness, chain }, built.recovered))
+    Ok((ProgramInput { blocks, parent_header: parent, witness: built.witness, chain, l2: None }, built.recovered))
 }

@@ -129,5 +129,5 @@ pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<Program
     };
     let blocks = vec![block];
     let built = builder.build(&blocks, &chain, &mut NoFetch)?;
-    Ok(ProgramInput { blocks, parent_header: parent, witness: built.witness, chain })
+    Ok(ProgramInput { blocks, parent_header: parent, witness: built.witness, chain, l2: None })
 }

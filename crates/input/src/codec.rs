@@ -8,9 +8,11 @@
 //! bincode cannot carry alloy's internally tagged transaction serde; SSZ has no encoding for
 //! legacy blocks. The few remaining fields (the chain configuration) are small RLP lists.
 //!
-//! Layout: `[blocks, parent_header, [state, codes, headers, keys], chain]` with
+//! Layout: `[blocks, parent_header, [state, codes, headers, keys], chain, l2?]` with
 //! `chain = [chain_id, [[fork_name, kind, a, b, c]…], [[fork_name, target, max, update_fraction,
-//! min_blob_fee, max_blobs_per_tx, blob_base_cost]…], deposit_contract_or_empty]`.
+//! min_blob_fee, max_blobs_per_tx, blob_base_cost]…], deposit_contract_or_empty]` and, for an L2
+//! batch only, `l2 = [blob_commitment, blob_proof]`. Version 2 added `l2` and the privileged
+//! transaction type; a version-1 input reads unchanged.
 
 use alloc::{string::String, vec::Vec};
 use alloy_consensus::Header;
@@ -20,12 +22,14 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 use core::str::FromStr;
 
-use crate::{ChainConfig, EthBlock, ExecutionWitness, ProgramInput};
+use crate::{ChainConfig, EthBlock, ExecutionWitness, L2Input, ProgramInput};
 
 /// First bytes of every binary input.
 pub const MAGIC: &[u8; 4] = b"BPIN";
 /// The layout version this code writes and reads.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
+/// The oldest layout version this code reads.
+pub const OLDEST_VERSION: u8 = 1;
 
 /// A binary input that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,7 +38,7 @@ pub enum CodecError {
     #[error("not a binary program input (no BPIN magic)")]
     NotBinary,
     /// Written by an incompatible version.
-    #[error("binary program input version {0} is not supported (this build reads version {VERSION})")]
+    #[error("binary program input version {0} is not supported (this build reads versions {OLDEST_VERSION} to {VERSION})")]
     Version(u8),
     /// Malformed RLP or trailing bytes.
     #[error("malformed binary program input: {0}")]
@@ -48,11 +52,13 @@ pub enum CodecError {
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
+#[rlp(trailing)]
 struct WireInput {
     blocks: Vec<EthBlock>,
     parent_header: Header,
     witness: WireWitness,
     chain: WireChain,
+    l2: Option<L2Input>,
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
@@ -128,6 +134,7 @@ impl ProgramInput {
                     .collect(),
                 deposit_contract: self.chain.deposit_contract.map(|a| Bytes::copy_from_slice(a.as_slice())).unwrap_or_default(),
             },
+            l2: self.l2.clone(),
         };
         let mut out = Vec::with_capacity(wire.length() + 5);
         out.extend_from_slice(MAGIC);
@@ -140,7 +147,7 @@ impl ProgramInput {
     pub fn from_binary(bytes: &[u8]) -> Result<Self, CodecError> {
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or(CodecError::NotBinary)?;
         let (&version, mut rest) = rest.split_first().ok_or(CodecError::NotBinary)?;
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(CodecError::Version(version));
         }
         let wire = WireInput::decode(&mut rest).map_err(|e| CodecError::Rlp(alloc::format!("{e}")))?;
@@ -197,6 +204,7 @@ impl ProgramInput {
                 keys: wire.witness.keys,
             },
             chain: ChainConfig { chain_id: wire.chain.chain_id, forks, blob_schedule, deposit_contract },
+            l2: wire.l2,
         })
     }
 }
@@ -234,12 +242,25 @@ mod tests {
                 keys: vec![Bytes::from_static(&[1; 20])],
             },
             chain,
+            l2: None,
         }
     }
 
     #[test]
     fn round_trip() {
         let input = sample();
+        let bytes = input.to_binary();
+        assert_eq!(ProgramInput::from_binary(&bytes), Ok(input));
+    }
+
+    #[test]
+    fn l2_round_trip_and_version_1_still_reads() {
+        let mut input = sample();
+        let v1 = input.to_binary();
+        let mut v1 = v1;
+        v1[4] = 1;
+        assert_eq!(ProgramInput::from_binary(&v1), Ok(input.clone()));
+        input.l2 = Some(L2Input { blob_commitment: [1; 48].into(), blob_proof: [2; 48].into() });
         let bytes = input.to_binary();
         assert_eq!(ProgramInput::from_binary(&bytes), Ok(input));
     }

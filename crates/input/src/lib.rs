@@ -7,18 +7,20 @@ extern crate alloc;
 
 mod chain;
 mod codec;
+mod l2;
 mod witness;
 
 pub use chain::{default_blob_params, ChainConfig, ChainConfigError, MAINNET_DEPOSIT_CONTRACT};
-pub use codec::{CodecError, MAGIC as BINARY_MAGIC, VERSION as BINARY_VERSION};
+pub use codec::{CodecError, MAGIC as BINARY_MAGIC, OLDEST_VERSION as OLDEST_BINARY_VERSION, VERSION as BINARY_VERSION};
+pub use l2::{BlockTx, BlockTxType, Bytes48, L2Input, PrivilegedTx, MESSENGER_ADDRESS, PRIVILEGED_TX_TYPE};
 pub use witness::ExecutionWitness;
 
 use alloc::vec::Vec;
-use alloy_consensus::{Block, Header, TxEnvelope};
+use alloy_consensus::{Block, Header};
 use serde::{Deserialize, Serialize};
 
-/// An Ethereum block with its typed transactions.
-pub type EthBlock = Block<TxEnvelope>;
+/// A block with its typed transactions (Ethereum's, plus privileged ones on an L2).
+pub type EthBlock = Block<BlockTx>;
 
 /// Everything the program needs to execute and check a batch of consecutive blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,4 +33,8 @@ pub struct ProgramInput {
     pub witness: ExecutionWitness,
     /// Chain id, fork activations and blob schedule.
     pub chain: ChainConfig,
+    /// Present for an L2 batch: the state-diff blob commitment and proof. Privileged
+    /// transactions are only valid in an L2 batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l2: Option<L2Input>,
 }

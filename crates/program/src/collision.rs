@@ -7,7 +7,7 @@
 //! create that keeps all its gas.
 
 use alloy_evm::eth::EthEvmContext;
-use alloy_primitives::Bytes;
+use alloy_primitives::{Address, Bytes};
 use bp_trie::NodeSource;
 use revm::{
     context::{ContextTr, JournalTr},
@@ -20,14 +20,29 @@ use revm::{
 
 use crate::WitnessDb;
 
+/// A state that knows whether an account has storage as of the start of the current block
+/// (revm's database interface cannot say).
+pub trait StorageOracle {
+    /// `None` if the answer cannot be established.
+    fn has_storage_before_block(&mut self, address: Address) -> Option<bool>;
+}
+
+impl<S: NodeSource> StorageOracle for WitnessDb<S> {
+    fn has_storage_before_block(&mut self, address: Address) -> Option<bool> {
+        self.has_storage(address).ok()
+    }
+}
+
 /// The `create` hook enforcing the storage half of EIP-7610.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct StorageCollision;
 
-impl<'a, S: NodeSource + core::fmt::Debug> Inspector<EthEvmContext<&'a mut State<WitnessDb<S>>>> for StorageCollision {
+impl<'a, DB: revm::Database + StorageOracle + core::fmt::Debug> Inspector<EthEvmContext<&'a mut State<DB>>>
+    for StorageCollision
+{
     fn create(
         &mut self,
-        context: &mut EthEvmContext<&'a mut State<WitnessDb<S>>>,
+        context: &mut EthEvmContext<&'a mut State<DB>>,
         inputs: &mut CreateInputs,
     ) -> Option<CreateOutcome> {
         let caller = inputs.caller();
@@ -47,12 +62,12 @@ impl<'a, S: NodeSource + core::fmt::Debug> Inspector<EthEvmContext<&'a mut State
                 return None;
             }
         }
-        let state: &mut State<WitnessDb<S>> = context.db_mut();
+        let state: &mut State<DB> = context.db_mut();
         // Destroyed earlier in this block: the tries are not updated yet, but its storage is gone.
         if state.cache.accounts.get(&target).is_some_and(|a| a.status.was_destroyed()) {
             return None;
         }
-        if !state.database.has_storage(target).ok()? {
+        if !state.database.has_storage_before_block(target)? {
             return None;
         }
         context.journal_mut().load_account_mut(caller).ok()?.bump_nonce();

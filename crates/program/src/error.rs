@@ -81,6 +81,23 @@ pub enum BlockError {
     StateRoot { computed: B256, header: B256 },
 }
 
+/// An L2 batch whose commitments cannot be made or do not check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum L2Error {
+    /// More deposits than the deposits hash's 2-byte count holds.
+    #[error("{0} deposits in one batch, more than 65535")]
+    TooManyDeposits(usize),
+    /// The state diff cannot be expressed.
+    #[error("state diff: {0}")]
+    StateDiff(#[from] crate::l2::StateDiffError),
+    /// The encoded state diff does not fit one blob.
+    #[error("the state diff is {size} bytes, more than one blob holds ({capacity}); split the batch")]
+    StateDiffTooLarge { size: usize, capacity: usize },
+    /// The blob does not match the input's commitment and proof.
+    #[error("state-diff blob: {0}")]
+    Kzg(#[from] crate::l2::KzgError),
+}
+
 /// Why the program refused a batch.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProgramError {
@@ -99,4 +116,7 @@ pub enum ProgramError {
     /// A block is invalid.
     #[error("block {number}: {error}")]
     InvalidBlock { number: u64, error: BlockError },
+    /// The L2 commitments cannot be made or checked.
+    #[error("L2 batch: {0}")]
+    L2(#[from] L2Error),
 }

@@ -1,36 +1,49 @@
 //! The program's main loop: validate, execute, write back, check roots — block by block.
 
 use alloc::{borrow::Cow, format, vec::Vec};
-use alloy_consensus::{
-    proofs::calculate_receipt_root, transaction::SignerRecoverable, Header, TxEnvelope,
-    TxReceipt,
-};
+use alloy_consensus::{transaction::SignerRecoverable, EthereumReceipt, Header, TxEnvelope, TxReceipt};
 use alloy_eips::{
     eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, Typed2718,
 };
 use alloy_evm::{
     block::{BlockExecutor, BlockExecutionError},
-    eth::{receipt_builder::AlloyReceiptBuilder, EthBlockExecutionCtx, EthBlockExecutor},
-    EthEvmFactory, EvmEnv, EvmFactory,
+    eth::{
+        receipt_builder::{ReceiptBuilder, ReceiptBuilderCtx},
+        EthBlockExecutionCtx, EthBlockExecutor,
+    },
+    Evm, EthEvmFactory, EvmEnv, EvmFactory,
 };
 use alloy_hardforks::EthereumHardforks;
-use alloy_primitives::{keccak256, map::B256Map, Bloom, Bytes};
+use alloy_primitives::{keccak256, map::B256Map, Bloom, Bytes, B256};
 use alloy_rlp::Decodable;
-use bp_input::{ChainConfig, EthBlock, ProgramInput};
+use bp_input::{BlockTx, BlockTxType, ChainConfig, EthBlock, ProgramInput};
 use bp_trie::{MapSource, NodeSource, EMPTY_ROOT};
-use revm::database::{states::bundle_state::BundleRetention, State};
+use revm::{
+    database::{states::bundle_state::BundleRetention, State},
+    database_interface::DatabaseCommitExt,
+};
 
 use crate::{
-    collision::StorageCollision,
+    collision::{StorageCollision, StorageOracle},
     header::{validate_against_parent, validate_body},
-    Ancestors, BlockError, ProgramError, ProgramOutput, WitnessDb,
+    l2::{self, ChangeTracker, StateDiff, WithdrawalMessage},
+    Ancestors, BlockError, L2Error, ProgramError, ProgramOutput, WitnessDb,
 };
+
+/// A receipt of a block of this program: Ethereum's receipt, typed by the block's transaction
+/// types (privileged ones included).
+pub type BlockReceipt = EthereumReceipt<BlockTxType>;
 
 /// The outputs, and the database in its final state (for witness generation and tooling).
 #[derive(Debug)]
 pub struct BatchResult<S> {
-    /// What the program commits to.
+    /// What the program commits to. `state_diff_hash` is zero until the blob is checked
+    /// ([`execute_input`] does that).
     pub output: ProgramOutput,
+    /// Gas used by all blocks.
+    pub gas_used: u64,
+    /// For an L2 batch, the state diff the blob must hold.
+    pub state_diff: Option<StateDiff>,
     /// The witness database after the last block.
     pub db: WitnessDb<S>,
 }
@@ -44,6 +57,8 @@ pub enum Phase {
     Execution,
     /// Writing state changes into the tries and computing the state root.
     StateRoot,
+    /// L2 commitments: state diff, blob packing and the KZG check.
+    Commitments,
 }
 
 /// Observes phase changes; the default does nothing.
@@ -59,13 +74,17 @@ pub trait Probe {
 pub struct NoProbe;
 impl Probe for NoProbe {}
 
-/// Runs the program on a complete input: authenticates the witness, then executes the batch.
+/// Runs the program on a complete input: authenticates the witness, executes the batch and,
+/// for an L2 batch, checks the state-diff blob against its commitment.
 pub fn execute_input(input: &ProgramInput) -> Result<ProgramOutput, ProgramError> {
-    execute_input_with_probe(input, &mut NoProbe)
+    execute_input_with_probe(input, &mut NoProbe).map(|(output, _)| output)
 }
 
-/// [`execute_input`], reporting phase changes to `probe`.
-pub fn execute_input_with_probe(input: &ProgramInput, probe: &mut dyn Probe) -> Result<ProgramOutput, ProgramError> {
+/// [`execute_input`], reporting phase changes to `probe`; also returns the gas used.
+pub fn execute_input_with_probe(
+    input: &ProgramInput,
+    probe: &mut dyn Probe,
+) -> Result<(ProgramOutput, u64), ProgramError> {
     probe.enter(Phase::WitnessVerification);
     let source = MapSource::from_nodes(input.witness.state.iter().cloned());
     let root = input.parent_header.state_root;
@@ -81,18 +100,34 @@ pub fn execute_input_with_probe(input: &ProgramInput, probe: &mut dyn Probe) -> 
     let parent_hash = input.parent_header.hash_slow();
     let ancestors = Ancestors::new(&input.parent_header, parent_hash, &headers);
     let db = WitnessDb::new(source, root, codes, ancestors);
-    execute_batch(&input.blocks, &input.parent_header, &input.chain, db, probe).map(|r| r.output)
+    let result = execute_batch(&input.blocks, &input.parent_header, &input.chain, input.l2.is_some(), db, probe)?;
+    let mut output = result.output;
+    if let (Some(l2_input), Some(diff)) = (&input.l2, &result.state_diff) {
+        probe.enter(Phase::Commitments);
+        let encoded = diff.encode();
+        let blob = l2::pack_blob(&encoded)
+            .ok_or(L2Error::StateDiffTooLarge { size: encoded.len(), capacity: l2::BLOB_CAPACITY })?;
+        l2::verify_blob(&blob, &l2_input.blob_commitment, &l2_input.blob_proof).map_err(L2Error::Kzg)?;
+        output.state_diff_hash = l2::versioned_hash(&l2_input.blob_commitment);
+    }
+    Ok((output, result.gas_used))
 }
 
-/// Executes `blocks` on top of `parent` against `db`, checking every block completely.
+/// Executes `blocks` on top of `parent` against `db`, checking every block completely. An `l2`
+/// batch may hold privileged transactions and also yields its withdrawals root, deposits hash
+/// and state diff.
 pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
     blocks: &[EthBlock],
     parent: &Header,
     chain: &ChainConfig,
+    l2: bool,
     db: WitnessDb<S>,
     probe: &mut dyn Probe,
 ) -> Result<BatchResult<S>, ProgramError> {
-    let Some(last) = blocks.last() else { return Err(ProgramError::NoBlocks) };
+    let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Err(ProgramError::NoBlocks) };
+    let mut changes = ChangeTracker::default();
+    let mut withdrawals: Vec<WithdrawalMessage> = Vec::new();
+    let mut deposits: Vec<B256> = Vec::new();
     let mut state = State::builder().with_database(db).with_bundle_update().build();
     let mut parent = parent;
     let mut parent_hash = parent.hash_slow();
@@ -108,7 +143,7 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
         probe.enter(Phase::Execution);
         validate_against_parent(&block.header, parent, parent_hash, chain).map_err(|e| invalid(e.into()))?;
         validate_body(block, chain).map_err(invalid)?;
-        let transactions = recover_senders(block, chain).map_err(invalid)?;
+        let transactions = recover_senders(block, chain, l2).map_err(invalid)?;
 
         let result = match execute_block(&mut state, block, parent_hash, chain, &transactions) {
             Ok(result) => result,
@@ -121,10 +156,18 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
             return Err(failure);
         }
         check_results(&block.header, chain, &result).map_err(invalid)?;
+        if l2 {
+            let logs = result.receipts.iter().flat_map(|r| r.logs.iter());
+            withdrawals.extend(logs.filter_map(l2::withdrawal_from_log));
+            deposits.extend(block.body.transactions.iter().filter_map(|tx| tx.as_privileged()).map(|tx| tx.deposit_hash()));
+        }
 
         probe.enter(Phase::StateRoot);
         state.merge_transitions(BundleRetention::PlainState);
         let bundle = state.take_bundle();
+        if l2 {
+            changes.record(&bundle, |address| state.database.has_storage(address))?;
+        }
         state.database.apply(bundle)?;
         let computed = state.database.state_root();
         if computed != block.header.state_root {
@@ -135,23 +178,45 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
         state.database.push_block_hash(number, parent_hash);
         parent = &block.header;
         gas_used += result.gas_used;
-        tx_count += block.body.transactions.len() as u64;
+        tx_count += block.body.transactions.iter().filter(|tx| tx.as_privileged().is_none()).count() as u64;
     }
 
-    let output = ProgramOutput {
+    let mut output = ProgramOutput {
         initial_state_root,
         final_state_root: last.header.state_root,
+        withdrawals_root: B256::ZERO,
+        deposits_hash: B256::ZERO,
+        state_diff_hash: B256::ZERO,
         last_block_hash: parent_hash,
         chain_id: chain.chain_id,
-        gas_used,
         tx_count,
     };
-    Ok(BatchResult { output, db: state.database })
+    let mut state_diff = None;
+    if l2 {
+        probe.enter(Phase::Commitments);
+        let leaves: Vec<B256> = withdrawals.iter().map(WithdrawalMessage::leaf).collect();
+        output.withdrawals_root = l2::merkle_root(&leaves);
+        output.deposits_hash = l2::deposits_hash(&deposits).ok_or(L2Error::TooManyDeposits(deposits.len()))?;
+        let db = &state.database;
+        let diff = l2::build_state_diff(
+            first.header.number,
+            last.header.number,
+            &changes.accounts,
+            withdrawals,
+            deposits,
+            |hash| db.codes.get(hash).cloned(),
+        )
+        .map_err(L2Error::StateDiff)?;
+        state_diff = Some(diff);
+    }
+    Ok(BatchResult { output, gas_used, state_diff, db: state.database })
 }
 
-type Recovered = alloy_consensus::transaction::Recovered<TxEnvelope>;
+type Recovered<'a> = alloy_consensus::transaction::Recovered<&'a BlockTx>;
 
-fn recover_senders(block: &EthBlock, chain: &ChainConfig) -> Result<Vec<Recovered>, BlockError> {
+/// Senders of a block's transactions: recovered from the signature, or a privileged
+/// transaction's `from` (only in an L2 batch).
+fn recover_senders<'a>(block: &'a EthBlock, chain: &ChainConfig, l2: bool) -> Result<Vec<Recovered<'a>>, BlockError> {
     let time = block.header.timestamp;
     block
         .body
@@ -160,17 +225,39 @@ fn recover_senders(block: &EthBlock, chain: &ChainConfig) -> Result<Vec<Recovere
         .enumerate()
         .map(|(index, tx)| {
             let allowed = match tx {
-                TxEnvelope::Eip4844(_) => chain.is_cancun_active_at_timestamp(time),
-                TxEnvelope::Eip7702(_) => chain.is_prague_active_at_timestamp(time),
-                _ => true,
+                BlockTx::Ethereum(TxEnvelope::Eip4844(_)) => chain.is_cancun_active_at_timestamp(time),
+                BlockTx::Ethereum(TxEnvelope::Eip7702(_)) => chain.is_prague_active_at_timestamp(time),
+                BlockTx::Ethereum(_) => true,
+                BlockTx::Privileged(_) => l2,
             };
             if !allowed {
                 return Err(BlockError::TxTypeNotActive { index, tx_type: tx.ty() });
             }
-            let signer = tx.recover_signer().map_err(|_| BlockError::Signature { index })?;
-            Ok(Recovered::new_unchecked(tx.clone(), signer))
+            let signer = match tx {
+                BlockTx::Ethereum(tx) => tx.recover_signer().map_err(|_| BlockError::Signature { index })?,
+                BlockTx::Privileged(tx) => tx.from,
+            };
+            Ok(Recovered::new_unchecked(tx, signer))
         })
         .collect()
+}
+
+/// Receipts typed by [`BlockTxType`].
+#[derive(Debug, Clone, Copy, Default)]
+struct BlockReceiptBuilder;
+
+impl ReceiptBuilder for BlockReceiptBuilder {
+    type Transaction = BlockTx;
+    type Receipt = BlockReceipt;
+
+    fn build_receipt<E: Evm>(&self, ctx: ReceiptBuilderCtx<'_, BlockTxType, E>) -> BlockReceipt {
+        EthereumReceipt {
+            tx_type: ctx.tx_type,
+            success: ctx.result.is_success(),
+            cumulative_gas_used: ctx.cumulative_gas_used,
+            logs: ctx.result.into_logs(),
+        }
+    }
 }
 
 /// The chain configuration as alloy-evm's executor wants it.
@@ -189,15 +276,38 @@ impl alloy_evm::eth::spec::EthExecutorSpec for Spec<'_> {
     }
 }
 
-type BlockResult = alloy_evm::block::BlockExecutionResult<alloy_consensus::ReceiptEnvelope>;
+/// What executing a block yields: receipts, requests, gas.
+pub type BlockResult = alloy_evm::block::BlockExecutionResult<BlockReceipt>;
 
-fn execute_block<S: NodeSource + core::fmt::Debug>(
-    state: &mut State<WitnessDb<S>>,
+/// Executes one block's transactions on `state` under the program's rules (sender recovery,
+/// transaction types by fork, privileged transactions when `l2`), without checking the
+/// header's results: what a block builder runs to fill in a header the program then checks.
+pub fn run_block<DB>(
+    state: &mut State<DB>,
+    block: &EthBlock,
+    parent_hash: B256,
+    chain: &ChainConfig,
+    l2: bool,
+) -> Result<BlockResult, BlockError>
+where
+    DB: revm::Database + StorageOracle + core::fmt::Debug,
+    DB::Error: core::error::Error + Send + Sync + 'static,
+{
+    let transactions = recover_senders(block, chain, l2)?;
+    execute_block(state, block, parent_hash, chain, &transactions).map_err(|e| BlockError::Execution(format!("{e}")))
+}
+
+fn execute_block<DB>(
+    state: &mut State<DB>,
     block: &EthBlock,
     parent_hash: alloy_primitives::B256,
     chain: &ChainConfig,
     transactions: &[Recovered],
-) -> Result<BlockResult, BlockExecutionError> {
+) -> Result<BlockResult, BlockExecutionError>
+where
+    DB: revm::Database + StorageOracle + core::fmt::Debug,
+    DB::Error: core::error::Error + Send + Sync + 'static,
+{
     let header = &block.header;
     let blob_params = chain.blob_params_at(header.timestamp);
     let env = EvmEnv::for_eth_block(header, chain, chain.chain_id, blob_params);
@@ -211,8 +321,26 @@ fn execute_block<S: NodeSource + core::fmt::Debug>(
         tx_count_hint: Some(transactions.len()),
         slot_number: None,
     };
-    let executor = EthBlockExecutor::new(evm, ctx, Spec(chain), AlloyReceiptBuilder::default());
-    let result = executor.execute_block(transactions.iter())?;
+    let mut executor = EthBlockExecutor::new(evm, ctx, Spec(chain), BlockReceiptBuilder);
+    executor.apply_pre_execution_changes()?;
+    for (index, tx) in transactions.iter().enumerate() {
+        let Some(privileged) = tx.inner().as_privileged() else {
+            executor.execute_transaction(*tx)?;
+            continue;
+        };
+        // The deposited value arrives first; then the transaction runs fee-free, its nonce
+        // being the bridge's deposit number rather than the sender's (docs/l2.md).
+        let minted = u128::try_from(privileged.value)
+            .map_err(|_| BlockExecutionError::msg(format!("privileged transaction {index}: value over 2^128")))?;
+        if minted > 0 {
+            executor.evm_mut().db_mut().increment_balances([(privileged.from, minted)]).map_err(BlockExecutionError::other)?;
+        }
+        set_privileged_rules(executor.evm_mut(), true);
+        let outcome = executor.execute_transaction(*tx);
+        set_privileged_rules(executor.evm_mut(), false);
+        outcome?;
+    }
+    let result = executor.apply_post_execution_changes()?;
     if chain.is_prague_active_at_timestamp(header.timestamp) {
         // EIP-7002 and EIP-7251: a block whose request contracts have no code is invalid.
         for address in [WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS] {
@@ -223,6 +351,15 @@ fn execute_block<S: NodeSource + core::fmt::Debug>(
         }
     }
     Ok(result)
+}
+
+/// Switches the EVM between ordinary and privileged-transaction rules.
+fn set_privileged_rules<DB: alloy_evm::Database, I, P>(evm: &mut alloy_evm::EthEvm<DB, I, P>, privileged: bool) {
+    let cfg = &mut evm.ctx_mut().cfg;
+    cfg.disable_fee_charge = privileged;
+    cfg.disable_base_fee = privileged;
+    cfg.disable_nonce_check = privileged;
+    cfg.disable_eip3607 = privileged;
 }
 
 fn check_results(header: &Header, chain: &ChainConfig, result: &BlockResult) -> Result<(), BlockError> {
@@ -238,7 +375,7 @@ fn check_results(header: &Header, chain: &ChainConfig, result: &BlockResult) -> 
             return Err(BlockError::TooManyBlobs { used: result.blob_gas_used, max });
         }
     }
-    let receipts_root = calculate_receipt_root(&result.receipts);
+    let receipts_root = BlockReceipt::calculate_receipt_root_no_memo(&result.receipts);
     if receipts_root != header.receipts_root {
         return Err(BlockError::ReceiptsRoot { computed: receipts_root, header: header.receipts_root });
     }

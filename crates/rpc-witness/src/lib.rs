@@ -145,7 +145,7 @@ pub fn build_input(
                 fetched_nodes: 0,
                 fetched_headers: 0,
             };
-            let input = ProgramInput { blocks: vec![block], parent_header: parent, witness, chain: chain.clone() };
+            let input = ProgramInput { blocks: vec![block], parent_header: parent, witness, chain: chain.clone(), l2: None };
             bp_program::execute_input(&input).map_err(bp_witness::BuildError::Program)?;
             Ok((input, report))
         }
@@ -300,6 +300,6 @@ fn from_proofs(
         fetched_nodes: built.fetched.len(),
         fetched_headers: built.fetched_headers,
     };
-    let input = ProgramInput { blocks, parent_header: parent, witness: built.witness, chain: chain.clone() };
+    let input = ProgramInput { blocks, parent_header: parent, witness: built.witness, chain: chain.clone(), l2: None };
     Ok((input, report))
 }

@@ -87,10 +87,16 @@ impl FullState {
     /// program, recording the witness; on success the head becomes the last block.
     /// Returns `None` if the parent is unknown.
     pub fn execute(&mut self, blocks: &[EthBlock], chain: &ChainConfig) -> Option<Generated> {
+        self.execute_batch(blocks, chain, false)
+    }
+
+    /// [`Self::execute`], as an L2 batch when `l2` is set (privileged transactions allowed;
+    /// the result's state-diff hash stays zero, the blob is the caller's to commit to).
+    pub fn execute_batch(&mut self, blocks: &[EthBlock], chain: &ChainConfig, l2: bool) -> Option<Generated> {
         let parent_hash = blocks.first()?.header.parent_hash;
         let parent = self.headers.get(&parent_hash)?.clone();
         let chain_headers = self.chain_to(&parent, 0);
-        let (witness, outcome) = record(&self.nodes, &self.codes, &chain_headers, blocks, chain);
+        let (witness, outcome) = record(&self.nodes, &self.codes, &chain_headers, blocks, chain, l2);
         let result = outcome.map(|advance| {
             for (hash, rlp) in advance.fresh {
                 self.nodes.insert_hashed(hash, rlp.into());

@@ -28,6 +28,8 @@ pub enum JoinError {
     NoBlocks { index: usize },
     #[error("input {index} is for chain id {found}, the first for {expected}")]
     ChainMismatch { index: usize, expected: u64, found: u64 },
+    #[error("input {index} is an L2 batch: its blob commits to its own blocks' state diff, so L2 batches are built whole, not joined")]
+    L2 { index: usize },
     #[error(transparent)]
     Build(#[from] BuildError),
 }
@@ -43,6 +45,9 @@ pub fn join_inputs(inputs: Vec<ProgramInput>) -> Result<ProgramInput, JoinError>
     let mut headers: B256Map<Header> = B256Map::default();
     let mut blocks = Vec::new();
     for (index, input) in inputs.into_iter().enumerate() {
+        if input.l2.is_some() {
+            return Err(JoinError::L2 { index });
+        }
         if input.chain.chain_id != chain.chain_id {
             return Err(JoinError::ChainMismatch { index, expected: chain.chain_id, found: input.chain.chain_id });
         }
@@ -69,7 +74,7 @@ pub fn join_inputs(inputs: Vec<ProgramInput>) -> Result<ProgramInput, JoinError>
         wanted = header.parent_hash;
         chain_headers.push(header);
     }
-    let (witness, outcome) = record(&nodes, &hash_codes(codes), &chain_headers, &blocks, &chain);
+    let (witness, outcome) = record(&nodes, &hash_codes(codes), &chain_headers, &blocks, &chain, false);
     outcome.map_err(BuildError::Program)?;
-    Ok(ProgramInput { blocks, parent_header: parent, witness, chain })
+    Ok(ProgramInput { blocks, parent_header: parent, witness, chain, l2: None })
 }

@@ -162,7 +162,7 @@ impl ProofWitnessBuilder {
         let mut fetched = Vec::new();
         let mut fetched_headers = 0;
         loop {
-            let (witness, outcome) = record(&self.nodes, &codes, &self.headers, blocks, chain);
+            let (witness, outcome) = record(&self.nodes, &codes, &self.headers, blocks, chain, false);
             let error = match outcome {
                 Ok(advance) => {
                     return Ok(ProofWitness { witness, output: advance.output, recovered, fetched, fetched_headers })

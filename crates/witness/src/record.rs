@@ -17,20 +17,22 @@ pub(crate) struct Advance {
 }
 
 /// Runs `blocks` on `parent` against `nodes`/`codes`, recording what the program resolves.
-/// `chain_headers` are the known ancestors, `parent` first, newest to oldest.
+/// `chain_headers` are the known ancestors, `parent` first, newest to oldest; `l2` runs the
+/// blocks as an L2 batch (privileged transactions allowed).
 pub(crate) fn record(
     nodes: &MapSource,
     codes: &B256Map<Bytes>,
     chain_headers: &[Header],
     blocks: &[EthBlock],
     chain: &ChainConfig,
+    l2: bool,
 ) -> (ExecutionWitness, Result<Advance, ProgramError>) {
     let parent = &chain_headers[0];
     let parent_hash = blocks.first().map_or_else(|| parent.hash_slow(), |b| b.header.parent_hash);
     let ancestors = Ancestors::new(parent, parent_hash, chain_headers);
     let mut recorder = RecordingSource::new(nodes);
     let db = WitnessDb::new(&mut recorder, parent.state_root, codes.clone(), ancestors);
-    let outcome = execute_batch(blocks, parent, chain, db, &mut NoProbe).map(|mut batch| {
+    let outcome = execute_batch(blocks, parent, chain, l2, db, &mut NoProbe).map(|mut batch| {
         let mut fresh = Vec::new();
         batch.db.state_trie.for_each_node(|h, rlp| fresh.push((h, rlp)));
         for trie in batch.db.storage_tries.values_mut() {

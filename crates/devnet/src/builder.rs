@@ -1,0 +1,405 @@
+//! The L2 block builder: genesis, blocks of deterministic traffic executed on its own state,
+//! batches sealed with their witness (recorded from the builder's own full state) and their
+//! state-diff blob commitment, all kept in an embedded SQLite store.
+
+use std::{collections::BTreeMap, path::Path};
+
+use alloy_consensus::{proofs::calculate_transaction_root, BlockBody, Header, TxReceipt, EMPTY_OMMER_ROOT_HASH};
+use alloy_eips::{
+    eip1559::BaseFeeParams, eip2935::HISTORY_STORAGE_ADDRESS, eip2935::HISTORY_STORAGE_CODE,
+    eip4788::BEACON_ROOTS_ADDRESS, eip4788::BEACON_ROOTS_CODE, eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+    eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+    eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE,
+};
+use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
+use alloy_rlp::Decodable;
+use alloy_trie::EMPTY_ROOT_HASH;
+use bp_input::{ChainConfig, EthBlock, L2Input, ProgramInput};
+use bp_program::{
+    l2::{self, AccountChange, AccountState, WithdrawalMessage},
+    BlockReceipt, ProgramOutput,
+};
+use bp_witness::{AllocAccount, FullState};
+use revm::database::{states::bundle_state::BundleRetention, State};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::{
+    contracts::{messenger_code, store_code, token_code, MESSENGER_ADDRESS, STORE_ADDRESS, TOKEN_ADDRESS},
+    state::DevState,
+    traffic::{block_transactions, DevAccountKey, Nonces, DEV_ACCOUNTS},
+};
+
+/// The devnet's chain id.
+pub const DEVNET_CHAIN_ID: u64 = 65_536_999;
+/// Genesis timestamp; block `n` is `n * BLOCK_TIME` seconds later.
+pub const GENESIS_TIMESTAMP: u64 = 1_700_000_000;
+pub const BLOCK_TIME: u64 = 12;
+pub const GAS_LIMIT: u64 = 30_000_000;
+/// Receives the priority fees.
+pub const COINBASE: Address = Address::new([0xc0; 20]);
+
+/// Why the builder cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum BuilderError {
+    #[error("builder store {path}: {source}")]
+    Store { path: String, source: rusqlite::Error },
+    #[error("builder store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored block {0} cannot be decoded")]
+    StoredBlock(u64),
+    #[error("stored block {number} re-executes to hash {rebuilt}, the store has {stored}")]
+    Replay { number: u64, rebuilt: B256, stored: B256 },
+    #[error("block {number}: {error}")]
+    Block { number: u64, error: bp_program::BlockError },
+    #[error("batch of blocks {first}..={last}: the state diff is {size} bytes, more than one blob ({capacity}); use fewer blocks per batch")]
+    StateDiffTooLarge { first: u64, last: u64, size: usize, capacity: usize },
+    #[error("state diff: {0}")]
+    StateDiff(#[from] l2::StateDiffError),
+    #[error("KZG: {0}")]
+    Kzg(#[from] l2::KzgError),
+    #[error("genesis state root {0} differs from the program trie's {1}")]
+    Genesis(B256, B256),
+    #[error("the program disagrees with the builder on blocks {first}..={last}: {detail}")]
+    ProgramDisagrees { first: u64, last: u64, detail: String },
+}
+
+/// A sealed batch: its input and what its proof must show, by the builder's own account.
+#[derive(Debug, Clone)]
+pub struct SealedBatch {
+    /// 0-based batch index.
+    pub index: usize,
+    pub first_block: u64,
+    pub last_block: u64,
+    pub gas_used: u64,
+    pub transactions: usize,
+    pub deposits: usize,
+    pub withdrawals: usize,
+    pub state_diff_bytes: usize,
+    pub expected: ProgramOutput,
+    pub input: ProgramInput,
+}
+
+/// The devnet chain configuration: Prague rules from genesis, chain id [`DEVNET_CHAIN_ID`], no
+/// EIP-6110 deposit contract (deposits are privileged transactions).
+pub fn chain_config() -> ChainConfig {
+    let mut chain = ChainConfig::for_test_network("Prague").expect("Prague is a known network");
+    chain.chain_id = DEVNET_CHAIN_ID;
+    chain.deposit_contract = None;
+    chain
+}
+
+/// Genesis accounts: the developer accounts (ether and tokens), the messenger, the token, the
+/// storage contract and the system contracts Prague needs.
+pub fn genesis_alloc(keys: &[DevAccountKey]) -> BTreeMap<Address, AllocAccount> {
+    let ether = U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18));
+    let mut alloc = BTreeMap::new();
+    let mut token_balances = BTreeMap::new();
+    for key in keys {
+        alloc.insert(key.address, AllocAccount { balance: ether, ..Default::default() });
+        token_balances.insert(U256::from_be_slice(key.address.as_slice()), U256::from(10u64).pow(U256::from(24)));
+    }
+    let contract = |code: Bytes, storage: BTreeMap<U256, U256>| AllocAccount { nonce: 1, balance: U256::ZERO, code, storage };
+    alloc.insert(MESSENGER_ADDRESS, contract(messenger_code(), BTreeMap::new()));
+    alloc.insert(TOKEN_ADDRESS, contract(token_code(), token_balances));
+    alloc.insert(STORE_ADDRESS, contract(store_code(), BTreeMap::new()));
+    for (address, code) in [
+        (BEACON_ROOTS_ADDRESS, &BEACON_ROOTS_CODE),
+        (HISTORY_STORAGE_ADDRESS, &HISTORY_STORAGE_CODE),
+        (WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, &WITHDRAWAL_REQUEST_PREDEPLOY_CODE),
+        (CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, &CONSOLIDATION_REQUEST_PREDEPLOY_CODE),
+    ] {
+        alloc.insert(address, contract(code.clone(), BTreeMap::new()));
+    }
+    alloc
+}
+
+impl Nonces for DevState {
+    fn nonce(&self, address: Address) -> u64 {
+        self.accounts.get(&address).map_or(0, |a| a.nonce)
+    }
+}
+
+/// The builder.
+pub struct Builder {
+    chain: ChainConfig,
+    keys: Vec<DevAccountKey>,
+    state: DevState,
+    head: Header,
+    full: FullState,
+    deposits_made: u64,
+    store: Connection,
+    sealed: Vec<SealedBatch>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, rlp BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (number INTEGER PRIMARY KEY, first_block INTEGER NOT NULL, last_block INTEGER NOT NULL);
+";
+
+impl Builder {
+    /// Opens the builder's store at `path` (creating it), starts from genesis and replays every
+    /// stored batch, checking each re-executed block against the stored one.
+    pub fn open(path: &Path) -> Result<Self, BuilderError> {
+        let store_err = |source| BuilderError::Store { path: path.display().to_string(), source };
+        let store = Connection::open(path).map_err(store_err)?;
+        store.pragma_update(None, "journal_mode", "WAL").map_err(store_err)?;
+        store.pragma_update(None, "synchronous", "FULL").map_err(store_err)?;
+        store.execute_batch(SCHEMA).map_err(store_err)?;
+
+        let keys: Vec<_> = (0..DEV_ACCOUNTS).map(DevAccountKey::new).collect();
+        let alloc = genesis_alloc(&keys);
+        let mut state = DevState::default();
+        for (address, account) in &alloc {
+            state.insert(*address, account.balance, account.code.clone(), account.storage.clone());
+        }
+        let genesis = genesis_header(state.state_root());
+        let full = FullState::from_alloc(&alloc, genesis.clone()).map_err(|(ours, header)| BuilderError::Genesis(header, ours))?;
+        state.block_hashes.insert(0, genesis.hash_slow());
+        let mut builder =
+            Self { chain: chain_config(), keys, state, head: genesis, full, deposits_made: 0, store, sealed: Vec::new() };
+
+        let ranges: Vec<(u64, u64)> = {
+            let mut stmt = builder.store.prepare("SELECT first_block, last_block FROM batches ORDER BY number")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (first, last) in ranges {
+            let pre = builder.state.clone();
+            let parent = builder.head.clone();
+            let mut blocks = Vec::new();
+            let mut receipts = Vec::new();
+            for number in first..=last {
+                let rlp: Vec<u8> = builder
+                    .store
+                    .query_row("SELECT rlp FROM blocks WHERE number = ?1", [number as i64], |r| r.get(0))
+                    .optional()?
+                    .ok_or(BuilderError::StoredBlock(number))?;
+                let stored = EthBlock::decode(&mut rlp.as_slice()).map_err(|_| BuilderError::StoredBlock(number))?;
+                let (block, block_receipts) = builder.build_block(stored.body.transactions.clone())?;
+                let (rebuilt, stored) = (block.header.hash_slow(), stored.header.hash_slow());
+                if rebuilt != stored {
+                    return Err(BuilderError::Replay { number, rebuilt, stored });
+                }
+                blocks.push(block);
+                receipts.push(block_receipts);
+            }
+            builder.seal(parent, pre, blocks, receipts)?;
+        }
+        Ok(builder)
+    }
+
+    /// The chain configuration.
+    pub fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
+
+    /// Every sealed batch, oldest first.
+    pub fn sealed(&self) -> &[SealedBatch] {
+        &self.sealed
+    }
+
+    /// The latest block.
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    /// Builds `blocks` new blocks of traffic, seals them into the next batch and stores it.
+    pub fn build_batch(&mut self, blocks: u64) -> Result<&SealedBatch, BuilderError> {
+        let pre = self.state.clone();
+        let parent = self.head.clone();
+        let mut built = Vec::new();
+        let mut receipts = Vec::new();
+        for _ in 0..blocks.max(1) {
+            let number = self.head.number + 1;
+            let txs = block_transactions(number, self.chain.chain_id, &self.keys, &self.state, self.deposits_made);
+            let (block, block_receipts) = self.build_block(txs)?;
+            built.push(block);
+            receipts.push(block_receipts);
+        }
+        let (first, last) = (built[0].header.number, self.head.number);
+        let encoded: Vec<Vec<u8>> = built.iter().map(alloy_rlp::encode).collect();
+        self.seal(parent, pre, built, receipts)?;
+        let tx = self.store.transaction()?;
+        for (number, rlp) in (first..=last).zip(encoded) {
+            tx.execute("INSERT OR REPLACE INTO blocks (number, rlp) VALUES (?1, ?2)", params![number as i64, rlp])?;
+        }
+        let index = self.sealed.len() as i64 - 1;
+        tx.execute(
+            "INSERT OR REPLACE INTO batches (number, first_block, last_block) VALUES (?1, ?2, ?3)",
+            params![index, first as i64, last as i64],
+        )?;
+        tx.commit()?;
+        Ok(self.sealed.last().expect("just sealed"))
+    }
+
+    /// Executes `transactions` as the next block on the builder's state and fills in the
+    /// header from the results.
+    fn build_block(&mut self, transactions: Vec<bp_input::BlockTx>) -> Result<(EthBlock, Vec<BlockReceipt>), BuilderError> {
+        let parent = &self.head;
+        let number = parent.number + 1;
+        let parent_hash = parent.hash_slow();
+        let mut header = Header {
+            parent_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: COINBASE,
+            transactions_root: calculate_transaction_root(&transactions),
+            number,
+            gas_limit: GAS_LIMIT,
+            timestamp: GENESIS_TIMESTAMP + number * BLOCK_TIME,
+            extra_data: Bytes::from_static(b"blockprover devnet"),
+            mix_hash: keccak256(number.to_be_bytes()),
+            base_fee_per_gas: parent.next_block_base_fee(BaseFeeParams::ethereum()),
+            withdrawals_root: Some(EMPTY_ROOT_HASH),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            ..Default::default()
+        };
+        let mut block = EthBlock {
+            header: header.clone(),
+            body: BlockBody { transactions, ommers: Vec::new(), withdrawals: Some(Default::default()) },
+        };
+        let mut state = State::builder().with_database(std::mem::take(&mut self.state)).with_bundle_update().build();
+        let result = bp_program::run_block(&mut state, &block, parent_hash, &self.chain, true);
+        state.merge_transitions(BundleRetention::PlainState);
+        let bundle = state.take_bundle();
+        self.state = state.database;
+        let result = result.map_err(|error| BuilderError::Block { number, error })?;
+        self.state.apply(&bundle);
+
+        header.state_root = self.state.state_root();
+        header.receipts_root = BlockReceipt::calculate_receipt_root_no_memo(&result.receipts);
+        header.logs_bloom = result.receipts.iter().fold(Bloom::ZERO, |acc, r| acc | r.bloom());
+        header.gas_used = result.gas_used;
+        header.requests_hash = Some(result.requests.requests_hash());
+        block.header = header;
+        let hash = block.header.hash_slow();
+        self.state.block_hashes.insert(number, hash);
+        self.deposits_made += block.body.transactions.iter().filter(|tx| tx.as_privileged().is_some()).count() as u64;
+        self.head = block.header.clone();
+        Ok((block, result.receipts))
+    }
+
+    /// Seals built blocks into a batch: the builder's own state diff, blob and commitments,
+    /// then the witness recorded by running the program on the builder's full state.
+    fn seal(
+        &mut self,
+        parent: Header,
+        pre: DevState,
+        blocks: Vec<EthBlock>,
+        receipts: Vec<Vec<BlockReceipt>>,
+    ) -> Result<(), BuilderError> {
+        let (first, last) = (parent.number + 1, self.head.number);
+        let withdrawals: Vec<WithdrawalMessage> =
+            receipts.iter().flatten().flat_map(|r| r.logs.iter()).filter_map(l2::withdrawal_from_log).collect();
+        let deposits: Vec<B256> = blocks
+            .iter()
+            .flat_map(|b| b.body.transactions.iter())
+            .filter_map(|tx| tx.as_privileged())
+            .map(|tx| tx.deposit_hash())
+            .collect();
+        let changes = account_changes(&pre, &self.state);
+        let post = &self.state;
+        let diff = l2::build_state_diff(first, last, &changes, withdrawals.clone(), deposits.clone(), |hash| {
+            post.codes.get(hash).cloned()
+        })?;
+        let encoded = diff.encode();
+        let blob = l2::pack_blob(&encoded).ok_or(BuilderError::StateDiffTooLarge {
+            first,
+            last,
+            size: encoded.len(),
+            capacity: l2::BLOB_CAPACITY,
+        })?;
+        let (blob_commitment, blob_proof) = l2::commit_blob(&blob)?;
+        let leaves: Vec<B256> = withdrawals.iter().map(WithdrawalMessage::leaf).collect();
+        let transactions: usize = blocks.iter().map(|b| b.body.transactions.len()).sum();
+        let expected = ProgramOutput {
+            initial_state_root: parent.state_root,
+            final_state_root: self.head.state_root,
+            withdrawals_root: l2::merkle_root(&leaves),
+            deposits_hash: l2::deposits_hash(&deposits).unwrap_or_default(),
+            state_diff_hash: l2::versioned_hash(&blob_commitment),
+            last_block_hash: self.head.hash_slow(),
+            chain_id: self.chain.chain_id,
+            tx_count: (transactions - deposits.len()) as u64,
+        };
+
+        let disagree = |detail: String| BuilderError::ProgramDisagrees { first, last, detail };
+        let generated = self.full.execute_batch(&blocks, &self.chain, true).ok_or_else(|| disagree("unknown parent".into()))?;
+        let output = generated.result.map_err(|e| disagree(e.to_string()))?;
+        let ours = (expected.final_state_root, expected.withdrawals_root, expected.deposits_hash);
+        if (output.final_state_root, output.withdrawals_root, output.deposits_hash) != ours {
+            return Err(disagree(format!("program {output:?}, builder {expected:?}")));
+        }
+        let gas_used = blocks.iter().map(|b| b.header.gas_used).sum();
+        let input = ProgramInput {
+            blocks,
+            parent_header: parent,
+            witness: generated.witness,
+            chain: self.chain.clone(),
+            l2: Some(L2Input { blob_commitment, blob_proof }),
+        };
+        self.sealed.push(SealedBatch {
+            index: self.sealed.len(),
+            first_block: first,
+            last_block: last,
+            gas_used,
+            transactions,
+            deposits: deposits.len(),
+            withdrawals: withdrawals.len(),
+            state_diff_bytes: encoded.len(),
+            expected,
+            input,
+        });
+        Ok(())
+    }
+}
+
+fn genesis_header(state_root: B256) -> Header {
+    Header {
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        state_root,
+        transactions_root: EMPTY_ROOT_HASH,
+        receipts_root: EMPTY_ROOT_HASH,
+        gas_limit: GAS_LIMIT,
+        timestamp: GENESIS_TIMESTAMP,
+        extra_data: Bytes::from_static(b"blockprover devnet genesis"),
+        base_fee_per_gas: Some(1_000_000_000),
+        withdrawals_root: Some(EMPTY_ROOT_HASH),
+        blob_gas_used: Some(0),
+        excess_blob_gas: Some(0),
+        parent_beacon_block_root: Some(B256::ZERO),
+        requests_hash: Some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
+        ..Default::default()
+    }
+}
+
+/// Every account that differs between `pre` and `post`, compared field by field and slot by
+/// slot (the builder's own view, independent of the program's change tracking).
+fn account_changes(pre: &DevState, post: &DevState) -> BTreeMap<Address, AccountChange> {
+    let as_state = |a: &crate::state::DevAccount| AccountState { balance: a.balance, nonce: a.nonce, code_hash: a.code_hash };
+    let mut changes = BTreeMap::new();
+    let addresses: std::collections::BTreeSet<&Address> = pre.accounts.keys().chain(post.accounts.keys()).collect();
+    for address in addresses {
+        let (before, after) = (pre.accounts.get(address), post.accounts.get(address));
+        if before == after {
+            continue;
+        }
+        let empty = BTreeMap::new();
+        let (slots_before, slots_after) =
+            (before.map_or(&empty, |a| &a.storage), after.map_or(&empty, |a| &a.storage));
+        let keys: std::collections::BTreeSet<&U256> = slots_before.keys().chain(slots_after.keys()).collect();
+        let storage = keys
+            .into_iter()
+            .filter_map(|k| {
+                let (b, a) = (slots_before.get(k).copied().unwrap_or_default(), slots_after.get(k).copied().unwrap_or_default());
+                (b != a).then(|| (B256::from(k.to_be_bytes::<32>()), (b, a)))
+            })
+            .collect();
+        changes.insert(
+            *address,
+            AccountChange { initial: before.map(as_state), current: after.map(as_state), storage_cleared: false, storage },
+        );
+    }
+    changes
+}

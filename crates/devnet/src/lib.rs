@@ -1,0 +1,15 @@
+//! The devnet's L2 side: an embedded block builder producing real L2 batches (deposits,
+//! withdrawals, contract calls and creations, self-destructs), sealed with witnesses from the
+//! builder's own state and with state-diff blob commitments, and a coordinator batch source
+//! that feeds them to the provers.
+
+mod builder;
+pub mod contracts;
+mod source;
+mod state;
+mod traffic;
+
+pub use builder::{chain_config, Builder, BuilderError, SealedBatch, BLOCK_TIME, COINBASE, DEVNET_CHAIN_ID, GAS_LIMIT};
+pub use source::DevnetSource;
+pub use state::{DevAccount, DevState};
+pub use traffic::{l1_depositor, DevAccountKey, DEV_ACCOUNTS};

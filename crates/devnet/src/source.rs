@@ -1,0 +1,67 @@
+//! The builder as a coordinator batch source.
+
+use std::sync::{Arc, Mutex};
+
+use bp_coordinator::{new_batch_with, BatchSource, SourceError, Store};
+
+use crate::Builder;
+
+/// Builds one batch per poll until `target` batches exist, and hands every sealed batch to the
+/// coordinator's store (again after a restart: adding a known batch is a no-op).
+pub struct DevnetSource {
+    builder: Arc<Mutex<Builder>>,
+    target: usize,
+    blocks_per_batch: u64,
+    handed: usize,
+}
+
+impl DevnetSource {
+    pub fn new(builder: Arc<Mutex<Builder>>, target: usize, blocks_per_batch: u64) -> Self {
+        Self { builder, target, blocks_per_batch, handed: 0 }
+    }
+}
+
+/// The store's name for a devnet batch.
+pub fn source_name(first: u64, last: u64) -> String {
+    format!("l2:{first}-{last}")
+}
+
+impl BatchSource for DevnetSource {
+    fn describe(&self) -> String {
+        format!("devnet builder ({} batches of {} blocks)", self.target, self.blocks_per_batch)
+    }
+
+    fn poll(&mut self, store: &Store) -> Result<usize, SourceError> {
+        let mut builder = self.builder.lock().unwrap_or_else(|p| p.into_inner());
+        if builder.sealed().len() < self.target && self.handed == builder.sealed().len() {
+            if let Err(e) = builder.build_batch(self.blocks_per_batch) {
+                return Err(SourceError::Builder(e.to_string()));
+            }
+        }
+        let mut added = 0;
+        for sealed in &builder.sealed()[self.handed..] {
+            let name = source_name(sealed.first_block, sealed.last_block);
+            let e = &sealed.expected;
+            let mut batch = new_batch_with(name, &sealed.input, e.withdrawals_root, e.deposits_hash, e.state_diff_hash)?;
+            batch.gas_used = sealed.gas_used;
+            let number = store.add_batch(&batch, now_ms())?;
+            tracing::info!(
+                batch = number,
+                blocks = %format!("{}..={}", sealed.first_block, sealed.last_block),
+                txs = sealed.transactions,
+                deposits = sealed.deposits,
+                withdrawals = sealed.withdrawals,
+                gas = sealed.gas_used,
+                state_diff_bytes = sealed.state_diff_bytes,
+                "L2 batch sealed"
+            );
+            added += 1;
+        }
+        self.handed = builder.sealed().len();
+        Ok(added)
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}

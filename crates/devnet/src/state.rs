@@ -1,0 +1,124 @@
+//! The builder's own state: every account in memory, the state root computed with alloy-trie
+//! (not the program's trie), and revm's database interface over it.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{keccak256, map::B256Map, Address, Bytes, B256, U256};
+use alloy_trie::{root::storage_root_unhashed, TrieAccount, KECCAK_EMPTY};
+use revm::{
+    bytecode::Bytecode,
+    database::BundleState,
+    database_interface::DBErrorMarker,
+    primitives::{StorageKey, StorageValue},
+    state::AccountInfo,
+    Database,
+};
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DevAccount {
+    pub balance: U256,
+    pub nonce: u64,
+    pub code_hash: B256,
+    /// Non-zero slots only.
+    pub storage: BTreeMap<U256, U256>,
+}
+
+/// The builder cannot answer (a block hash it does not keep).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the devnet state has no hash for block {0}")]
+pub struct UnknownBlockHash(pub u64);
+impl DBErrorMarker for UnknownBlockHash {}
+
+/// The whole L2 state.
+#[derive(Debug, Clone, Default)]
+pub struct DevState {
+    pub accounts: BTreeMap<Address, DevAccount>,
+    pub codes: B256Map<Bytes>,
+    pub block_hashes: BTreeMap<u64, B256>,
+}
+
+impl DevState {
+    /// Adds an account (genesis).
+    pub fn insert(&mut self, address: Address, balance: U256, code: Bytes, storage: BTreeMap<U256, U256>) {
+        let code_hash = if code.is_empty() { KECCAK_EMPTY } else { keccak256(&code) };
+        if !code.is_empty() {
+            self.codes.insert(code_hash, code);
+        }
+        let storage = storage.into_iter().filter(|(_, v)| !v.is_zero()).collect();
+        self.accounts.insert(address, DevAccount { balance, nonce: u64::from(code_hash != KECCAK_EMPTY), code_hash, storage });
+    }
+
+    /// Writes a block's changes (as revm's bundle reports them).
+    pub fn apply(&mut self, bundle: &BundleState) {
+        for (hash, code) in &bundle.contracts {
+            self.codes.insert(*hash, code.original_bytes());
+        }
+        for (address, account) in &bundle.state {
+            let Some(info) = &account.info else {
+                self.accounts.remove(address);
+                continue;
+            };
+            let entry = self.accounts.entry(*address).or_default();
+            if account.status.was_destroyed() {
+                entry.storage.clear();
+            }
+            entry.balance = info.balance;
+            entry.nonce = info.nonce;
+            entry.code_hash = info.code_hash;
+            for (slot, value) in &account.storage {
+                if value.present_value.is_zero() {
+                    entry.storage.remove(slot);
+                } else {
+                    entry.storage.insert(*slot, value.present_value);
+                }
+            }
+        }
+    }
+
+    /// The state root, by alloy-trie.
+    pub fn state_root(&self) -> B256 {
+        alloy_trie::root::state_root_unhashed(self.accounts.iter().map(|(address, account)| {
+            let storage = account.storage.iter().map(|(k, v)| (B256::from(k.to_be_bytes::<32>()), *v));
+            let trie_account = TrieAccount {
+                nonce: account.nonce,
+                balance: account.balance,
+                storage_root: storage_root_unhashed(storage),
+                code_hash: account.code_hash,
+            };
+            (*address, trie_account)
+        }))
+    }
+}
+
+impl Database for DevState {
+    type Error = UnknownBlockHash;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        Ok(self.accounts.get(&address).map(|a| AccountInfo {
+            balance: a.balance,
+            nonce: a.nonce,
+            code_hash: a.code_hash,
+            account_id: None,
+            code: None,
+        }))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        Ok(self.codes.get(&code_hash).map(|c| Bytecode::new_raw(c.clone())).unwrap_or_default())
+    }
+
+    fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
+        Ok(self.accounts.get(&address).and_then(|a| a.storage.get(&index).copied()).unwrap_or_default())
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+        self.block_hashes.get(&number).copied().ok_or(UnknownBlockHash(number))
+    }
+}
+
+impl bp_program::StorageOracle for DevState {
+    fn has_storage_before_block(&mut self, address: Address) -> Option<bool> {
+        Some(self.accounts.get(&address).is_some_and(|a| !a.storage.is_empty()))
+    }
+}

@@ -1,0 +1,156 @@
+//! The state diff as an EIP-4844 blob, and the KZG check that ties the blob to the commitment
+//! the L1 contract sees through `blobhash`.
+
+use alloc::{boxed::Box, vec};
+use alloy_primitives::B256;
+use bp_input::Bytes48;
+use sha2::{Digest, Sha256};
+
+/// Bytes in a blob: 4096 field elements of 32 bytes.
+pub const BLOB_BYTES: usize = 131_072;
+/// Data bytes a blob carries: 31 per field element, behind a zero byte that keeps each
+/// element below the BLS12-381 scalar modulus.
+pub const BLOB_CAPACITY: usize = 4096 * 31;
+
+/// A blob, boxed (128 KiB).
+pub type Blob = Box<[u8; BLOB_BYTES]>;
+
+/// Packs `data` into a blob (31 bytes per field element behind a zero byte, zero-padded);
+/// `None` if it does not fit.
+pub fn pack_blob(data: &[u8]) -> Option<Blob> {
+    if data.len() > BLOB_CAPACITY {
+        return None;
+    }
+    let mut blob: Blob = vec![0u8; BLOB_BYTES].into_boxed_slice().try_into().expect("blob size");
+    for (element, chunk) in blob.chunks_exact_mut(32).zip(data.chunks(31)) {
+        element[1..1 + chunk.len()].copy_from_slice(chunk);
+    }
+    Some(blob)
+}
+
+/// The data bytes of a blob (every element's last 31 bytes), padding included; `None` if a
+/// field element does not start with a zero byte.
+pub fn unpack_blob(blob: &[u8; BLOB_BYTES]) -> Option<alloc::vec::Vec<u8>> {
+    let mut data = alloc::vec::Vec::with_capacity(BLOB_CAPACITY);
+    for element in blob.chunks_exact(32) {
+        if element[0] != 0 {
+            return None;
+        }
+        data.extend_from_slice(&element[1..]);
+    }
+    Some(data)
+}
+
+/// EIP-4844 versioned hash of a commitment: `0x01 ‖ sha256(commitment)[1..32]`.
+pub fn versioned_hash(commitment: &Bytes48) -> B256 {
+    let mut hash: [u8; 32] = Sha256::digest(commitment.as_slice()).into();
+    hash[0] = 0x01;
+    B256::from(hash)
+}
+
+/// Why a blob does not match its commitment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KzgError {
+    /// The proof does not show the blob is committed to by the commitment.
+    #[error("the KZG proof does not verify the blob against the commitment")]
+    Mismatch,
+    /// A commitment or proof that is not a valid G1 point.
+    #[error("invalid KZG commitment or proof: {0}")]
+    Invalid(alloc::string::String),
+    /// This build has no KZG implementation (enable `native-crypto` or `kzg-rs`).
+    #[error("this build cannot check KZG proofs (built without native-crypto and kzg-rs)")]
+    Unavailable,
+}
+
+/// Checks `verify_blob_kzg_proof(blob, commitment, proof)` with the Ethereum trusted setup.
+#[cfg(feature = "native-crypto")]
+pub fn verify_blob(blob: &[u8; BLOB_BYTES], commitment: &Bytes48, proof: &Bytes48) -> Result<(), KzgError> {
+    let settings = c_kzg::ethereum_kzg_settings(0);
+    let blob = c_kzg::Blob::new(*blob);
+    let ok = settings
+        .verify_blob_kzg_proof(&blob, &c_kzg::Bytes48::new(commitment.0), &c_kzg::Bytes48::new(proof.0))
+        .map_err(|e| KzgError::Invalid(alloc::format!("{e:?}")))?;
+    ok.then_some(()).ok_or(KzgError::Mismatch)
+}
+
+/// Checks `verify_blob_kzg_proof(blob, commitment, proof)` with the Ethereum trusted setup
+/// (pure Rust, for zkVM guests).
+#[cfg(all(not(feature = "native-crypto"), feature = "kzg-rs"))]
+pub fn verify_blob(blob: &[u8; BLOB_BYTES], commitment: &Bytes48, proof: &Bytes48) -> Result<(), KzgError> {
+    let invalid = |e: kzg_rs::KzgError| KzgError::Invalid(alloc::format!("{e:?}"));
+    let settings = kzg_rs::get_kzg_settings();
+    let blob = kzg_rs::Blob::from_slice(blob.as_slice()).map_err(invalid)?;
+    let commitment = kzg_rs::Bytes48::from_slice(commitment.as_slice()).map_err(invalid)?;
+    let proof = kzg_rs::Bytes48::from_slice(proof.as_slice()).map_err(invalid)?;
+    let ok = kzg_rs::KzgProof::verify_blob_kzg_proof(blob, &commitment, &proof, &settings).map_err(invalid)?;
+    ok.then_some(()).ok_or(KzgError::Mismatch)
+}
+
+/// Built with neither KZG implementation: every L2 batch is refused.
+#[cfg(not(any(feature = "native-crypto", feature = "kzg-rs")))]
+pub fn verify_blob(_blob: &[u8; BLOB_BYTES], _commitment: &Bytes48, _proof: &Bytes48) -> Result<(), KzgError> {
+    Err(KzgError::Unavailable)
+}
+
+/// The commitment and proof of a blob, as a block builder (never the program) computes them.
+#[cfg(feature = "native-crypto")]
+pub fn commit_blob(blob: &[u8; BLOB_BYTES]) -> Result<(Bytes48, Bytes48), KzgError> {
+    let settings = c_kzg::ethereum_kzg_settings(0);
+    let blob = c_kzg::Blob::new(*blob);
+    let invalid = |e: c_kzg::Error| KzgError::Invalid(alloc::format!("{e:?}"));
+    let commitment = settings.blob_to_kzg_commitment(&blob).map_err(invalid)?.to_bytes();
+    let proof = settings.compute_blob_kzg_proof(&blob, &commitment).map_err(invalid)?.to_bytes();
+    Ok((Bytes48::from(*commitment), Bytes48::from(*proof)))
+}
+
+#[cfg(all(test, feature = "native-crypto"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_round_trip_and_capacity() {
+        let data: alloc::vec::Vec<u8> = (0..100u8).collect();
+        let blob = pack_blob(&data).expect("fits");
+        assert_eq!(blob[0], 0);
+        assert_eq!(&blob[1..32], &data[..31]);
+        assert_eq!(blob[32], 0);
+        assert_eq!(&blob[33..64], &data[31..62]);
+        assert!(blob[101 + 4..].iter().all(|b| *b == 0));
+        let unpacked = unpack_blob(&blob).expect("canonical");
+        assert_eq!(&unpacked[..100], data.as_slice());
+        assert!(unpacked[100..].iter().all(|b| *b == 0));
+        assert!(pack_blob(&vec![1u8; BLOB_CAPACITY]).is_some());
+        assert!(pack_blob(&vec![1u8; BLOB_CAPACITY + 1]).is_none());
+    }
+
+    #[test]
+    fn kzg_check_accepts_the_right_commitment_only() {
+        let blob = pack_blob(b"a state diff").expect("fits");
+        let (commitment, proof) = commit_blob(&blob).expect("commits");
+        verify_blob(&blob, &commitment, &proof).expect("verifies");
+        let other = pack_blob(b"another state diff").expect("fits");
+        let (other_commitment, other_proof) = commit_blob(&other).expect("commits");
+        assert_eq!(verify_blob(&blob, &other_commitment, &proof), Err(KzgError::Mismatch));
+        assert_eq!(verify_blob(&blob, &commitment, &other_proof), Err(KzgError::Mismatch));
+        assert_eq!(verify_blob(&other, &commitment, &proof), Err(KzgError::Mismatch));
+        let mut garbage = commitment;
+        garbage[5] ^= 0xff;
+        assert!(verify_blob(&blob, &garbage, &proof).is_err());
+        assert_eq!(versioned_hash(&commitment)[0], 1);
+    }
+
+    /// The empty blob's commitment is the point at infinity (0xc0 ‖ zeros); its versioned
+    /// hash, 0x010657f3…, is the one known from mainnet blob transactions carrying empty blobs.
+    #[test]
+    fn empty_blob_vector() {
+        let blob = pack_blob(&[]).expect("fits");
+        let (commitment, _) = commit_blob(&blob).expect("commits");
+        let mut infinity = [0u8; 48];
+        infinity[0] = 0xc0;
+        assert_eq!(commitment, Bytes48::from(infinity));
+        assert_eq!(
+            versioned_hash(&commitment),
+            alloy_primitives::b256!("0x010657f37554c781402a22917dee2f75def7ab966d7b770905398eba3c444014")
+        );
+    }
+}
