@@ -2,6 +2,7 @@
 
 mod bench;
 mod conformance;
+mod devnet;
 mod inputs;
 mod service;
 
@@ -121,7 +122,7 @@ enum Command {
     /// (--rpc, --blocks-per-batch). Everything — batches, inputs, assignments, proofs — is kept in
     /// SQLite under --data-dir and survives a restart. A submitted proof is stored only if its
     /// batch was assigned, it is of the program this build verifies, its public outputs equal the
-    /// batch's (state roots, last block hash, chain id, gas, transactions) and it verifies (an
+    /// batch's (state roots, L2 commitments, last block hash, chain id, transactions) and it verifies (an
     /// exec proof by re-execution). Provers must hold the shared secret; every frame carries an
     /// HMAC-SHA256 tag (docs/protocol.md). Serves /health and Prometheus /metrics. Stops cleanly
     /// on Ctrl-C or SIGTERM.
@@ -134,6 +135,18 @@ enum Command {
     /// (--config / PROVER_CLIENT_CONFIG_FILE, looked up in CONFIGS_PATH), in that order of
     /// precedence. Stops after the current batch on Ctrl-C or SIGTERM.
     Prover(service::ProverArgs),
+    /// Run a local L2 devnet end to end, with no outside server.
+    ///
+    /// In one process: an L2 block builder on an embedded store (genesis with prefunded dev
+    /// accounts, the withdrawal messenger at 0x…fffe, a token and a storage contract) producing
+    /// blocks of deterministic traffic — transfers, token calls, storage writes and clears,
+    /// deposits (privileged transactions), withdrawals, contract creation and self-destruct —
+    /// sealed into batches with witnesses and state-diff blob commitments; a coordinator on
+    /// 127.0.0.1; and --provers prover clients. Prints progress, then a table of the batches with
+    /// their outputs, each proof checked against the builder's own roots, withdrawals root,
+    /// deposits hash and state-diff hash; exits non-zero on any mismatch. Ctrl-C stops cleanly
+    /// (nothing acknowledged is lost) and the same command resumes. See docs/l2.md.
+    Devnet(devnet::DevnetArgs),
 }
 
 /// Which chain's rules apply.
@@ -165,21 +178,27 @@ impl ChainArgs {
 }
 
 fn main() {
+    let cli = Cli::parse();
+    // The devnet prints its own progress; its components' logs are kept to warnings unless asked.
+    let default_filter = match cli.command {
+        Command::Devnet(_) => "warn,bp_devnet=info",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BLOCKPROVER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(error) = run() {
+    if let Err(error) = run(cli) {
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }
 }
 
-fn run() -> Result<()> {
-    match Cli::parse().command {
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
         Command::Conformance { fork, list_failures, jobs, sample, paths } => {
             conformance::run(fork, list_failures, jobs, sample.max(1), paths)
         }
@@ -191,5 +210,6 @@ fn run() -> Result<()> {
         }
         Command::Coordinator(args) => service::coordinator(args),
         Command::Prover(args) => service::prover(args),
+        Command::Devnet(args) => devnet::run(args),
     }
 }

@@ -10,6 +10,6 @@ mod state;
 mod traffic;
 
 pub use builder::{chain_config, Builder, BuilderError, SealedBatch, BLOCK_TIME, COINBASE, DEVNET_CHAIN_ID, GAS_LIMIT};
-pub use source::DevnetSource;
+pub use source::{source_name, DevnetSource};
 pub use state::{DevAccount, DevState};
 pub use traffic::{l1_depositor, DevAccountKey, DEV_ACCOUNTS};

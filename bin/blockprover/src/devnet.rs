@@ -1,0 +1,246 @@
+//! `blockprover devnet`: the whole system on one machine — an L2 block builder producing real
+//! batches, a coordinator on 127.0.0.1 and several prover clients — with progress while it
+//! runs and a table of the proved batches at the end.
+
+use std::{
+    io::Read,
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+use bp_backend::ProofType;
+use bp_coordinator::{CoordinatorConfig, Store};
+use bp_devnet::{Builder, DevnetSource};
+use bp_program::ProgramOutput;
+use bp_protocol::{AuthKey, FrameLimits};
+use bp_prover::{Prover, ProverConfig};
+
+use crate::service::{runtime, shutdown_signal};
+
+/// Run a local L2 devnet end to end: build batches, prove them, check every proof.
+#[derive(clap::Args, Debug)]
+pub struct DevnetArgs {
+    /// Batches to have proved in the data dir; a later run with a larger number continues,
+    /// one with the same number finishes what an interrupted run left.
+    #[arg(long, default_value_t = 3)]
+    batches: usize,
+    /// Blocks per batch (a batch whose state diff would not fit one blob is refused).
+    #[arg(long, default_value_t = 4)]
+    blocks_per_batch: u64,
+    /// Prover clients to run.
+    #[arg(long, default_value_t = 2)]
+    provers: usize,
+    /// Proof backend the provers use (`exec`: native execution, no zero-knowledge proof).
+    #[arg(long, default_value = "exec")]
+    backend: ProofType,
+    /// Where the builder's blocks, the coordinator's database and the provers' kept proofs live.
+    #[arg(long, env = "BLOCKPROVER_DEVNET_DIR", default_value = "blockprover-devnet")]
+    data_dir: PathBuf,
+    /// Coordinator address (port 0: any free port on 127.0.0.1).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+}
+
+/// A batch's line in the summary.
+struct Row {
+    index: usize,
+    blocks: String,
+    transactions: usize,
+    deposits: usize,
+    withdrawals: usize,
+    gas: u64,
+    diff_bytes: usize,
+    expected: ProgramOutput,
+    proved: Option<(ProgramOutput, u64)>,
+}
+
+pub fn run(args: DevnetArgs) -> Result<()> {
+    if args.batches == 0 || args.blocks_per_batch == 0 || args.provers == 0 {
+        bail!("--batches, --blocks-per-batch and --provers must be at least 1");
+    }
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let backend: Arc<dyn bp_backend::Backend> = bp_backend::backend(args.backend)?.into();
+    let builder = Builder::open(&args.data_dir.join("l2.sqlite")).context("opening the L2 builder")?;
+    let existing = builder.sealed().len();
+    let target = args.batches.max(existing);
+    eprintln!(
+        "devnet: chain {} in {}; {existing} batch(es) already built, building up to {target} of {} block(s); {} {} prover(s)",
+        builder.chain().chain_id,
+        args.data_dir.display(),
+        args.blocks_per_batch,
+        args.provers,
+        args.backend,
+    );
+    let builder = Arc::new(Mutex::new(builder));
+    let key = AuthKey::new(random_secret()?);
+    let limits = FrameLimits::default();
+    let db = args.data_dir.join("coordinator.sqlite");
+    let config = CoordinatorConfig {
+        listen: args.listen,
+        metrics_listen: None,
+        db: db.clone(),
+        key: key.clone(),
+        limits,
+        required: vec![args.backend],
+        assignment_timeout: Duration::from_secs(120),
+        max_connections: 64,
+        source_poll: Duration::from_millis(50),
+    };
+    let started = Instant::now();
+    let interrupted = runtime()?.block_on(async {
+        let source = DevnetSource::new(builder.clone(), target, args.blocks_per_batch);
+        let running = bp_coordinator::start(config, vec![Box::new(source)]).await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut provers = tokio::task::JoinSet::new();
+        for i in 0..args.provers {
+            let config = ProverConfig {
+                endpoints: vec![running.addr.to_string()],
+                poll_interval: Duration::from_millis(100),
+                name: format!("devnet-prover-{i}"),
+                data_dir: args.data_dir.join("provers").join(i.to_string()),
+                key: key.clone(),
+                limits,
+                reply_timeout: Duration::from_secs(120),
+                submit_attempts: 5,
+                submit_backoff: Duration::from_millis(200),
+                max_batches: None,
+            };
+            let prover = Prover::new(config, backend.clone())?;
+            provers.spawn(prover.run(stopped.clone()));
+        }
+        let store = running.coordinator().store();
+        let mut last = String::new();
+        let mut shutdown = std::pin::pin!(shutdown_signal());
+        let interrupted = loop {
+            tokio::select! {
+                _ = &mut shutdown => break true,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            let built = builder.lock().unwrap_or_else(|p| p.into_inner()).sealed().len();
+            let counts = store.counts(args.backend, now_ms())?;
+            let line = format!(
+                "devnet: built {built}/{target} batches, {} assigned, {}/{target} proved",
+                counts.assigned, counts.proved
+            );
+            if line != last {
+                eprintln!("{line} ({:.1} s)", started.elapsed().as_secs_f64());
+                last = line;
+            }
+            if built >= target && counts.proved >= target as u64 {
+                break false;
+            }
+        };
+        if interrupted {
+            eprintln!("devnet: interrupted; stopping provers (unsubmitted proofs stay in their data dirs)");
+        }
+        let _ = stop.send(true);
+        while provers.join_next().await.is_some() {}
+        running.shutdown().await;
+        anyhow::Ok(interrupted)
+    })?;
+
+    let builder = builder.lock().unwrap_or_else(|p| p.into_inner());
+    let rows = summary_rows(&builder, &Store::open(&db)?, args.backend)?;
+    print_summary(&rows);
+    let proved = rows.iter().filter(|r| r.proved.is_some()).count();
+    let mismatched = rows.iter().filter(|r| r.proved.as_ref().is_some_and(|(o, _)| *o != r.expected)).count();
+    println!(
+        "{proved} of {} batches proved with {}, {mismatched} mismatching the builder's outputs; {:.1} s",
+        rows.len(),
+        args.backend,
+        started.elapsed().as_secs_f64()
+    );
+    if mismatched > 0 {
+        bail!("{mismatched} proof(s) disagree with the builder");
+    }
+    if interrupted {
+        eprintln!("devnet: run the same command again to resume");
+    }
+    Ok(())
+}
+
+fn summary_rows(builder: &Builder, store: &Store, proof_type: ProofType) -> Result<Vec<Row>> {
+    let numbers: std::collections::HashMap<String, u64> =
+        store.batches()?.into_iter().map(|b| (b.source, b.number)).collect();
+    let proofs: std::collections::HashMap<u64, (Vec<u8>, u64)> = store
+        .proofs()?
+        .into_iter()
+        .filter(|p| p.proof_type == proof_type)
+        .map(|p| (p.batch, (p.public_outputs, p.proving_ms)))
+        .collect();
+    builder
+        .sealed()
+        .iter()
+        .map(|s| {
+            let number = numbers.get(&bp_devnet::source_name(s.first_block, s.last_block));
+            let proved = match number.and_then(|n| proofs.get(n)) {
+                Some((bytes, ms)) => Some((
+                    ProgramOutput::from_public_bytes(bytes).context("a stored proof's public outputs are malformed")?,
+                    *ms,
+                )),
+                None => None,
+            };
+            Ok(Row {
+                index: s.index,
+                blocks: format!("{}..={}", s.first_block, s.last_block),
+                transactions: s.transactions,
+                deposits: s.deposits,
+                withdrawals: s.withdrawals,
+                gas: s.gas_used,
+                diff_bytes: s.state_diff_bytes,
+                expected: s.expected,
+                proved,
+            })
+        })
+        .collect()
+}
+
+fn short(hash: &alloy_primitives::B256) -> String {
+    let hex = hash.to_string();
+    format!("{}…{}", &hex[..10], &hex[hex.len() - 4..])
+}
+
+fn print_summary(rows: &[Row]) {
+    println!(
+        "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  {}",
+        "batch", "blocks", "txs", "dep", "wd", "gas", "diff B", "prove ms", "final root", "withdrawals", "deposits",
+        "state diff", "check"
+    );
+    for r in rows {
+        let (check, ms) = match &r.proved {
+            Some((output, ms)) if *output == r.expected => ("ok", ms.to_string()),
+            Some((_, ms)) => ("MISMATCH", ms.to_string()),
+            None => ("not proved", "-".into()),
+        };
+        let e = &r.expected;
+        println!(
+            "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  {check}",
+            r.index,
+            r.blocks,
+            r.transactions,
+            r.deposits,
+            r.withdrawals,
+            r.gas,
+            r.diff_bytes,
+            ms,
+            short(&e.final_state_root),
+            short(&e.withdrawals_root),
+            short(&e.deposits_hash),
+            short(&e.state_diff_hash),
+        );
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The coordinator and provers share a fresh secret each run (they live in this process).
+fn random_secret() -> Result<Vec<u8>> {
+    let mut secret = vec![0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut secret)).context("reading /dev/urandom")?;
+    Ok(secret)
+}
