@@ -12,8 +12,8 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 use bp_backend::ProofType;
-use bp_coordinator::{CoordinatorConfig, Store};
-use bp_devnet::{Builder, DevnetSource};
+use bp_coordinator::{now_ms, CoordinatorConfig, Store};
+use bp_devnet::{Builder, DevnetSource, SealedBatch};
 use bp_program::ProgramOutput;
 use bp_protocol::{AuthKey, FrameLimits};
 use bp_prover::{Prover, ProverConfig};
@@ -44,16 +44,10 @@ pub struct DevnetArgs {
     listen: SocketAddr,
 }
 
-/// A batch's line in the summary.
-struct Row {
-    index: usize,
-    blocks: String,
-    transactions: usize,
-    deposits: usize,
-    withdrawals: usize,
-    gas: u64,
-    diff_bytes: usize,
-    expected: ProgramOutput,
+/// A batch's line in the summary: the builder's batch, and its proof's outputs and proving
+/// time if it has one.
+struct Row<'a> {
+    sealed: &'a SealedBatch,
     proved: Option<(ProgramOutput, u64)>,
 }
 
@@ -146,7 +140,7 @@ pub fn run(args: DevnetArgs) -> Result<()> {
     let rows = summary_rows(&builder, &Store::open(&db)?, args.backend)?;
     print_summary(&rows);
     let proved = rows.iter().filter(|r| r.proved.is_some()).count();
-    let mismatched = rows.iter().filter(|r| r.proved.as_ref().is_some_and(|(o, _)| *o != r.expected)).count();
+    let mismatched = rows.iter().filter(|r| r.proved.as_ref().is_some_and(|(o, _)| *o != r.sealed.expected)).count();
     println!(
         "{proved} of {} batches proved with {}, {mismatched} mismatching the builder's outputs; {:.1} s",
         rows.len(),
@@ -162,7 +156,7 @@ pub fn run(args: DevnetArgs) -> Result<()> {
     Ok(())
 }
 
-fn summary_rows(builder: &Builder, store: &Store, proof_type: ProofType) -> Result<Vec<Row>> {
+fn summary_rows<'a>(builder: &'a Builder, store: &Store, proof_type: ProofType) -> Result<Vec<Row<'a>>> {
     let numbers: std::collections::HashMap<String, u64> =
         store.batches()?.into_iter().map(|b| (b.source, b.number)).collect();
     let proofs: std::collections::HashMap<u64, (Vec<u8>, u64)> = store
@@ -183,17 +177,7 @@ fn summary_rows(builder: &Builder, store: &Store, proof_type: ProofType) -> Resu
                 )),
                 None => None,
             };
-            Ok(Row {
-                index: s.index,
-                blocks: format!("{}..={}", s.first_block, s.last_block),
-                transactions: s.transactions,
-                deposits: s.deposits,
-                withdrawals: s.withdrawals,
-                gas: s.gas_used,
-                diff_bytes: s.state_diff_bytes,
-                expected: s.expected,
-                proved,
-            })
+            Ok(Row { sealed: s, proved })
         })
         .collect()
 }
@@ -210,21 +194,22 @@ fn print_summary(rows: &[Row]) {
         "state diff", "check"
     );
     for r in rows {
+        let s = r.sealed;
         let (check, ms) = match &r.proved {
-            Some((output, ms)) if *output == r.expected => ("ok", ms.to_string()),
+            Some((output, ms)) if *output == s.expected => ("ok", ms.to_string()),
             Some((_, ms)) => ("MISMATCH", ms.to_string()),
             None => ("not proved", "-".into()),
         };
-        let e = &r.expected;
+        let e = &s.expected;
         println!(
             "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  {check}",
-            r.index,
-            r.blocks,
-            r.transactions,
-            r.deposits,
-            r.withdrawals,
-            r.gas,
-            r.diff_bytes,
+            s.index,
+            format!("{}..={}", s.first_block, s.last_block),
+            s.transactions,
+            s.deposits,
+            s.withdrawals,
+            s.gas_used,
+            s.state_diff_bytes,
             ms,
             short(&e.final_state_root),
             short(&e.withdrawals_root),
@@ -232,10 +217,6 @@ fn print_summary(rows: &[Row]) {
             short(&e.state_diff_hash),
         );
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The coordinator and provers share a fresh secret each run (they live in this process).

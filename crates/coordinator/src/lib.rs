@@ -17,7 +17,7 @@ mod source;
 mod store;
 
 pub use metrics::Metrics;
-pub use source::{new_batch, new_batch_with, BatchSource, DirSource, RpcSource, SourceError};
+pub use source::{new_batch, new_batch_with, now_ms, BatchSource, DirSource, RpcSource, SourceError};
 pub use store::{Batch, Counts, Expected, NewBatch, Store, StoreError, StoredProof};
 
 use std::{

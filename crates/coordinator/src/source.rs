@@ -41,7 +41,8 @@ pub trait BatchSource: Send {
     fn poll(&mut self, store: &Store) -> Result<usize, SourceError>;
 }
 
-pub(crate) fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch: the clock of every stored time and expiry.
+pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use bp_coordinator::{new_batch_with, BatchSource, SourceError, Store};
+use bp_coordinator::{new_batch_with, now_ms, BatchSource, SourceError, Store};
 
 use crate::Builder;
 
@@ -60,8 +60,4 @@ impl BatchSource for DevnetSource {
         self.handed = builder.sealed().len();
         Ok(added)
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
