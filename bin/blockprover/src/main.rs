@@ -5,6 +5,7 @@ mod conformance;
 mod devnet;
 mod inputs;
 mod service;
+mod zkvm;
 
 use std::path::PathBuf;
 
@@ -67,15 +68,55 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Execute one program input natively and print its public outputs as JSON.
+    /// Execute one program input (without proving) and print its public outputs as JSON.
     ///
     /// INPUT is detected by content, plain, .gz or .zst: an ethrex-replay cache with a
     /// `debug_executionWitness`; a zeth RPC cache of `eth_getProof` at N-1 and N; a raiko guest
     /// input with partial tries; a reth stateless input; or our own binary/JSON program input.
+    /// With `--backend risc0` the guest runs in the RISC Zero executor and the JSON adds its
+    /// cycles: user, paging, total (what is proved), segments, per region (decode, witness,
+    /// execution, state_root, commitments) and per gas.
     /// Exits non-zero with the reason if the input is invalid or a state root does not match.
     Execute {
         /// The input file.
         input: PathBuf,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        backend: zkvm::BackendArgs,
+    },
+    /// Prove one program input with a zkVM backend and write the proof file.
+    ///
+    /// Prints the public outputs, the proof size, the proving time and the peak memory.
+    /// RISC Zero formats: composite (one STARK per segment; the default), succinct (one STARK,
+    /// needs RISC Zero's recursion circuit, which an offline build (DOCS_RS=1) lacks) and
+    /// groth16 (needs the recursion circuit and Docker on x86, or CUDA). A small block takes
+    /// minutes on two cores. The input is executed natively first, so a bad one fails at once.
+    Prove {
+        /// The input file (any format `execute` reads).
+        input: PathBuf,
+        /// How much proof: composite, succinct or groth16.
+        #[arg(long, default_value = "composite")]
+        format: bp_backend::ProofFormat,
+        /// Where to write the proof.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        backend: zkvm::BackendArgs,
+    },
+    /// Check a proof file and print the public outputs it proves as JSON.
+    ///
+    /// A RISC Zero proof is checked against the image id of the guest built into this binary
+    /// (a proof of any other program is refused); an exec proof, which proves nothing by
+    /// itself, is checked by re-executing --input. Exits non-zero if the proof does not verify.
+    Verify {
+        /// The proof file (`prove -o`).
+        proof: PathBuf,
+        /// The batch's input; needed only for exec proofs.
+        #[arg(long)]
+        input: Option<PathBuf>,
         #[command(flatten)]
         chain: ChainArgs,
     },
@@ -203,7 +244,14 @@ fn run(cli: Cli) -> Result<()> {
             conformance::run(fork, list_failures, jobs, sample.max(1), paths)
         }
         Command::Bench { top, max_gas, runs, paths } => bench::run(top.max(1), max_gas, runs.max(1), paths),
-        Command::Execute { input, chain } => inputs::execute(&input, chain.resolve()?),
+        Command::Execute { input, chain, backend } if backend.backend == bp_backend::ProofType::Exec => {
+            inputs::execute(&input, chain.resolve()?)
+        }
+        Command::Execute { input, chain, backend } => zkvm::execute(&input, chain.resolve()?, &backend),
+        Command::Prove { input, format, output, chain, backend } => {
+            zkvm::prove(&input, chain.resolve()?, &backend, format, &output)
+        }
+        Command::Verify { proof, input, chain } => zkvm::verify(&proof, input.as_deref(), chain.resolve()?),
         Command::Convert { input, output, chain } => inputs::convert(&input, &output, chain.resolve()?),
         Command::Witness { rpc, block, output, cache, no_cache, chain } => {
             inputs::witness(&rpc, block, &output, (!no_cache).then_some(cache.as_path()), chain.resolve()?)

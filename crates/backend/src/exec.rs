@@ -4,7 +4,7 @@ use alloy_primitives::{keccak256, B256};
 use bp_input::ProgramInput;
 use bp_program::ProgramOutput;
 
-use crate::{check_identity, Backend, BackendError, Proof, ProofType};
+use crate::{check_identity, Backend, BackendError, Execution, Proof, ProofFormat, ProofType};
 
 /// Native execution without a proof (the default backend and the dev mode).
 #[derive(Debug, Default, Clone, Copy)]
@@ -12,8 +12,7 @@ pub struct ExecBackend;
 
 impl ExecBackend {
     fn run(input: &[u8]) -> Result<ProgramOutput, BackendError> {
-        let input = ProgramInput::from_binary(input)?;
-        Ok(bp_program::execute_input(&input)?)
+        Ok(Self.execute(input)?.output)
     }
 }
 
@@ -31,7 +30,18 @@ impl Backend for ExecBackend {
         )
     }
 
-    fn prove(&self, input: &[u8]) -> Result<Proof, BackendError> {
+    fn execute(&self, input: &[u8]) -> Result<Execution, BackendError> {
+        let input = ProgramInput::from_binary(input)?;
+        let (output, gas_used) = bp_program::execute_input_with_probe(&input, &mut bp_program::NoProbe)?;
+        Ok(Execution { output, gas_used, cycles: None })
+    }
+
+    fn prove_as(&self, input: &[u8], format: ProofFormat) -> Result<Proof, BackendError> {
+        if format != ProofFormat::Composite {
+            return Err(BackendError::Unsupported(format!(
+                "the exec backend makes no cryptographic proof, so no {format} proof either"
+            )));
+        }
         let output = Self::run(input)?;
         Ok(Proof {
             proof_type: ProofType::Exec,
@@ -39,6 +49,10 @@ impl Backend for ExecBackend {
             public_outputs: output.to_public_bytes().to_vec(),
             receipt: Vec::new(),
         })
+    }
+
+    fn verify_needs_input(&self) -> bool {
+        true
     }
 
     fn verify(&self, proof: &Proof, input: &[u8]) -> Result<ProgramOutput, BackendError> {

@@ -5,15 +5,22 @@
 //! - [`ExecBackend`] (`exec`): runs the program natively. Its "proof" carries the public outputs
 //!   and nothing else: it convinces no one who does not re-execute. Its verification therefore
 //!   *is* re-execution of the batch's input, which the coordinator holds.
-//! - zkVM backends (RISC Zero, SP1) are cargo features of the binary; a build without them
-//!   answers [`BackendError::NotBuilt`].
+//! - [`Risc0Backend`] (`risc0`, cargo feature `risc0`): the same program as a RISC Zero guest
+//!   (guests/risc0). Its proof is a receipt binding the public outputs to the guest's image id;
+//!   it verifies without the input.
+//! - A build without a zkVM backend answers [`BackendError::NotBuilt`] for it. SP1 is not built
+//!   yet (docs/zkvm.md says what runs where).
 
 mod exec;
+#[cfg(feature = "risc0")]
+mod risc0;
 
 pub use exec::ExecBackend;
+#[cfg(feature = "risc0")]
+pub use risc0::Risc0Backend;
 
 use alloy_primitives::B256;
-use bp_program::ProgramOutput;
+use bp_program::{cycles::RegionCycles, ProgramOutput};
 use serde::{Deserialize, Serialize};
 
 /// A kind of proof. The wire protocol carries it as its index (see docs/protocol.md), so new
@@ -68,6 +75,82 @@ impl std::str::FromStr for ProofType {
     }
 }
 
+/// How much proof to make. RISC Zero names: `composite` is one STARK per segment (size grows with
+/// the run), `succinct` one recursive STARK, `groth16` a SNARK for an L1 verifier contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProofFormat {
+    /// One STARK per segment.
+    #[default]
+    Composite,
+    /// Segments joined into one STARK by the recursion circuit.
+    Succinct,
+    /// A succinct proof wrapped in Groth16 over BN254.
+    Groth16,
+}
+
+impl ProofFormat {
+    /// Every format, smallest effort first.
+    pub const ALL: [ProofFormat; 3] = [ProofFormat::Composite, ProofFormat::Succinct, ProofFormat::Groth16];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProofFormat::Composite => "composite",
+            ProofFormat::Succinct => "succinct",
+            ProofFormat::Groth16 => "groth16",
+        }
+    }
+}
+
+impl std::fmt::Display for ProofFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ProofFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown proof format {s:?} (expected composite, succinct or groth16)"))
+    }
+}
+
+/// What running the program (without proving) established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    /// The public outputs.
+    pub output: ProgramOutput,
+    /// Gas used by the batch.
+    pub gas_used: u64,
+    /// For a zkVM backend, where the cycles went.
+    pub cycles: Option<Cycles>,
+}
+
+/// A zkVM run's cycle counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cycles {
+    /// Cycles the guest executed (what the program costs).
+    pub user: u64,
+    /// Cycles the zkVM spent paging memory in and out.
+    pub paging: u64,
+    /// What is proved: user and paging cycles, padded to power-of-two segments.
+    pub total: u64,
+    /// Segments the run was split into.
+    pub segments: usize,
+    /// The guest's own count per program region.
+    pub regions: RegionCycles,
+}
+
+impl Cycles {
+    /// User cycles per unit of gas (the figure zkVM guests are compared by).
+    pub fn per_gas(&self) -> Option<f64> {
+        (self.regions.gas_used > 0).then(|| self.user as f64 / self.regions.gas_used as f64)
+    }
+}
+
 /// A proof of one batch: which program it is of, the public outputs it commits, and the
 /// backend's evidence (empty for `exec`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +200,12 @@ pub enum BackendError {
     /// The proof bytes cannot be read.
     #[error("malformed proof: {0}")]
     MalformedProof(String),
+    /// The backend cannot make this format in this build or on this machine.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The zkVM failed to run or to prove (the guest panicked, ran out of memory…).
+    #[error("the {backend} zkVM failed: {message}")]
+    Zkvm { backend: ProofType, message: String },
     /// The proof is of another backend or another program.
     #[error("the proof is a {found} proof of program {found_id}, expected a {expected} proof of {expected_id}")]
     WrongProgram { expected: ProofType, expected_id: B256, found: ProofType, found_id: B256 },
@@ -131,8 +220,19 @@ pub trait Backend: Send + Sync {
     fn proof_type(&self) -> ProofType;
     /// The identity of the program it proves; a proof of another program is refused.
     fn program_id(&self) -> B256;
-    /// Proves the program on a binary program input (`bp_input` `BPIN` form).
-    fn prove(&self, input: &[u8]) -> Result<Proof, BackendError>;
+    /// Runs the program on a binary program input without proving.
+    fn execute(&self, input: &[u8]) -> Result<Execution, BackendError>;
+    /// Proves the program on a binary program input (`bp_input` `BPIN` form), in the format the
+    /// backend makes by default ([`ProofFormat::Composite`]).
+    fn prove(&self, input: &[u8]) -> Result<Proof, BackendError> {
+        self.prove_as(input, ProofFormat::default())
+    }
+    /// Proves in the given format.
+    fn prove_as(&self, input: &[u8], format: ProofFormat) -> Result<Proof, BackendError>;
+    /// Whether [`Self::verify`] needs the batch's input (only `exec`, which re-executes).
+    fn verify_needs_input(&self) -> bool {
+        false
+    }
     /// Checks `proof` and returns the outputs it establishes. `input` is the batch's binary
     /// input: zkVM backends do not need it, `exec` re-executes it.
     fn verify(&self, proof: &Proof, input: &[u8]) -> Result<ProgramOutput, BackendError>;
@@ -142,8 +242,15 @@ pub trait Backend: Send + Sync {
 pub fn backend(proof_type: ProofType) -> Result<Box<dyn Backend>, BackendError> {
     match proof_type {
         ProofType::Exec => Ok(Box::new(ExecBackend)),
+        #[cfg(feature = "risc0")]
+        ProofType::Risc0 => Ok(Box::new(Risc0Backend::new()?)),
         other => Err(BackendError::NotBuilt(other)),
     }
+}
+
+/// The backends this binary has.
+pub fn built_backends() -> Vec<ProofType> {
+    ProofType::ALL.into_iter().filter(|t| !matches!(backend(*t), Err(BackendError::NotBuilt(_)))).collect()
 }
 
 /// Checks that `proof` is of `backend`'s kind and program.

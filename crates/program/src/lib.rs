@@ -12,6 +12,7 @@ extern crate alloc;
 
 mod account;
 mod collision;
+pub mod cycles;
 mod db;
 mod error;
 mod execute;

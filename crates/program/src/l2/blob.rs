@@ -54,12 +54,9 @@ pub enum KzgError {
     /// The proof does not show the blob is committed to by the commitment.
     #[error("the KZG proof does not verify the blob against the commitment")]
     Mismatch,
-    /// A commitment or proof that is not a valid G1 point.
-    #[error("invalid KZG commitment or proof: {0}")]
+    /// A commitment or proof that is not a valid G1 point, or a blob element not below the modulus.
+    #[error("invalid KZG input: {0}")]
     Invalid(alloc::string::String),
-    /// This build has no KZG implementation (enable `native-crypto` or `kzg-rs`).
-    #[error("this build cannot check KZG proofs (built without native-crypto and kzg-rs)")]
-    Unavailable,
 }
 
 /// Checks `verify_blob_kzg_proof(blob, commitment, proof)` with the Ethereum trusted setup.
@@ -75,21 +72,9 @@ pub fn verify_blob(blob: &[u8; BLOB_BYTES], commitment: &Bytes48, proof: &Bytes4
 
 /// Checks `verify_blob_kzg_proof(blob, commitment, proof)` with the Ethereum trusted setup
 /// (pure Rust, for zkVM guests).
-#[cfg(all(not(feature = "native-crypto"), feature = "kzg-rs"))]
+#[cfg(not(feature = "native-crypto"))]
 pub fn verify_blob(blob: &[u8; BLOB_BYTES], commitment: &Bytes48, proof: &Bytes48) -> Result<(), KzgError> {
-    let invalid = |e: kzg_rs::KzgError| KzgError::Invalid(alloc::format!("{e:?}"));
-    let settings = kzg_rs::get_kzg_settings();
-    let blob = kzg_rs::Blob::from_slice(blob.as_slice()).map_err(invalid)?;
-    let commitment = kzg_rs::Bytes48::from_slice(commitment.as_slice()).map_err(invalid)?;
-    let proof = kzg_rs::Bytes48::from_slice(proof.as_slice()).map_err(invalid)?;
-    let ok = kzg_rs::KzgProof::verify_blob_kzg_proof(blob, &commitment, &proof, &settings).map_err(invalid)?;
-    ok.then_some(()).ok_or(KzgError::Mismatch)
-}
-
-/// Built with neither KZG implementation: every L2 batch is refused.
-#[cfg(not(any(feature = "native-crypto", feature = "kzg-rs")))]
-pub fn verify_blob(_blob: &[u8; BLOB_BYTES], _commitment: &Bytes48, _proof: &Bytes48) -> Result<(), KzgError> {
-    Err(KzgError::Unavailable)
+    super::kzg::verify_blob_arkworks(blob, commitment, proof)
 }
 
 /// The commitment and proof of a blob, as a block builder (never the program) computes them.

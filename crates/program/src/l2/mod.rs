@@ -2,12 +2,14 @@
 //! the withdrawals Merkle root and the state-diff blob commitment (docs/l2.md).
 
 mod blob;
+mod kzg;
 mod merkle;
 mod state_diff;
 
 pub use blob::{pack_blob, unpack_blob, verify_blob, versioned_hash, Blob, KzgError, BLOB_BYTES, BLOB_CAPACITY};
 #[cfg(feature = "native-crypto")]
 pub use blob::commit_blob;
+pub use kzg::verify_blob_arkworks;
 pub use merkle::{deposits_hash, merkle_proof, merkle_root, verify_merkle_proof};
 pub use state_diff::{
     build_state_diff, AccountChange, AccountDiff, AccountState, CodeChange, StateDiff, StateDiffDecodeError,

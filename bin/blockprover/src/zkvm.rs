@@ -1,0 +1,124 @@
+//! `execute --backend`, `prove` and `verify`: the program through a proving backend.
+
+use std::{path::Path, time::Instant};
+
+use anyhow::{bail, Context, Result};
+use bp_backend::{Backend, Execution, Proof, ProofFormat, ProofType};
+use bp_input::ChainConfig;
+
+/// Options of a zkVM run.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BackendArgs {
+    /// exec (native, no proof), risc0 (a build with `--features risc0`) or sp1 (not built yet).
+    #[arg(long, default_value = "exec", env = "BLOCKPROVER_BACKEND")]
+    pub backend: ProofType,
+    /// RISC Zero: compute keccak-f in software instead of with the zkVM's keccak accelerator
+    /// (to measure what the accelerator saves; results are the same).
+    #[arg(long)]
+    pub no_keccak_accelerator: bool,
+}
+
+impl BackendArgs {
+    fn open(&self) -> Result<Box<dyn Backend>> {
+        #[cfg(feature = "risc0")]
+        if self.backend == ProofType::Risc0 {
+            return Ok(Box::new(bp_backend::Risc0Backend::new()?.with_keccak_accelerator(!self.no_keccak_accelerator)));
+        }
+        Ok(bp_backend::backend(self.backend)?)
+    }
+}
+
+/// The binary program input of any file `execute` reads, and the name of the format it was in.
+fn binary_input(path: &Path, chain: Option<ChainConfig>) -> Result<(Vec<u8>, &'static str, usize)> {
+    let loaded = bp_formats::load(path, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
+    Ok((loaded.input.to_binary(), loaded.format.name(), loaded.input.witness.byte_size()))
+}
+
+/// `execute --backend B`: outputs, and for a zkVM the cycles per region and per gas.
+pub fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs) -> Result<()> {
+    let (input, format, witness_bytes) = binary_input(path, chain)?;
+    let backend = args.open()?;
+    let started = Instant::now();
+    let Execution { output, gas_used, cycles } = backend.execute(&input).context("execution failed")?;
+    let mut json = serde_json::to_value(output)?;
+    json["backend"] = backend.proof_type().name().into();
+    json["program_id"] = backend.program_id().to_string().into();
+    json["gas_used"] = gas_used.into();
+    json["format"] = format.into();
+    json["witness_bytes"] = witness_bytes.into();
+    json["input_bytes"] = input.len().into();
+    json["elapsed_ms"] = (started.elapsed().as_secs_f64() * 1e3).into();
+    if let Some(cycles) = cycles {
+        let regions: serde_json::Map<String, serde_json::Value> =
+            cycles.regions.regions().into_iter().map(|(name, count)| (name.to_owned(), count.into())).collect();
+        json["cycles"] = serde_json::json!({
+            "user": cycles.user,
+            "paging": cycles.paging,
+            "total": cycles.total,
+            "segments": cycles.segments,
+            "per_gas": cycles.per_gas(),
+            "regions": regions,
+            "keccak_accelerator": !args.no_keccak_accelerator,
+        });
+    }
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// `prove`: writes the proof file and prints what was proved, how long it took and the peak memory.
+pub fn prove(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs, format: ProofFormat, out: &Path) -> Result<()> {
+    let (input, _, _) = binary_input(path, chain)?;
+    let backend = args.open()?;
+    eprintln!("proving {} with {} ({format}); this takes minutes for a zkVM", path.display(), backend.proof_type());
+    let started = Instant::now();
+    let proof = backend.prove_as(&input, format).context("proving failed")?;
+    let proving_s = started.elapsed().as_secs_f64();
+    let bytes = proof.to_bytes();
+    let tmp = out.with_extension("partial");
+    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("renaming to {}", out.display()))?;
+
+    let mut json = serde_json::to_value(proof.outputs()?)?;
+    json["backend"] = proof.proof_type.name().into();
+    json["format"] = format.name().into();
+    json["program_id"] = proof.program_id.to_string().into();
+    json["proof"] = out.display().to_string().into();
+    json["proof_bytes"] = bytes.len().into();
+    json["proving_s"] = proving_s.into();
+    if let Some(peak) = peak_memory_mib() {
+        json["peak_memory_mib"] = peak.into();
+    }
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// `verify`: checks a proof file; prints its public outputs as JSON.
+pub fn verify(path: &Path, input: Option<&Path>, chain: Option<ChainConfig>) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let proof = Proof::from_bytes(&bytes).with_context(|| format!("{} is not a proof file", path.display()))?;
+    let backend = bp_backend::backend(proof.proof_type)?;
+    let input = match input {
+        Some(input) => binary_input(input, chain)?.0,
+        None if backend.verify_needs_input() => {
+            bail!("an {} proof is checked by re-executing its input: pass --input", proof.proof_type)
+        }
+        None => Vec::new(),
+    };
+    let started = Instant::now();
+    let output = backend.verify(&proof, &input).with_context(|| format!("{} does not verify", path.display()))?;
+    let mut json = serde_json::to_value(output)?;
+    json["verified"] = true.into();
+    json["backend"] = proof.proof_type.name().into();
+    json["program_id"] = proof.program_id.to_string().into();
+    json["verify_ms"] = (started.elapsed().as_secs_f64() * 1e3).into();
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// This process's peak resident memory (Linux `VmHWM`), in MiB.
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

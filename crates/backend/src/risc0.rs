@@ -1,0 +1,187 @@
+//! `risc0`: the program as a RISC Zero guest (guests/risc0), run by the executor, proved by the
+//! local prover, checked against the guest's image id.
+//!
+//! What this build can make depends on how it was built: RISC Zero's recursion circuit is a
+//! download at build time, skipped offline (`DOCS_RS=1`). Without it only composite receipts
+//! (one STARK per segment) can be made, and the keccak accelerator, whose proofs are lifted by
+//! that circuit, is used for execution (cycle counts) but not for proving. Groth16 additionally
+//! needs Docker on x86 (RISC Zero 3.0 runs its STARK-to-SNARK wrapper in a container) or a CUDA
+//! machine with the `risc0-groth16` rzup component.
+
+use std::sync::OnceLock;
+
+use alloy_primitives::B256;
+use bp_program::{cycles::RegionCycles, ProgramOutput};
+use risc0_zkvm::{
+    compute_image_id, get_prover_server, Digest, ExecutorEnv, ExecutorImpl, ExitCode, ProverOpts, Receipt,
+    VerifierContext,
+};
+
+use crate::{check_identity, Backend, BackendError, Cycles, Execution, Proof, ProofFormat, ProofType};
+
+/// The guest ELF, built by build.rs with scripts/build-guest-risc0.sh.
+const GUEST_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bp-guest-risc0.elf"));
+
+/// Guest flag: use the keccak accelerator (see guests/risc0/src/main.rs).
+const FLAG_ACCELERATE_KECCAK: u32 = 1;
+
+/// Whether this build carries RISC Zero's recursion circuit (set by build.rs).
+pub fn has_recursion() -> bool {
+    env!("BP_RISC0_RECURSION") == "1"
+}
+
+/// The guest image (user ELF and RISC Zero's kernel) and its id, computed once.
+fn image() -> Result<&'static (Vec<u8>, Digest), BackendError> {
+    static IMAGE: OnceLock<Result<(Vec<u8>, Digest), String>> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let binary =
+                risc0_binfmt::ProgramBinary::new(GUEST_ELF, risc0_zkos_v1compat::V1COMPAT_ELF).encode();
+            let image_id = compute_image_id(&binary).map_err(|e| format!("the embedded guest is not an image: {e:#}"))?;
+            Ok((binary, image_id))
+        })
+        .as_ref()
+        .map_err(|message| zkvm_error(message))
+}
+
+fn zkvm_error(message: impl std::fmt::Display) -> BackendError {
+    BackendError::Zkvm { backend: ProofType::Risc0, message: format!("{message:#}") }
+}
+
+/// The RISC Zero backend.
+#[derive(Debug, Clone)]
+pub struct Risc0Backend {
+    binary: &'static [u8],
+    image_id: Digest,
+    accelerate_keccak: bool,
+}
+
+impl Risc0Backend {
+    /// The backend for the embedded guest; executes with the keccak accelerator.
+    pub fn new() -> Result<Self, BackendError> {
+        let (binary, image_id) = image()?;
+        Ok(Self { binary, image_id: *image_id, accelerate_keccak: true })
+    }
+
+    /// Whether runs use the keccak accelerator. It never changes a result or the image id; it
+    /// changes cycle counts, and proving with it needs the recursion circuit.
+    pub fn with_keccak_accelerator(mut self, on: bool) -> Self {
+        self.accelerate_keccak = on;
+        self
+    }
+
+    /// The guest's image id.
+    pub fn image_id(&self) -> Digest {
+        self.image_id
+    }
+
+    /// Size of the guest ELF in bytes.
+    pub fn guest_elf_bytes() -> usize {
+        GUEST_ELF.len()
+    }
+
+    fn executor_env<'a>(
+        input: &'a [u8],
+        accelerate_keccak: bool,
+        stdout: &'a mut Vec<u8>,
+    ) -> Result<ExecutorEnv<'a>, BackendError> {
+        let len = u32::try_from(input.len())
+            .map_err(|_| BackendError::Unsupported(format!("an input of {} bytes exceeds the guest's 4 GiB", input.len())))?;
+        let flags = if accelerate_keccak { FLAG_ACCELERATE_KECCAK } else { 0 };
+        ExecutorEnv::builder().write_slice(&[flags, len]).write_slice(input).stdout(stdout).build().map_err(zkvm_error)
+    }
+
+    /// Checks the input natively first: a bad input gets the program's own typed error rather
+    /// than a guest panic message, and minutes of proving are not spent on it.
+    fn precheck(input: &[u8]) -> Result<(), BackendError> {
+        crate::ExecBackend.execute(input).map(|_| ())
+    }
+}
+
+impl Backend for Risc0Backend {
+    fn proof_type(&self) -> ProofType {
+        ProofType::Risc0
+    }
+
+    fn program_id(&self) -> B256 {
+        B256::from_slice(self.image_id.as_bytes())
+    }
+
+    fn execute(&self, input: &[u8]) -> Result<Execution, BackendError> {
+        Self::precheck(input)?;
+        let mut stdout = Vec::new();
+        let session = {
+            let env = Self::executor_env(input, self.accelerate_keccak, &mut stdout)?;
+            let mut executor = ExecutorImpl::from_elf(env, self.binary).map_err(zkvm_error)?;
+            executor.run().map_err(zkvm_error)?
+        };
+        if session.exit_code != ExitCode::Halted(0) {
+            return Err(zkvm_error(format!("the guest exited with {:?}", session.exit_code)));
+        }
+        let journal = session.journal.as_ref().map(|j| j.bytes.as_slice()).unwrap_or_default();
+        let output = ProgramOutput::from_public_bytes(journal)
+            .ok_or_else(|| zkvm_error(format!("the guest committed {} bytes, not the public outputs", journal.len())))?;
+        let regions = RegionCycles::from_bytes(&stdout)
+            .ok_or_else(|| zkvm_error(format!("the guest's cycle report is {} bytes", stdout.len())))?;
+        Ok(Execution {
+            output,
+            gas_used: regions.gas_used,
+            cycles: Some(Cycles {
+                user: session.user_cycles,
+                paging: session.paging_cycles,
+                total: session.total_cycles,
+                segments: session.segments.len(),
+                regions,
+            }),
+        })
+    }
+
+    fn prove_as(&self, input: &[u8], format: ProofFormat) -> Result<Proof, BackendError> {
+        let opts = match format {
+            ProofFormat::Composite => ProverOpts::composite(),
+            ProofFormat::Succinct => ProverOpts::succinct(),
+            ProofFormat::Groth16 => ProverOpts::groth16(),
+        };
+        if format != ProofFormat::Composite && !has_recursion() {
+            return Err(BackendError::Unsupported(format!(
+                "this build has no RISC Zero recursion circuit (built offline with DOCS_RS=1), so it makes composite \
+                 receipts only, not {format}; rebuild with internet access and without DOCS_RS"
+            )));
+        }
+        Self::precheck(input)?;
+        let accelerate_keccak = self.accelerate_keccak && has_recursion();
+        let mut stdout = Vec::new();
+        let info = {
+            let env = Self::executor_env(input, accelerate_keccak, &mut stdout)?;
+            let prover = get_prover_server(&opts).map_err(zkvm_error)?;
+            prover.prove_with_ctx(env, &VerifierContext::default(), self.binary).map_err(zkvm_error)?
+        };
+        let receipt = bincode::serialize(&info.receipt).map_err(zkvm_error)?;
+        let proof = Proof {
+            proof_type: ProofType::Risc0,
+            program_id: self.program_id(),
+            public_outputs: info.receipt.journal.bytes.clone(),
+            receipt,
+        };
+        // The prover checks its own work; a proof is handed out only if it also passes ours.
+        self.verify(&proof, input)?;
+        Ok(proof)
+    }
+
+    fn verify(&self, proof: &Proof, _input: &[u8]) -> Result<ProgramOutput, BackendError> {
+        use bincode::Options;
+        check_identity(self, proof)?;
+        // A length limit keeps a hostile length prefix from allocating more than was sent.
+        let receipt: Receipt = bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .with_limit(proof.receipt.len() as u64)
+            .deserialize(&proof.receipt)
+            .map_err(|e| BackendError::MalformedProof(format!("not a RISC Zero receipt: {e}")))?;
+        receipt.verify(self.image_id).map_err(|e| BackendError::Invalid(e.to_string()))?;
+        if receipt.journal.bytes != proof.public_outputs {
+            return Err(BackendError::Invalid("the receipt's journal is not the public outputs the proof claims".into()));
+        }
+        ProgramOutput::from_public_bytes(&receipt.journal.bytes)
+            .ok_or_else(|| BackendError::Invalid(format!("the journal is {} bytes, not the public outputs", receipt.journal.bytes.len())))
+    }
+}
