@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use bp_input::{ChainConfig, ProgramInput};
 use bp_rpc_witness::{RpcClient, WitnessPath};
 
-fn load(path: &Path, chain: Option<ChainConfig>) -> Result<(bp_formats::Loaded, f64)> {
+pub(crate) fn load(path: &Path, chain: Option<ChainConfig>) -> Result<(bp_formats::Loaded, f64)> {
     let started = Instant::now();
     let loaded = bp_formats::load(path, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
     Ok((loaded, started.elapsed().as_secs_f64() * 1e3))
@@ -37,10 +37,16 @@ fn write_input(input: &ProgramInput, output: &Path) -> Result<usize> {
     } else {
         input.to_binary()
     };
-    let tmp = output.with_extension("partial");
-    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, output).with_context(|| format!("renaming to {}", output.display()))?;
+    write_atomically(output, &bytes)?;
     Ok(bytes.len())
+}
+
+/// Writes `bytes` beside `output` and renames it into place, so a reader never sees half a file.
+pub(crate) fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = output.with_extension("partial");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, output).with_context(|| format!("renaming to {}", output.display()))?;
+    Ok(())
 }
 
 pub fn convert(path: &Path, output: &Path, chain: Option<ChainConfig>) -> Result<()> {

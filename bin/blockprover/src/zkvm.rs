@@ -30,7 +30,7 @@ impl BackendArgs {
 
 /// The binary program input of any file `execute` reads, and the name of the format it was in.
 fn binary_input(path: &Path, chain: Option<ChainConfig>) -> Result<(Vec<u8>, &'static str, usize)> {
-    let loaded = bp_formats::load(path, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
+    let (loaded, _) = crate::inputs::load(path, chain)?;
     Ok((loaded.input.to_binary(), loaded.format.name(), loaded.input.witness.byte_size()))
 }
 
@@ -74,9 +74,7 @@ pub fn prove(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs, format
     let proof = backend.prove_as(&input, format).context("proving failed")?;
     let proving_s = started.elapsed().as_secs_f64();
     let bytes = proof.to_bytes();
-    let tmp = out.with_extension("partial");
-    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("renaming to {}", out.display()))?;
+    crate::inputs::write_atomically(out, &bytes)?;
 
     let mut json = serde_json::to_value(proof.outputs()?)?;
     json["backend"] = proof.proof_type.name().into();

@@ -65,13 +65,25 @@ impl std::fmt::Display for ProofType {
     }
 }
 
+/// The member of `all` called `s` (any case), or an error listing the names: "unknown proof
+/// type \"x\" (expected exec, risc0 or sp1)".
+fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, s: &str, what: &str) -> Result<T, String> {
+    if let Some(found) = all.iter().copied().find(|t| name(*t).eq_ignore_ascii_case(s)) {
+        return Ok(found);
+    }
+    let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+    let expected = match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(format!("unknown {what} {s:?} (expected {expected})"))
+}
+
 impl std::str::FromStr for ProofType {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown proof type {s:?} (expected exec, risc0 or sp1)"))
+        by_name(&Self::ALL, Self::name, s, "proof type")
     }
 }
 
@@ -111,10 +123,7 @@ impl std::fmt::Display for ProofFormat {
 impl std::str::FromStr for ProofFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown proof format {s:?} (expected composite, succinct or groth16)"))
+        by_name(&Self::ALL, Self::name, s, "proof format")
     }
 }
 
@@ -248,11 +257,6 @@ pub fn backend(proof_type: ProofType) -> Result<Box<dyn Backend>, BackendError> 
     }
 }
 
-/// The backends this binary has.
-pub fn built_backends() -> Vec<ProofType> {
-    ProofType::ALL.into_iter().filter(|t| !matches!(backend(*t), Err(BackendError::NotBuilt(_)))).collect()
-}
-
 /// Checks that `proof` is of `backend`'s kind and program.
 pub fn check_identity(backend: &dyn Backend, proof: &Proof) -> Result<(), BackendError> {
     if proof.proof_type != backend.proof_type() || proof.program_id != backend.program_id() {
@@ -264,4 +268,20 @@ pub fn check_identity(backend: &dyn Backend, proof: &Proof) -> Result<(), Backen
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_unknown_names_list_the_choices() {
+        assert_eq!("RISC0".parse::<ProofType>(), Ok(ProofType::Risc0));
+        assert_eq!("succinct".parse::<ProofFormat>(), Ok(ProofFormat::Succinct));
+        assert_eq!("x".parse::<ProofType>(), Err("unknown proof type \"x\" (expected exec, risc0 or sp1)".to_owned()));
+        assert_eq!(
+            "x".parse::<ProofFormat>(),
+            Err("unknown proof format \"x\" (expected composite, succinct or groth16)".to_owned())
+        );
+    }
 }

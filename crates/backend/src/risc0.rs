@@ -75,11 +75,6 @@ impl Risc0Backend {
         self.image_id
     }
 
-    /// Size of the guest ELF in bytes.
-    pub fn guest_elf_bytes() -> usize {
-        GUEST_ELF.len()
-    }
-
     fn executor_env<'a>(
         input: &'a [u8],
         accelerate_keccak: bool,
