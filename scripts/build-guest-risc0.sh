@@ -54,7 +54,7 @@ fi
 # A clean environment for the inner cargo: nothing of an outer cargo (build.rs) leaks in.
 env -i PATH="$PATH" HOME="$HOME" CARGO_HOME="$CARGO_HOME_DIR" \
     RUSTC="$GUEST_RUSTC" RUSTC_BOOTSTRAP=1 CARGO_ENCODED_RUSTFLAGS="$ENCODED_FLAGS" \
-    CC=/no-c-compiler-for-the-zkvm-guest \
+    CC=/no-c-compiler-for-the-zkvm-guest RISC0_FEATURE_bigint2= \
     "$GUEST_CARGO" build --release --locked \
     --manifest-path "$ROOT/guests/risc0/Cargo.toml" \
     --target "$TARGET" --target-dir "$TARGET_DIR" "${FEATURES[@]}" \

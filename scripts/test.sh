@@ -4,25 +4,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FIXTURES="${BLOCKPROVER_FIXTURES:-../shared/fixtures}"
 
-# The RISC Zero backend is built in (its guest with Debian's rustc-web, see
-# scripts/build-guest-risc0.sh). DOCS_RS=1 skips risc0's recursion-circuit download, which
-# fails offline: composite proofs only (docs/zkvm.md). BLOCKPROVER_NO_RISC0=1 leaves it out.
-FEATURES=(--features blockprover/risc0)
-if [ "${BLOCKPROVER_NO_RISC0:-}" = 1 ]; then
-    FEATURES=()
-    echo "BLOCKPROVER_NO_RISC0=1: building and testing without the RISC Zero backend" >&2
-fi
 export DOCS_RS="${DOCS_RS-1}"
 
-# One feature set for every step, so that the build is shared.
-cargo build --release --workspace --locked "${FEATURES[@]}"
-# The coordinator's load test runs on its own so that its latency figures are printed; the
-# RISC Zero proof and executor tests run on their own with their figures printed too.
-cargo test --release --workspace --locked "${FEATURES[@]}" -- \
-    --skip fifty_clients_poll_without_errors --skip proves_a_small_block --skip executor_matches_exec
-cargo test --release --locked "${FEATURES[@]}" -p bp-coordinator --test load -- --nocapture
-if [ ${#FEATURES[@]} -gt 0 ]; then
-    cargo test --release --locked "${FEATURES[@]}" -p bp-backend --test risc0 -- --nocapture --test-threads 1
+# The default build (no zkVM, what `cargo build` gives a user): every unit and integration test.
+# The coordinator's load test runs on its own so that its latency figures are printed.
+cargo build --release --workspace --locked
+cargo test --release --workspace --locked -- --skip fifty_clients_poll_without_errors
+cargo test --release --workspace --locked --test load -- --nocapture
+
+# The RISC Zero backend (its guest is built with Debian's rustc-web, see
+# scripts/build-guest-risc0.sh). DOCS_RS=1 skips risc0's recursion-circuit download, which fails
+# offline: composite proofs only (docs/zkvm.md). Only the two targets that need it link the
+# prover, so CI does not pay its link time for every test binary: the `blockprover` binary (used
+# by the steps below) and tests/risc0.rs (the guest against exec in the executor, then a real
+# proof of a small block, about 11 minutes). BLOCKPROVER_NO_RISC0=1 leaves it out.
+if [ "${BLOCKPROVER_NO_RISC0:-}" = 1 ]; then
+    echo "BLOCKPROVER_NO_RISC0=1: not building or testing the RISC Zero backend" >&2
+else
+    cargo build --release --locked -p blockprover --features risc0
+    cargo test --release --locked -p bp-backend --features risc0 --test risc0 -- --nocapture --test-threads 1
 fi
 
 # A short devnet end to end (the README's main job): 3 batches of 4 L2 blocks, 2 provers, every

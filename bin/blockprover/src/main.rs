@@ -245,6 +245,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bench { top, max_gas, runs, paths } => bench::run(top.max(1), max_gas, runs.max(1), paths),
         Command::Execute { input, chain, backend } if backend.backend == bp_backend::ProofType::Exec => {
+            backend.check()?;
             inputs::execute(&input, chain.resolve()?)
         }
         Command::Execute { input, chain, backend } => zkvm::execute(&input, chain.resolve()?, &backend),

@@ -16,13 +16,30 @@ pub struct BackendArgs {
     /// (to measure what the accelerator saves; results are the same).
     #[arg(long)]
     pub no_keccak_accelerator: bool,
+    /// RISC Zero: segments of at most 2^N cycles (15 to 24; default 20). Proving memory is about
+    /// linear in the segment size (9.7 GB at 20); smaller segments add paging cycles.
+    #[arg(long, value_name = "N")]
+    pub segment_po2: Option<u32>,
 }
 
 impl BackendArgs {
+    /// Refuses options the chosen backend does not have, rather than ignoring them.
+    pub fn check(&self) -> Result<()> {
+        if self.backend != ProofType::Risc0 && (self.no_keccak_accelerator || self.segment_po2.is_some()) {
+            bail!("--no-keccak-accelerator and --segment-po2 are options of the risc0 backend, not {}", self.backend);
+        }
+        Ok(())
+    }
+
     fn open(&self) -> Result<Box<dyn Backend>> {
+        self.check()?;
         #[cfg(feature = "risc0")]
         if self.backend == ProofType::Risc0 {
-            return Ok(Box::new(bp_backend::Risc0Backend::new()?.with_keccak_accelerator(!self.no_keccak_accelerator)));
+            let mut backend = bp_backend::Risc0Backend::new()?.with_keccak_accelerator(!self.no_keccak_accelerator);
+            if let Some(po2) = self.segment_po2 {
+                backend = backend.with_segment_po2(po2)?;
+            }
+            return Ok(Box::new(backend));
         }
         Ok(bp_backend::backend(self.backend)?)
     }

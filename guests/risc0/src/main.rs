@@ -17,7 +17,9 @@ use bp_input::ProgramInput;
 use bp_program::{cycles::RegionCycles, execute_input_with_probe, Phase, Probe};
 use risc0_zkvm::guest::env;
 
+mod crypto;
 mod keccak;
+mod secp256k1;
 
 /// Flag bit: use the keccak accelerator.
 const FLAG_ACCELERATE_KECCAK: u32 = 1;
@@ -25,6 +27,7 @@ const FLAG_ACCELERATE_KECCAK: u32 = 1;
 risc0_zkvm::guest::entry!(main);
 
 fn main() {
+    crypto::install();
     let start = env::cycle_count();
     let input = read_input();
     let mut probe = CycleProbe { report: RegionCycles::default(), phase: None, since: env::cycle_count() };

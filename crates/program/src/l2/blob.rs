@@ -4,7 +4,6 @@
 use alloc::{boxed::Box, vec};
 use alloy_primitives::B256;
 use bp_input::Bytes48;
-use sha2::{Digest, Sha256};
 
 /// Bytes in a blob: 4096 field elements of 32 bytes.
 pub const BLOB_BYTES: usize = 131_072;
@@ -41,9 +40,10 @@ pub fn unpack_blob(blob: &[u8; BLOB_BYTES]) -> Option<alloc::vec::Vec<u8>> {
     Some(data)
 }
 
-/// EIP-4844 versioned hash of a commitment: `0x01 ‖ sha256(commitment)[1..32]`.
+/// EIP-4844 versioned hash of a commitment: `0x01 ‖ sha256(commitment)[1..32]` (SHA-256 of
+/// revm's crypto provider: the accelerator in a zkVM guest).
 pub fn versioned_hash(commitment: &Bytes48) -> B256 {
-    let mut hash: [u8; 32] = Sha256::digest(commitment.as_slice()).into();
+    let mut hash = revm::precompile::crypto().sha256(commitment.as_slice());
     hash[0] = 0x01;
     B256::from(hash)
 }

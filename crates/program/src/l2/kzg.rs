@@ -8,7 +8,6 @@ use alloc::vec::Vec;
 use ark_bls12_381::Fr;
 use ark_ff::{batch_inversion, BigInteger, Field, One, PrimeField, Zero};
 use bp_input::Bytes48;
-use sha2::{Digest, Sha256};
 
 use super::blob::{KzgError, BLOB_BYTES};
 
@@ -50,13 +49,15 @@ fn blob_to_polynomial(blob: &[u8; BLOB_BYTES]) -> Result<Vec<Fr>, KzgError> {
 }
 
 /// `compute_challenge`: sha256(domain ‖ WIDTH as 16 big-endian bytes ‖ blob ‖ commitment) mod r.
+/// Hashed through revm's crypto provider, which a zkVM guest points at its SHA-256 accelerator
+/// (the blob is 2048 compression blocks).
 fn challenge(blob: &[u8; BLOB_BYTES], commitment: &Bytes48) -> Fr {
-    let mut hasher = Sha256::new();
-    hasher.update(CHALLENGE_DOMAIN);
-    hasher.update((WIDTH as u128).to_be_bytes());
-    hasher.update(blob);
-    hasher.update(commitment.as_slice());
-    Fr::from_be_bytes_mod_order(&hasher.finalize())
+    let mut preimage = Vec::with_capacity(CHALLENGE_DOMAIN.len() + 16 + BLOB_BYTES + commitment.0.len());
+    preimage.extend_from_slice(CHALLENGE_DOMAIN);
+    preimage.extend_from_slice(&(WIDTH as u128).to_be_bytes());
+    preimage.extend_from_slice(blob);
+    preimage.extend_from_slice(commitment.as_slice());
+    Fr::from_be_bytes_mod_order(&revm::precompile::crypto().sha256(&preimage))
 }
 
 /// `evaluate_polynomial_in_evaluation_form` over the bit-reversed roots of unity:
