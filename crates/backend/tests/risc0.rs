@@ -215,7 +215,7 @@ fn proves_a_small_block_and_refuses_tampering() {
 /// two account updates, a receipt. About 1.38 M user cycles with the software keccak-f, two
 /// segments of 2^20, twice the CI proof's time. Run with `--ignored`.
 #[test]
-#[ignore = "about 21 minutes on two cores"]
+#[ignore = "22 minutes on two cores"]
 fn proves_a_one_transfer_block() {
     let (name, input) = suite_block("for_cancun", |test, input| {
         test.contains("test_transaction_intrinsic_gas_cost[fork_Cancun-")
