@@ -26,6 +26,13 @@ fn assert_same_as_exec(name: &str, input: &[u8]) -> u64 {
     cycles.user
 }
 
+/// The valid blocks of one fixture whose gas is small enough for the executor to run quickly;
+/// none if the fixture cannot be run statelessly.
+fn small_inputs(fixture: &serde_json::Value) -> Vec<ProgramInput> {
+    let inputs = bp_conformance::stateless_inputs(fixture).unwrap_or_default();
+    inputs.into_iter().filter(|i| i.blocks.iter().all(|b| b.header.gas_used < 3_000_000)).collect()
+}
+
 /// Every valid block of the first fixture file of each Prague test directory, up to `limit`
 /// directories, with blocks small enough for the executor to run quickly.
 fn diverse_prague_inputs(limit: usize) -> Vec<(String, ProgramInput)> {
@@ -39,9 +46,7 @@ fn diverse_prague_inputs(limit: usize) -> Vec<(String, ProgramInput)> {
         }
         let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else { return };
         let Some((test, fixture)) = file.as_object().and_then(|tests| tests.iter().next()) else { return };
-        let Ok(inputs) = bp_conformance::stateless_inputs(fixture) else { return };
-        let small: Vec<_> =
-            inputs.into_iter().filter(|i| i.blocks.iter().all(|b| b.header.gas_used < 3_000_000)).collect();
+        let small = small_inputs(fixture);
         if small.is_empty() {
             return;
         }
@@ -74,13 +79,7 @@ fn named_inputs(archive: &str, names: &[&str]) -> Vec<(String, ProgramInput)> {
         }
         let file: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
         for (test, fixture) in file.as_object().into_iter().flatten() {
-            let Ok(inputs) = bp_conformance::stateless_inputs(fixture) else { continue };
-            picked.extend(
-                inputs
-                    .into_iter()
-                    .filter(|i| i.blocks.iter().all(|b| b.header.gas_used < 3_000_000))
-                    .map(|input| (test.clone(), input)),
-            );
+            picked.extend(small_inputs(fixture).into_iter().map(|input| (test.clone(), input)));
         }
     })
     .unwrap_or_else(|e| panic!("reads {archive}: {e}"));
