@@ -1,5 +1,6 @@
-//! With the `risc0` feature: builds the RISC Zero guest (scripts/build-guest-risc0.sh) into
-//! OUT_DIR for `include_bytes!`, or takes a prebuilt ELF from BLOCKPROVER_RISC0_GUEST_ELF.
+//! With the `risc0` or `sp1` feature: builds that zkVM's guest (scripts/build-guest-<zkvm>.sh)
+//! into OUT_DIR for `include_bytes!`, or takes a prebuilt ELF from
+//! BLOCKPROVER_<ZKVM>_GUEST_ELF.
 
 use std::{
     env,
@@ -8,30 +9,35 @@ use std::{
 };
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=BLOCKPROVER_RISC0_GUEST_ELF");
     println!("cargo:rerun-if-env-changed=DOCS_RS");
-    if env::var_os("CARGO_FEATURE_RISC0").is_none() {
-        return;
-    }
     // risc0-circuit-recursion skips its artifact download under DOCS_RS (the offline build):
     // then only composite receipts can be made, and the keccak accelerator cannot be proved.
     let recursion = env::var_os("DOCS_RS").is_none();
     println!("cargo:rustc-env=BP_RISC0_RECURSION={}", u8::from(recursion));
+    for zkvm in ["risc0", "sp1"] {
+        let upper = zkvm.to_ascii_uppercase();
+        println!("cargo:rerun-if-env-changed=BLOCKPROVER_{upper}_GUEST_ELF");
+        if env::var_os(format!("CARGO_FEATURE_{upper}")).is_some() {
+            build_guest(zkvm, &upper);
+        }
+    }
+}
 
+fn build_guest(zkvm: &str, upper: &str) {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let elf = out_dir.join("bp-guest-risc0.elf");
-    if let Some(prebuilt) = env::var_os("BLOCKPROVER_RISC0_GUEST_ELF") {
+    let elf = out_dir.join(format!("bp-guest-{zkvm}.elf"));
+    if let Some(prebuilt) = env::var_os(format!("BLOCKPROVER_{upper}_GUEST_ELF")) {
         println!("cargo:rerun-if-changed={}", Path::new(&prebuilt).display());
-        std::fs::copy(&prebuilt, &elf).expect("copying BLOCKPROVER_RISC0_GUEST_ELF");
+        std::fs::copy(&prebuilt, &elf).unwrap_or_else(|e| panic!("copying BLOCKPROVER_{upper}_GUEST_ELF: {e}"));
         return;
     }
 
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("../..");
+    let script = format!("scripts/build-guest-{zkvm}.sh");
     for input in [
-        "scripts/build-guest-risc0.sh",
-        "guests/risc0/src",
-        "guests/risc0/Cargo.toml",
-        "guests/risc0/Cargo.lock",
+        script.as_str(),
+        "scripts/guest-toolchain.sh",
+        &format!("guests/{zkvm}"),
         "Cargo.toml",
         "crates/trie",
         "crates/input",
@@ -43,10 +49,10 @@ fn main() {
     // beside the host's so it is reused between builds.
     let target_dir = out_dir.ancestors().nth(4).map(|t| t.join("riscv-guest")).unwrap_or_else(|| out_dir.join("guest"));
     let status = Command::new("bash")
-        .arg(root.join("scripts/build-guest-risc0.sh"))
+        .arg(root.join(&script))
         .arg(&elf)
         .env("BLOCKPROVER_GUEST_TARGET_DIR", &target_dir)
         .status()
-        .expect("running bash scripts/build-guest-risc0.sh");
-    assert!(status.success(), "building the RISC Zero guest failed (scripts/build-guest-risc0.sh; see above)");
+        .unwrap_or_else(|e| panic!("running bash {script}: {e}"));
+    assert!(status.success(), "building the {zkvm} guest failed ({script}; see above)");
 }

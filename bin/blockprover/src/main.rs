@@ -73,9 +73,10 @@ enum Command {
     /// INPUT is detected by content, plain, .gz or .zst: an ethrex-replay cache with a
     /// `debug_executionWitness`; a zeth RPC cache of `eth_getProof` at N-1 and N; a raiko guest
     /// input with partial tries; a reth stateless input; or our own binary/JSON program input.
-    /// With `--backend risc0` the guest runs in the RISC Zero executor and the JSON adds its
-    /// cycles: user, paging, total (what is proved), segments, per region (decode, witness,
-    /// execution, state_root, commitments) and per gas.
+    /// With `--backend risc0` or `--backend sp1` the guest runs in that zkVM's executor and the
+    /// JSON adds its cycles: user, paging, total (what is proved), segments (RISC Zero; SP1's
+    /// prover cuts its own shards), per region (decode, witness, execution, state_root,
+    /// commitments) and per gas.
     /// Exits non-zero with the reason if the input is invalid or a state root does not match.
     Execute {
         /// The input file.
@@ -90,8 +91,10 @@ enum Command {
     /// Prints the public outputs, the proof size, the proving time and the peak memory.
     /// RISC Zero formats: composite (one STARK per segment; the default), succinct (one STARK,
     /// needs RISC Zero's recursion circuit, which an offline build (DOCS_RS=1) lacks) and
-    /// groth16 (needs the recursion circuit and Docker on x86, or CUDA). A small block takes
-    /// minutes on two cores. The input is executed natively first, so a bad one fails at once.
+    /// groth16 (needs the recursion circuit and Docker on x86, or CUDA). SP1: composite is its
+    /// core proof (a STARK per shard), succinct its compressed proof; groth16 needs SP1's
+    /// circuit artifacts (a download). A small block takes minutes on two cores. The input is
+    /// executed natively first, so a bad one fails at once.
     Prove {
         /// The input file (any format `execute` reads).
         input: PathBuf,
@@ -108,8 +111,8 @@ enum Command {
     },
     /// Check a proof file and print the public outputs it proves as JSON.
     ///
-    /// A RISC Zero proof is checked against the image id of the guest built into this binary
-    /// (a proof of any other program is refused); an exec proof, which proves nothing by
+    /// A RISC Zero or SP1 proof is checked against the image id or verifying key of the guest
+    /// built into this binary (a proof of any other program is refused); an exec proof, which proves nothing by
     /// itself, is checked by re-executing --input. Exits non-zero if the proof does not verify.
     Verify {
         /// The proof file (`prove -o`).

@@ -9,7 +9,8 @@ use bp_input::ChainConfig;
 /// Options of a zkVM run.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BackendArgs {
-    /// exec (native, no proof), risc0 (a build with `--features risc0`) or sp1 (not built yet).
+    /// exec (native, no proof), risc0 (a build with `--features risc0`) or sp1 (a build with
+    /// `--features sp1`).
     #[arg(long, default_value = "exec", env = "BLOCKPROVER_BACKEND")]
     pub backend: ProofType,
     /// RISC Zero: compute keccak-f in software instead of with the zkVM's keccak accelerator
@@ -75,8 +76,10 @@ pub fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs) -> R
             "segments": cycles.segments,
             "per_gas": cycles.per_gas(),
             "regions": regions,
-            "keccak_accelerator": !args.no_keccak_accelerator,
         });
+        if backend.proof_type() == ProofType::Risc0 {
+            json["cycles"]["keccak_accelerator"] = (!args.no_keccak_accelerator).into();
+        }
     }
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())

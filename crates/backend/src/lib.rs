@@ -8,16 +8,22 @@
 //! - [`Risc0Backend`] (`risc0`, cargo feature `risc0`): the same program as a RISC Zero guest
 //!   (guests/risc0). Its proof is a receipt binding the public outputs to the guest's image id;
 //!   it verifies without the input.
-//! - A build without a zkVM backend answers [`BackendError::NotBuilt`] for it. SP1 is not built
-//!   yet (docs/zkvm.md says what runs where).
+//! - [`Sp1Backend`] (`sp1`, cargo feature `sp1`): the same program as an SP1 guest (guests/sp1).
+//!   Its proof binds the public outputs to the guest's verifying key.
+//! - A build without a zkVM backend answers [`BackendError::NotBuilt`] for it (docs/zkvm.md
+//!   says what runs where).
 
 mod exec;
 #[cfg(feature = "risc0")]
 mod risc0;
+#[cfg(feature = "sp1")]
+mod sp1;
 
 pub use exec::ExecBackend;
 #[cfg(feature = "risc0")]
 pub use risc0::Risc0Backend;
+#[cfg(feature = "sp1")]
+pub use sp1::Sp1Backend;
 
 use alloy_primitives::B256;
 use bp_program::{cycles::RegionCycles, ProgramOutput};
@@ -88,7 +94,8 @@ impl std::str::FromStr for ProofType {
 }
 
 /// How much proof to make. RISC Zero names: `composite` is one STARK per segment (size grows with
-/// the run), `succinct` one recursive STARK, `groth16` a SNARK for an L1 verifier contract.
+/// the run), `succinct` one recursive STARK, `groth16` a SNARK for an L1 verifier contract. SP1
+/// calls the first two `core` and `compressed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProofFormat {
     /// One STARK per segment.
@@ -147,8 +154,9 @@ pub struct Cycles {
     pub paging: u64,
     /// What is proved: user and paging cycles, padded to power-of-two segments.
     pub total: u64,
-    /// Segments the run was split into.
-    pub segments: usize,
+    /// Segments the executor split the run into (RISC Zero); `None` where the prover decides
+    /// (SP1 cuts shards while proving).
+    pub segments: Option<usize>,
     /// The guest's own count per program region.
     pub regions: RegionCycles,
 }
@@ -253,6 +261,8 @@ pub fn backend(proof_type: ProofType) -> Result<Box<dyn Backend>, BackendError> 
         ProofType::Exec => Ok(Box::new(ExecBackend)),
         #[cfg(feature = "risc0")]
         ProofType::Risc0 => Ok(Box::new(Risc0Backend::new()?)),
+        #[cfg(feature = "sp1")]
+        ProofType::Sp1 => Ok(Box::new(Sp1Backend::new()?)),
         other => Err(BackendError::NotBuilt(other)),
     }
 }

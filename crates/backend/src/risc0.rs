@@ -150,7 +150,7 @@ impl Backend for Risc0Backend {
                 user: session.user_cycles,
                 paging: session.paging_cycles,
                 total: session.total_cycles,
-                segments: session.segments.len(),
+                segments: Some(session.segments.len()),
                 regions,
             }),
         })

@@ -3,6 +3,21 @@
 
 use crate::Phase;
 
+/// The region of reading the binary input, before any [`Phase`].
+pub const DECODE: &str = "decode";
+
+const PHASES: [Phase; 4] = [Phase::WitnessVerification, Phase::Execution, Phase::StateRoot, Phase::Commitments];
+
+/// The name a guest reports `phase`'s cycles under.
+pub fn region_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::WitnessVerification => "witness",
+        Phase::Execution => "execution",
+        Phase::StateRoot => "state_root",
+        Phase::Commitments => "commitments",
+    }
+}
+
 /// Cycles per region of one guest run, and the gas the batch used.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RegionCycles {
@@ -37,12 +52,29 @@ impl RegionCycles {
     /// Region names and counts, in program order.
     pub fn regions(&self) -> [(&'static str, u64); 5] {
         [
-            ("decode", self.decode),
-            ("witness", self.witness),
-            ("execution", self.execution),
-            ("state_root", self.state_root),
-            ("commitments", self.commitments),
+            (DECODE, self.decode),
+            (region_name(Phase::WitnessVerification), self.witness),
+            (region_name(Phase::Execution), self.execution),
+            (region_name(Phase::StateRoot), self.state_root),
+            (region_name(Phase::Commitments), self.commitments),
         ]
+    }
+
+    /// The counts from `(region name, cycles)` pairs (an SP1 cycle-tracker report); unknown
+    /// names are ignored, missing ones count zero.
+    pub fn from_named<'a>(named: impl IntoIterator<Item = (&'a str, u64)>, gas_used: u64) -> Self {
+        let mut report = Self { gas_used, ..Self::default() };
+        for (name, cycles) in named {
+            let counter = match name {
+                DECODE => &mut report.decode,
+                _ => match PHASES.into_iter().find(|phase| region_name(*phase) == name) {
+                    Some(phase) => report.phase_mut(phase),
+                    None => continue,
+                },
+            };
+            *counter += cycles;
+        }
+        report
     }
 
     /// Fixed little-endian layout.
@@ -88,5 +120,12 @@ mod tests {
         assert_eq!(RegionCycles::from_bytes(&report.to_bytes()), Some(report));
         assert_eq!(RegionCycles::from_bytes(&report.to_bytes()[1..]), None);
         assert_eq!(report.to_bytes()[..8], 1u64.to_le_bytes());
+    }
+
+    #[test]
+    fn named_regions_round_trip_and_unknown_names_are_ignored() {
+        let report = RegionCycles { decode: 1, witness: 2, execution: 3, state_root: 4, commitments: 5, gas_used: 6 };
+        let named = report.regions().into_iter().chain([("startup", 99), ("witness", 10)]);
+        assert_eq!(RegionCycles::from_named(named, 6), RegionCycles { witness: 12, ..report });
     }
 }

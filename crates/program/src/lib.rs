@@ -13,6 +13,7 @@ extern crate alloc;
 mod account;
 mod collision;
 pub mod cycles;
+pub mod keccak_sponge;
 mod db;
 mod error;
 mod execute;

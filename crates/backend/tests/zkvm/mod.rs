@@ -1,0 +1,202 @@
+//! What the zkVM backends' tests share: inputs picked from the fixtures, the comparison with
+//! `exec`, and a proof's round trip and tampering checks.
+
+use std::collections::BTreeSet;
+
+use bp_backend::{Backend, BackendError, ExecBackend, Proof};
+use bp_input::ProgramInput;
+
+/// Runs `input` on `backend` and natively: same public outputs and gas, and region cycles
+/// within the user cycles. Returns the user cycles.
+fn assert_same_as_exec(backend: &dyn Backend, name: &str, input: &[u8]) -> u64 {
+    let native = ExecBackend.execute(input).unwrap_or_else(|e| panic!("{name}: exec: {e}"));
+    let zkvm = backend.execute(input).unwrap_or_else(|e| panic!("{name}: {}: {e}", backend.proof_type()));
+    assert_eq!(zkvm.output, native.output, "{name}: public outputs");
+    assert_eq!(zkvm.gas_used, native.gas_used, "{name}: gas");
+    let cycles = zkvm.cycles.expect("a zkVM run counts cycles");
+    let regions: u64 = cycles.regions.regions().iter().map(|(_, n)| n).sum();
+    assert!(regions > 0 && regions <= cycles.user, "{name}: regions {regions} within user cycles {}", cycles.user);
+    cycles.user
+}
+
+/// The valid blocks of one fixture whose gas is small enough for the executor to run quickly;
+/// none if the fixture cannot be run statelessly.
+fn small_inputs(fixture: &serde_json::Value) -> Vec<ProgramInput> {
+    let inputs = bp_conformance::stateless_inputs(fixture).unwrap_or_default();
+    inputs.into_iter().filter(|i| i.blocks.iter().all(|b| b.header.gas_used < 3_000_000)).collect()
+}
+
+/// Every valid block of the first fixture file of each Prague test directory, up to `limit`
+/// directories, with blocks small enough for the executor to run quickly.
+fn diverse_prague_inputs(limit: usize) -> Vec<(String, ProgramInput)> {
+    let archive = bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/for_prague.tar.zst");
+    let mut seen = BTreeSet::new();
+    let mut picked = Vec::new();
+    bp_conformance::for_each_file(&archive, &mut |name, text| {
+        let directory = name.rsplitn(3, '/').nth(2).unwrap_or_default().to_owned();
+        if seen.len() >= limit || seen.contains(&directory) || text.len() > 400_000 {
+            return;
+        }
+        let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+        let Some((test, fixture)) = file.as_object().and_then(|tests| tests.iter().next()) else { return };
+        let small = small_inputs(fixture);
+        if small.is_empty() {
+            return;
+        }
+        seen.insert(directory);
+        picked.extend(small.into_iter().map(|input| (test.clone(), input)));
+    })
+    .expect("reads the Prague suite");
+    picked
+}
+
+/// Every valid block (under 3 Mgas) of the fixture files in `archive` whose path contains one
+/// of `names`, each test of a file separately.
+fn named_inputs(archive: &str, names: &[&str]) -> Vec<(String, ProgramInput)> {
+    let mut picked = Vec::new();
+    bp_conformance::for_each_file(&bp_testkit::fixtures().join(archive), &mut |path, text| {
+        let lowercase = path.to_lowercase();
+        if !names.iter().any(|n| lowercase.contains(n)) {
+            return;
+        }
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        for (test, fixture) in file.as_object().into_iter().flatten() {
+            picked.extend(small_inputs(fixture).into_iter().map(|input| (test.clone(), input)));
+        }
+    })
+    .unwrap_or_else(|e| panic!("reads {archive}: {e}"));
+    picked
+}
+
+/// One block of each of 24 Prague test directories: same outputs as `exec`.
+pub fn matches_exec_on_conformance_tests(backend: &dyn Backend) {
+    let inputs = diverse_prague_inputs(24);
+    let tests: BTreeSet<&str> = inputs.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(tests.len() >= 20, "only {} tests picked", tests.len());
+    for (name, input) in &inputs {
+        assert_same_as_exec(backend, name, &input.to_binary());
+    }
+    eprintln!("{} blocks of {} tests: {} executor = exec", inputs.len(), tests.len(), backend.proof_type());
+}
+
+/// Every ecrecover block of the legacy and EEST Cancun suites: the guest's secp256k1 must fail
+/// exactly where libsecp256k1 fails natively (r, s or v out of range, unrecoverable keys,
+/// overflowing x, short and overlapping buffers, high s).
+pub fn matches_exec_on_signature_edge_cases(backend: &dyn Backend) {
+    let mut inputs = named_inputs("ethereum-tests/BlockchainTests.tar.zst", &["ecrec"]);
+    inputs.extend(named_inputs("eest-tests-bal-v5.7.0/for_cancun.tar.zst", &["precompiles/ecrecover/"]));
+    let tests: BTreeSet<&str> = inputs.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(tests.len() >= 40, "only {} ecrecover tests found", tests.len());
+    for (name, input) in &inputs {
+        assert_same_as_exec(backend, name, &input.to_binary());
+    }
+    eprintln!("{} blocks of {} ecrecover tests: {} executor = exec", inputs.len(), tests.len(), backend.proof_type());
+}
+
+/// A two-block L2 devnet batch with deposits and withdrawals (privileged transactions, the
+/// state diff and the pure-Rust blob KZG check): same outputs as `exec`.
+pub fn matches_exec_on_an_l2_batch(backend: &dyn Backend) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut builder = bp_devnet::Builder::open(&dir.path().join("l2.sqlite")).expect("opens");
+    let sealed = builder.build_batch(2).expect("builds").clone();
+    assert!(sealed.deposits > 0 && sealed.withdrawals > 0, "the batch exercises deposits and withdrawals");
+    let cycles = assert_same_as_exec(backend, "devnet batch", &sealed.input.to_binary());
+    eprintln!("devnet batch of 2 blocks: {cycles} {} cycles", backend.proof_type());
+}
+
+/// The real Hoodi block the backends are measured on: same outputs as `exec`.
+pub fn matches_exec_on_a_real_block(backend: &dyn Backend) {
+    let path = bp_testkit::fixtures().join("real-blocks/hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst");
+    let input = bp_formats::load(&path, None).expect("loads the Hoodi block").input.to_binary();
+    let cycles = assert_same_as_exec(backend, "hoodi 1281069", &input);
+    eprintln!("hoodi 1281069: {cycles} {} cycles", backend.proof_type());
+}
+
+/// The first valid block of an EEST suite (`for_prague`, `for_cancun`, ...) for which `pick`
+/// holds, with its test's name.
+fn suite_block(suite: &str, pick: impl Fn(&str, &ProgramInput) -> bool) -> (String, Vec<u8>) {
+    let archive = bp_testkit::fixtures().join(format!("eest-tests-bal-v5.7.0/{suite}.tar.zst"));
+    let mut found = None;
+    bp_conformance::for_each_file(&archive, &mut |_, text| {
+        if found.is_some() {
+            return;
+        }
+        let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+        for (test, fixture) in file.as_object().into_iter().flatten() {
+            let Ok(inputs) = bp_conformance::stateless_inputs(fixture) else { continue };
+            if let Some(input) = inputs.into_iter().find(|input| pick(test, input)) {
+                found = Some((test.clone(), input.to_binary()));
+                return;
+            }
+        }
+    })
+    .unwrap_or_else(|e| panic!("reads {suite}: {e}"));
+    found.unwrap_or_else(|| panic!("{suite} has such a block"))
+}
+
+fn without_transactions(input: &ProgramInput) -> bool {
+    input.blocks.iter().all(|b| b.body.transactions.is_empty())
+}
+
+/// The first Cancun block without transactions: the EIP-4788 system call writes the beacon
+/// root's two slots, so the witness check, a contract run, storage and account trie updates and
+/// the new state root are all proved.
+pub fn small_cancun_block() -> (String, Vec<u8>) {
+    suite_block("for_cancun", |test, input| test.contains("fork_Cancun") && without_transactions(input))
+}
+
+/// A plain 21,000-gas transfer in a Cancun block: sender recovery, two account updates, a
+/// receipt.
+pub fn one_transfer_cancun_block() -> (String, Vec<u8>) {
+    suite_block("for_cancun", |test, input| {
+        test.contains("test_transaction_intrinsic_gas_cost[fork_Cancun-")
+            && test.ends_with("-enough_gas-empty_access_list]")
+            && input.blocks.iter().map(|b| b.body.transactions.len()).sum::<usize>() == 1
+    })
+}
+
+/// This process's peak resident memory (Linux `VmHWM`).
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.trim_start_matches("VmHWM:").trim().to_owned())
+}
+
+/// Proves `input` with `backend` (its default format), checks the proof, then that tampered
+/// versions are refused.
+pub fn prove_and_tamper(backend: &dyn Backend, name: &str, input: &[u8]) {
+    let started = std::time::Instant::now();
+    let proof = backend.prove(input).expect("proves");
+    eprintln!(
+        "{name}: {} proof of {} bytes in {:.1?}, peak memory {}",
+        backend.proof_type(),
+        proof.receipt.len(),
+        started.elapsed(),
+        peak_memory().unwrap_or_else(|| "unknown".into())
+    );
+    let expected = ExecBackend.execute(input).expect("exec").output;
+    assert_eq!(backend.verify(&proof, &[]).expect("verifies"), expected);
+    let reread = Proof::from_bytes(&proof.to_bytes()).expect("round trip");
+    assert_eq!(backend.verify(&reread, &[]).expect("verifies after a round trip"), expected);
+
+    // A flipped byte in the middle of the receipt (the seal) breaks it.
+    let mut tampered = proof.clone();
+    let middle = tampered.receipt.len() / 2;
+    tampered.receipt[middle] ^= 1;
+    assert!(backend.verify(&tampered, &[]).is_err(), "a tampered seal verifies");
+
+    // Claimed outputs other than the proved ones are refused.
+    let mut lying = proof.clone();
+    lying.public_outputs[40] ^= 1;
+    assert!(matches!(backend.verify(&lying, &[]), Err(BackendError::Invalid(_))), "other outputs accepted");
+
+    // A proof said to be of another program is refused before the receipt is looked at.
+    let mut other = proof.clone();
+    other.program_id = alloy_primitives::B256::repeat_byte(9);
+    assert!(matches!(backend.verify(&other, &[]), Err(BackendError::WrongProgram { .. })));
+
+    // Garbage is a malformed proof, not a panic.
+    let mut garbage = proof;
+    garbage.receipt = vec![0xff; 64];
+    assert!(matches!(backend.verify(&garbage, &[]), Err(BackendError::MalformedProof(_))));
+}
