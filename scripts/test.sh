@@ -25,9 +25,9 @@ else
     cargo test --release --locked -p bp-backend --features risc0 --test risc0 -- --nocapture --test-threads 1
 fi
 
-# The SP1 backend, on request only: a cold build of sp1-sdk's prover takes about 30 minutes on
-# two cores and its test binary 9 more, which CI's 90 minutes cannot hold beside RISC Zero
-# (docs/zkvm.md). BLOCKPROVER_SP1=1 runs tests/sp1.rs: the guest against exec in SP1's executor,
+# The SP1 backend, on request only: building sp1-sdk's prover took about 15 minutes on two
+# cores (with the workspace's own dependencies already built), its test binary 9 more and the
+# tests about 15, which CI's 90 minutes cannot hold beside RISC Zero (docs/zkvm.md). BLOCKPROVER_SP1=1 runs tests/sp1.rs: the guest against exec in SP1's executor,
 # then a real core proof of a small block.
 if [ "${BLOCKPROVER_SP1:-}" = 1 ]; then
     cargo test --release --locked -p bp-backend --features sp1 --test sp1 -- --nocapture --test-threads 1
