@@ -112,8 +112,9 @@ enum Command {
     /// Check a proof file and print the public outputs it proves as JSON.
     ///
     /// A RISC Zero or SP1 proof is checked against the image id or verifying key of the guest
-    /// built into this binary (a proof of any other program is refused); an exec proof, which proves nothing by
-    /// itself, is checked by re-executing --input. Exits non-zero if the proof does not verify.
+    /// built into this binary (a proof of any other program is refused); an exec proof, which
+    /// proves nothing by itself, is checked by re-executing --input. Exits non-zero if the proof
+    /// does not verify.
     Verify {
         /// The proof file (`prove -o`).
         proof: PathBuf,

@@ -152,7 +152,8 @@ pub struct Cycles {
     pub user: u64,
     /// Cycles the zkVM spent paging memory in and out.
     pub paging: u64,
-    /// What is proved: user and paging cycles, padded to power-of-two segments.
+    /// What is proved: user and paging cycles, padded to power-of-two segments (SP1: the user
+    /// cycles).
     pub total: u64,
     /// Segments the executor split the run into (RISC Zero); `None` where the prover decides
     /// (SP1 cuts shards while proving).
