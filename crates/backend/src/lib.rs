@@ -268,6 +268,30 @@ pub fn backend(proof_type: ProofType) -> Result<Box<dyn Backend>, BackendError> 
     }
 }
 
+/// Reads a zkVM's receipt (`what`, for the error) from `proof`: bincode, as the zkVM crates
+/// serialize it. The length limit keeps a hostile length prefix from allocating more than was
+/// sent.
+#[cfg(any(feature = "risc0", feature = "sp1"))]
+fn decode_receipt<T: serde::de::DeserializeOwned>(proof: &Proof, what: &str) -> Result<T, BackendError> {
+    use bincode::Options;
+    bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .with_limit(proof.receipt.len() as u64)
+        .deserialize(&proof.receipt)
+        .map_err(|e| BackendError::MalformedProof(format!("not {what}: {e}")))
+}
+
+/// The outputs a verified receipt establishes: the bytes it commits (`committed`, called
+/// `what`), which must be the public outputs `proof` claims.
+#[cfg(any(feature = "risc0", feature = "sp1"))]
+fn proven_outputs(proof: &Proof, committed: &[u8], what: &str) -> Result<ProgramOutput, BackendError> {
+    if committed != proof.public_outputs.as_slice() {
+        return Err(BackendError::Invalid(format!("{what} is not the public outputs the proof claims")));
+    }
+    ProgramOutput::from_public_bytes(committed)
+        .ok_or_else(|| BackendError::Invalid(format!("{what} is {} bytes, not the public outputs", committed.len())))
+}
+
 /// Checks that `proof` is of `backend`'s kind and program.
 pub fn check_identity(backend: &dyn Backend, proof: &Proof) -> Result<(), BackendError> {
     if proof.proof_type != backend.proof_type() || proof.program_id != backend.program_id() {

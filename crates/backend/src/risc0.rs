@@ -17,7 +17,9 @@ use risc0_zkvm::{
     VerifierContext,
 };
 
-use crate::{check_identity, Backend, BackendError, Cycles, Execution, Proof, ProofFormat, ProofType};
+use crate::{
+    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat, ProofType,
+};
 
 /// The guest ELF, built by build.rs with scripts/build-guest-risc0.sh.
 const GUEST_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bp-guest-risc0.elf"));
@@ -189,19 +191,9 @@ impl Backend for Risc0Backend {
     }
 
     fn verify(&self, proof: &Proof, _input: &[u8]) -> Result<ProgramOutput, BackendError> {
-        use bincode::Options;
         check_identity(self, proof)?;
-        // A length limit keeps a hostile length prefix from allocating more than was sent.
-        let receipt: Receipt = bincode::DefaultOptions::new()
-            .with_fixint_encoding()
-            .with_limit(proof.receipt.len() as u64)
-            .deserialize(&proof.receipt)
-            .map_err(|e| BackendError::MalformedProof(format!("not a RISC Zero receipt: {e}")))?;
+        let receipt: Receipt = decode_receipt(proof, "a RISC Zero receipt")?;
         receipt.verify(self.image_id).map_err(|e| BackendError::Invalid(e.to_string()))?;
-        if receipt.journal.bytes != proof.public_outputs {
-            return Err(BackendError::Invalid("the receipt's journal is not the public outputs the proof claims".into()));
-        }
-        ProgramOutput::from_public_bytes(&receipt.journal.bytes)
-            .ok_or_else(|| BackendError::Invalid(format!("the journal is {} bytes, not the public outputs", receipt.journal.bytes.len())))
+        proven_outputs(proof, &receipt.journal.bytes, "the receipt's journal")
     }
 }

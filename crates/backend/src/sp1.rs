@@ -15,7 +15,9 @@ use sp1_sdk::{
     Elf, HashableKey, ProvingKey, SP1ProofWithPublicValues, SP1ProvingKey, SP1Stdin,
 };
 
-use crate::{check_identity, Backend, BackendError, Cycles, Execution, Proof, ProofFormat, ProofType};
+use crate::{
+    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat, ProofType,
+};
 
 /// The guest ELF, built by build.rs with scripts/build-guest-sp1.sh.
 const GUEST_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bp-guest-sp1.elf"));
@@ -148,21 +150,10 @@ impl Backend for Sp1Backend {
     }
 
     fn verify(&self, proof: &Proof, _input: &[u8]) -> Result<ProgramOutput, BackendError> {
-        use bincode::Options;
         check_identity(self, proof)?;
-        // A length limit keeps a hostile length prefix from allocating more than was sent.
-        let proved: SP1ProofWithPublicValues = bincode::DefaultOptions::new()
-            .with_fixint_encoding()
-            .with_limit(proof.receipt.len() as u64)
-            .deserialize(&proof.receipt)
-            .map_err(|e| BackendError::MalformedProof(format!("not an SP1 proof: {e}")))?;
+        let proved: SP1ProofWithPublicValues = decode_receipt(proof, "an SP1 proof")?;
         off_async(|| self.client.verify(&proved, self.key.verifying_key(), None))
             .map_err(|e| BackendError::Invalid(e.to_string()))?;
-        if proved.public_values.as_slice() != proof.public_outputs.as_slice() {
-            return Err(BackendError::Invalid("the SP1 proof's public values are not the outputs the proof claims".into()));
-        }
-        ProgramOutput::from_public_bytes(proved.public_values.as_slice()).ok_or_else(|| {
-            BackendError::Invalid(format!("the public values are {} bytes, not the public outputs", proof.public_outputs.len()))
-        })
+        proven_outputs(proof, proved.public_values.as_slice(), "the SP1 proof's public values")
     }
 }

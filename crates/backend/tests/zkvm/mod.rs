@@ -68,15 +68,20 @@ fn named_inputs(archive: &str, names: &[&str]) -> Vec<(String, ProgramInput)> {
     picked
 }
 
-/// One block of each of 24 Prague test directories: same outputs as `exec`.
-pub fn matches_exec_on_conformance_tests(backend: &dyn Backend) {
-    let inputs = diverse_prague_inputs(24);
+/// Every input on `backend` and natively (see [`assert_same_as_exec`]), after checking that they
+/// come from at least `min_tests` tests.
+fn assert_all_same_as_exec(backend: &dyn Backend, inputs: &[(String, ProgramInput)], min_tests: usize, what: &str) {
     let tests: BTreeSet<&str> = inputs.iter().map(|(name, _)| name.as_str()).collect();
-    assert!(tests.len() >= 20, "only {} tests picked", tests.len());
-    for (name, input) in &inputs {
+    assert!(tests.len() >= min_tests, "only {} {what} tests found", tests.len());
+    for (name, input) in inputs {
         assert_same_as_exec(backend, name, &input.to_binary());
     }
-    eprintln!("{} blocks of {} tests: {} executor = exec", inputs.len(), tests.len(), backend.proof_type());
+    eprintln!("{} blocks of {} {what} tests: {} executor = exec", inputs.len(), tests.len(), backend.proof_type());
+}
+
+/// One block of each of 24 Prague test directories: same outputs as `exec`.
+pub fn matches_exec_on_conformance_tests(backend: &dyn Backend) {
+    assert_all_same_as_exec(backend, &diverse_prague_inputs(24), 20, "Prague");
 }
 
 /// Every ecrecover block of the legacy and EEST Cancun suites: the guest's secp256k1 must fail
@@ -85,12 +90,7 @@ pub fn matches_exec_on_conformance_tests(backend: &dyn Backend) {
 pub fn matches_exec_on_signature_edge_cases(backend: &dyn Backend) {
     let mut inputs = named_inputs("ethereum-tests/BlockchainTests.tar.zst", &["ecrec"]);
     inputs.extend(named_inputs("eest-tests-bal-v5.7.0/for_cancun.tar.zst", &["precompiles/ecrecover/"]));
-    let tests: BTreeSet<&str> = inputs.iter().map(|(name, _)| name.as_str()).collect();
-    assert!(tests.len() >= 40, "only {} ecrecover tests found", tests.len());
-    for (name, input) in &inputs {
-        assert_same_as_exec(backend, name, &input.to_binary());
-    }
-    eprintln!("{} blocks of {} ecrecover tests: {} executor = exec", inputs.len(), tests.len(), backend.proof_type());
+    assert_all_same_as_exec(backend, &inputs, 40, "ecrecover");
 }
 
 /// A two-block L2 devnet batch with deposits and withdrawals (privileged transactions, the
@@ -147,6 +147,7 @@ pub fn small_cancun_block() -> (String, Vec<u8>) {
 
 /// A plain 21,000-gas transfer in a Cancun block: sender recovery, two account updates, a
 /// receipt.
+#[allow(dead_code)] // proved by tests/risc0.rs only (an --ignored test); tests/sp1.rs links this module too
 pub fn one_transfer_cancun_block() -> (String, Vec<u8>) {
     suite_block("for_cancun", |test, input| {
         test.contains("test_transaction_intrinsic_gas_cost[fork_Cancun-")
