@@ -9,7 +9,13 @@ use std::{
 use anyhow::{bail, Result};
 use bp_conformance::{for_each_file, run_fixture, Outcome, Report, TestResult};
 
-pub fn run(fork: Option<String>, list_failures: bool, jobs: Option<usize>, sample: usize, paths: Vec<PathBuf>) -> Result<()> {
+pub fn run(
+    fork: Option<String>,
+    list_failures: bool,
+    jobs: Option<usize>,
+    sample: usize,
+    paths: Vec<PathBuf>,
+) -> Result<()> {
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let (file_tx, file_rx) = mpsc::sync_channel::<(String, String)>(jobs * 4);
     let file_rx = Mutex::new(file_rx);
@@ -74,11 +80,19 @@ fn run_file(name: &str, text: &str, fork: Option<&str>) -> Vec<TestResult> {
     let parsed: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            return vec![TestResult { id: name.into(), network: "?".into(), outcome: Outcome::Failed(format!("not JSON: {e}")) }]
+            return vec![TestResult {
+                id: name.into(),
+                network: "?".into(),
+                outcome: Outcome::Failed(format!("not JSON: {e}")),
+            }]
         }
     };
     let Some(tests) = parsed.as_object() else {
-        return vec![TestResult { id: name.into(), network: "?".into(), outcome: Outcome::Failed("not a JSON object".into()) }];
+        return vec![TestResult {
+            id: name.into(),
+            network: "?".into(),
+            outcome: Outcome::Failed("not a JSON object".into()),
+        }];
     };
     tests
         .iter()
@@ -93,4 +107,3 @@ fn run_file(name: &str, text: &str, fork: Option<&str>) -> Vec<TestResult> {
         })
         .collect()
 }
-

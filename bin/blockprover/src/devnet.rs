@@ -190,8 +190,19 @@ fn short(hash: &alloy_primitives::B256) -> String {
 fn print_summary(rows: &[Row]) {
     println!(
         "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  {}",
-        "batch", "blocks", "txs", "dep", "wd", "gas", "diff B", "prove ms", "final root", "withdrawals", "deposits",
-        "state diff", "check"
+        "batch",
+        "blocks",
+        "txs",
+        "dep",
+        "wd",
+        "gas",
+        "diff B",
+        "prove ms",
+        "final root",
+        "withdrawals",
+        "deposits",
+        "state diff",
+        "check"
     );
     for r in rows {
         let s = r.sealed;

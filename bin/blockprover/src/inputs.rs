@@ -16,8 +16,8 @@ pub fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
     let (loaded, load_ms) = load(path, chain)?;
     let input = &loaded.input;
     let started = Instant::now();
-    let (output, gas_used) =
-        bp_program::execute_input_with_probe(input, &mut bp_program::NoProbe).context("the program rejected the input")?;
+    let (output, gas_used) = bp_program::execute_input_with_probe(input, &mut bp_program::NoProbe)
+        .context("the program rejected the input")?;
     let mut json = serde_json::to_value(output)?;
     json["gas_used"] = gas_used.into();
     json["l2"] = input.l2.is_some().into();
@@ -32,11 +32,8 @@ pub fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
 
 /// Writes `input` as JSON if `output` ends in `.json`, else in the binary form; returns the size.
 fn write_input(input: &ProgramInput, output: &Path) -> Result<usize> {
-    let bytes = if output.extension().is_some_and(|e| e == "json") {
-        serde_json::to_vec(input)?
-    } else {
-        input.to_binary()
-    };
+    let bytes =
+        if output.extension().is_some_and(|e| e == "json") { serde_json::to_vec(input)? } else { input.to_binary() };
     write_atomically(output, &bytes)?;
     Ok(bytes.len())
 }
@@ -70,7 +67,8 @@ pub fn witness(url: &str, block: u64, output: &Path, cache: Option<&Path>, chain
     let started = Instant::now();
     let result = bp_rpc_witness::build_input(&client, block, &chain);
     let calls = (client.calls(), client.cache_hits());
-    let (input, report) = result.with_context(|| format!("block {block}: {} RPC calls, {} cached", calls.0, calls.1))?;
+    let (input, report) =
+        result.with_context(|| format!("block {block}: {} RPC calls, {} cached", calls.0, calls.1))?;
     let written = write_input(&input, output)?;
     let path = match report.path {
         WitnessPath::ExecutionWitness => "debug_executionWitness".to_owned(),

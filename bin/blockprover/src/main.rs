@@ -214,7 +214,8 @@ impl ChainArgs {
         }
         let Some(path) = &self.chain_config else { return Ok(None) };
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         if let Ok(chain) = serde_json::from_value::<ChainConfig>(json.clone()) {
             return Ok(Some(chain));
         }

@@ -124,7 +124,8 @@ pub fn coordinator(args: CoordinatorArgs) -> Result<()> {
     }
     if let Some(url) = &args.rpc {
         let client = RpcClient::new(url, args.rpc_cache.as_deref());
-        let chain = bp_rpc_witness::resolve_chain(&client, chain).with_context(|| format!("asking {url} for its chain"))?;
+        let chain =
+            bp_rpc_witness::resolve_chain(&client, chain).with_context(|| format!("asking {url} for its chain"))?;
         sources.push(Box::new(RpcSource::new(client, chain, args.blocks_per_batch, args.from_block)));
     }
     let config = CoordinatorConfig {
@@ -132,7 +133,10 @@ pub fn coordinator(args: CoordinatorArgs) -> Result<()> {
         metrics_listen,
         db: args.data_dir.join("coordinator.sqlite"),
         key,
-        limits: FrameLimits { max_frame: args.max_frame_mib << 20, io_timeout: Duration::from_secs(args.io_timeout_secs) },
+        limits: FrameLimits {
+            max_frame: args.max_frame_mib << 20,
+            io_timeout: Duration::from_secs(args.io_timeout_secs),
+        },
         required: args.proof_types,
         assignment_timeout: Duration::from_secs(args.assignment_timeout_secs),
         max_connections: args.max_connections,

@@ -86,7 +86,13 @@ pub fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs) -> R
 }
 
 /// `prove`: writes the proof file and prints what was proved, how long it took and the peak memory.
-pub fn prove(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs, format: ProofFormat, out: &Path) -> Result<()> {
+pub fn prove(
+    path: &Path,
+    chain: Option<ChainConfig>,
+    args: &BackendArgs,
+    format: ProofFormat,
+    out: &Path,
+) -> Result<()> {
     let (input, _, _) = binary_input(path, chain)?;
     let backend = args.open()?;
     eprintln!("proving {} with {} ({format}); this takes minutes for a zkVM", path.display(), backend.proof_type());

@@ -78,7 +78,11 @@ fn exchange(port: u16, message: &Message) -> Result<Message, bp_prover::Exchange
 }
 
 fn take_work(port: u16) -> bp_protocol::Assignment {
-    let request = Message::Request(Request { proof_type: ProofType::Exec, program_id: ExecBackend.program_id(), prover: "test".into() });
+    let request = Message::Request(Request {
+        proof_type: ProofType::Exec,
+        program_id: ExecBackend.program_id(),
+        prover: "test".into(),
+    });
     match exchange(port, &request).unwrap() {
         Message::Response(Some(assignment)) => assignment,
         other => panic!("expected work, got {other:?}"),

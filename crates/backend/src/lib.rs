@@ -198,8 +198,9 @@ impl Proof {
 
     /// The public outputs the proof claims.
     pub fn outputs(&self) -> Result<ProgramOutput, BackendError> {
-        ProgramOutput::from_public_bytes(&self.public_outputs)
-            .ok_or_else(|| BackendError::MalformedProof(format!("{} bytes of public outputs", self.public_outputs.len())))
+        ProgramOutput::from_public_bytes(&self.public_outputs).ok_or_else(|| {
+            BackendError::MalformedProof(format!("{} bytes of public outputs", self.public_outputs.len()))
+        })
     }
 }
 

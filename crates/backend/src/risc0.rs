@@ -18,7 +18,8 @@ use risc0_zkvm::{
 };
 
 use crate::{
-    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat, ProofType,
+    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat,
+    ProofType,
 };
 
 /// The guest ELF, built by build.rs with scripts/build-guest-risc0.sh.
@@ -37,9 +38,9 @@ fn image() -> Result<&'static (Vec<u8>, Digest), BackendError> {
     static IMAGE: OnceLock<Result<(Vec<u8>, Digest), String>> = OnceLock::new();
     IMAGE
         .get_or_init(|| {
-            let binary =
-                risc0_binfmt::ProgramBinary::new(GUEST_ELF, risc0_zkos_v1compat::V1COMPAT_ELF).encode();
-            let image_id = compute_image_id(&binary).map_err(|e| format!("the embedded guest is not an image: {e:#}"))?;
+            let binary = risc0_binfmt::ProgramBinary::new(GUEST_ELF, risc0_zkos_v1compat::V1COMPAT_ELF).encode();
+            let image_id =
+                compute_image_id(&binary).map_err(|e| format!("the embedded guest is not an image: {e:#}"))?;
             Ok((binary, image_id))
         })
         .as_ref()
@@ -102,8 +103,9 @@ impl Risc0Backend {
         accelerate_keccak: bool,
         stdout: &'a mut Vec<u8>,
     ) -> Result<ExecutorEnv<'a>, BackendError> {
-        let len = u32::try_from(input.len())
-            .map_err(|_| BackendError::Unsupported(format!("an input of {} bytes exceeds the guest's 4 GiB", input.len())))?;
+        let len = u32::try_from(input.len()).map_err(|_| {
+            BackendError::Unsupported(format!("an input of {} bytes exceeds the guest's 4 GiB", input.len()))
+        })?;
         let flags = if accelerate_keccak { FLAG_ACCELERATE_KECCAK } else { 0 };
         let mut env = ExecutorEnv::builder();
         env.write_slice(&[flags, len]).write_slice(input).stdout(stdout);
@@ -141,8 +143,9 @@ impl Backend for Risc0Backend {
             return Err(zkvm_error(format!("the guest exited with {:?}", session.exit_code)));
         }
         let journal = session.journal.as_ref().map(|j| j.bytes.as_slice()).unwrap_or_default();
-        let output = ProgramOutput::from_public_bytes(journal)
-            .ok_or_else(|| zkvm_error(format!("the guest committed {} bytes, not the public outputs", journal.len())))?;
+        let output = ProgramOutput::from_public_bytes(journal).ok_or_else(|| {
+            zkvm_error(format!("the guest committed {} bytes, not the public outputs", journal.len()))
+        })?;
         let regions = RegionCycles::from_bytes(&stdout)
             .ok_or_else(|| zkvm_error(format!("the guest's cycle report is {} bytes", stdout.len())))?;
         Ok(Execution {

@@ -16,7 +16,8 @@ use sp1_sdk::{
 };
 
 use crate::{
-    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat, ProofType,
+    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat,
+    ProofType,
 };
 
 /// The guest ELF, built by build.rs with scripts/build-guest-sp1.sh.
@@ -40,10 +41,7 @@ fn off_async<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 /// takes minutes on two cores, and every backend handle shares them.
 fn prover() -> Result<&'static (CpuProver, SP1ProvingKey, B256), BackendError> {
     static PROVER: OnceLock<Result<(CpuProver, SP1ProvingKey, B256), String>> = OnceLock::new();
-    PROVER
-        .get_or_init(|| off_async(setup))
-        .as_ref()
-        .map_err(|message| zkvm_error(message))
+    PROVER.get_or_init(|| off_async(setup)).as_ref().map_err(|message| zkvm_error(message))
 }
 
 fn setup() -> Result<(CpuProver, SP1ProvingKey, B256), String> {

@@ -74,7 +74,9 @@ fn decode_block(rlp: &[u8]) -> Option<EthBlock> {
 
 fn chain_for(fixture: &Value, network: &str) -> Result<ChainConfig, Outcome> {
     let mut chain = ChainConfig::for_test_network(network).map_err(|e| match e {
-        ChainConfigError::PreMerge(_) => Outcome::Skipped("pre-merge fork (proof-of-work rules are out of scope)".into()),
+        ChainConfigError::PreMerge(_) => {
+            Outcome::Skipped("pre-merge fork (proof-of-work rules are out of scope)".into())
+        }
         ChainConfigError::UnknownNetwork(n) => Outcome::Skipped(format!("fork {n} is not supported")),
     })?;
     let config = fixture.get("config");
@@ -96,7 +98,10 @@ fn chain_for(fixture: &Value, network: &str) -> Result<ChainConfig, Outcome> {
                 continue;
             }
             let get = |k: &str| -> Result<u64, Outcome> {
-                let v = params.get(k).and_then(Value::as_str).ok_or_else(|| Outcome::Failed(format!("blobSchedule.{name}.{k}")))?;
+                let v = params
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| Outcome::Failed(format!("blobSchedule.{name}.{k}")))?;
                 let v = quantity(v).map_err(Outcome::Failed)?;
                 u64::try_from(v).map_err(|_| Outcome::Failed(format!("blobSchedule.{name}.{k} over u64")))
             };
@@ -141,7 +146,13 @@ pub fn stateless_inputs(fixture: &Value) -> Result<Vec<ProgramInput>, String> {
         let parent = state.header(&block.header.parent_hash).cloned().ok_or("unknown parent")?;
         let generated = state.execute(std::slice::from_ref(&block), &chain).ok_or("unknown parent")?;
         generated.result.map_err(|e| e.to_string())?;
-        inputs.push(ProgramInput { blocks: vec![block], parent_header: parent, witness: generated.witness, chain: chain.clone(), l2: None });
+        inputs.push(ProgramInput {
+            blocks: vec![block],
+            parent_header: parent,
+            witness: generated.witness,
+            chain: chain.clone(),
+            l2: None,
+        });
     }
     Ok(inputs)
 }
@@ -155,14 +166,18 @@ pub fn run_fixture(fixture: &Value) -> Outcome {
 }
 
 fn is_witness_error(error: &ProgramError) -> bool {
-    matches!(error, ProgramError::Witness(_) | ProgramError::MissingStateRoot(_) | ProgramError::InvalidAncestorHeader { .. })
+    matches!(
+        error,
+        ProgramError::Witness(_) | ProgramError::MissingStateRoot(_) | ProgramError::InvalidAncestorHeader { .. }
+    )
 }
 
 fn run(fixture: &Value) -> Result<(), Outcome> {
     let failed = Outcome::Failed;
     let (chain, mut state) = setup(fixture)?;
 
-    let blocks = field(fixture, "blocks").map_err(failed)?.as_array().ok_or_else(|| failed("`blocks` is not a list".into()))?;
+    let blocks =
+        field(fixture, "blocks").map_err(failed)?.as_array().ok_or_else(|| failed("`blocks` is not a list".into()))?;
     let mut forked = false;
     for (i, entry) in blocks.iter().enumerate() {
         let expect_invalid = entry.get("expectException").is_some();

@@ -23,10 +23,8 @@ fn err(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
 pub fn for_each_file(path: &Path, f: &mut dyn FnMut(String, String)) -> Result<(), FileError> {
     let name = path.to_string_lossy();
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(err(path))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(path).map_err(err(path))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for entry in entries {
             if entry.is_dir() || is_json(&entry.to_string_lossy()) || is_archive(&entry.to_string_lossy()) {

@@ -167,7 +167,8 @@ pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>
         let http = TcpListener::bind(metrics_listen)
             .await
             .map_err(|source| CoordinatorError::Bind { addr: metrics_listen, source })?;
-        metrics_addr = Some(http.local_addr().map_err(|source| CoordinatorError::Bind { addr: metrics_listen, source })?);
+        metrics_addr =
+            Some(http.local_addr().map_err(|source| CoordinatorError::Bind { addr: metrics_listen, source })?);
         let router = metrics::router(coordinator.clone());
         let mut stopped = stopped.clone();
         tasks.spawn(async move {

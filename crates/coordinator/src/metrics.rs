@@ -2,7 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::{extract::State, http::{header::CONTENT_TYPE, StatusCode}, response::IntoResponse, routing::get, Json, Router};
+use axum::{
+    extract::State,
+    http::{header::CONTENT_TYPE, StatusCode},
+    response::IntoResponse,
+    routing::get,
+    Json, Router,
+};
 use bp_backend::ProofType;
 use bp_protocol::RejectReason;
 use prometheus_client::{
@@ -69,7 +75,11 @@ impl Metrics {
         let requests = Family::<OutcomeLabel, Counter>::default();
         registry.register("requests", "Work requests, by outcome (assigned, empty, rejected)", requests.clone());
         let submissions = Family::<OutcomeLabel, Counter>::default();
-        registry.register("submissions", "Proof submissions, by outcome (stored, duplicate, rejected)", submissions.clone());
+        registry.register(
+            "submissions",
+            "Proof submissions, by outcome (stored, duplicate, rejected)",
+            submissions.clone(),
+        );
         Self { registry, batches, proving_seconds, rejected, requests, submissions }
     }
 
@@ -142,7 +152,9 @@ async fn metrics(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
     }
     let mut text = String::new();
     match encode(&mut text, &c.metrics().registry) {
-        Ok(()) => ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response(),
+        Ok(()) => {
+            ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+        }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     }
 }

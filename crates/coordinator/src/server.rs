@@ -7,7 +7,7 @@ use bp_backend::{Proof, ProofType};
 use bp_program::ProgramOutput;
 use bp_protocol::{
     read_message, write_message, Assignment, Direction, Message, ProtocolError, RejectReason, Rejection, Request,
-    SubmitAck, Submission,
+    Submission, SubmitAck,
 };
 use tokio::{
     net::{TcpListener, TcpStream},
@@ -52,8 +52,14 @@ pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, 
                     let mut stream = stream;
                     coordinator.metrics().rejected(RejectReason::Busy);
                     let busy = Message::Rejected(reject(RejectReason::Busy, "too many connections; retry later"));
-                    let _ = write_message(&mut stream, &coordinator.config.key, Direction::ToProver, &busy, &coordinator.config.limits)
-                        .await;
+                    let _ = write_message(
+                        &mut stream,
+                        &coordinator.config.key,
+                        Direction::ToProver,
+                        &busy,
+                        &coordinator.config.limits,
+                    )
+                    .await;
                 });
             }
         }
@@ -62,7 +68,12 @@ pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, 
     while connections.join_next().await.is_some() {}
 }
 
-async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer: SocketAddr, mut stop: watch::Receiver<bool>) {
+async fn connection(
+    coordinator: &Arc<Coordinator>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
     let config = &coordinator.config;
     loop {
         // On shutdown a connection waiting for a frame is dropped; one being answered finishes.
@@ -84,7 +95,8 @@ async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer:
                 // A peer that stopped mid-frame or never finished it gets no answer.
                 if !matches!(error, ProtocolError::Truncated | ProtocolError::Timeout(_) | ProtocolError::Io(_)) {
                     let refusal = Message::Rejected(reject(reason, error.to_string()));
-                    let _ = write_message(&mut stream, &config.key, Direction::ToProver, &refusal, &config.limits).await;
+                    let _ =
+                        write_message(&mut stream, &config.key, Direction::ToProver, &refusal, &config.limits).await;
                 }
                 return;
             }
@@ -106,7 +118,10 @@ async fn handle(coordinator: &Arc<Coordinator>, message: Message, peer: SocketAd
         Message::Request(request) => tokio::task::spawn_blocking(move || c.request(&request, peer)).await,
         Message::Submit(submission) => tokio::task::spawn_blocking(move || c.submit(submission, peer)).await,
         other => {
-            return Message::Rejected(reject(RejectReason::Malformed, format!("a coordinator does not take {}", other.kind())))
+            return Message::Rejected(reject(
+                RejectReason::Malformed,
+                format!("a coordinator does not take {}", other.kind()),
+            ))
         }
     };
     outcome.unwrap_or_else(|e| {
@@ -194,18 +209,23 @@ impl Coordinator {
     /// `Ok(true)`: stored; `Ok(false)`: already had it.
     fn check_and_store(&self, s: Submission) -> Result<bool, Message> {
         let refuse = |reason, detail: String| Message::Rejected(reject(reason, detail));
-        let batch = self.store.batch(s.batch).map_err(internal)?.ok_or_else(|| {
-            refuse(RejectReason::UnknownBatch, format!("there is no batch {}", s.batch))
-        })?;
-        let backend = self.backend(s.proof_type).ok_or_else(|| {
-            refuse(RejectReason::TypeNotNeeded, format!("{} proofs are not needed", s.proof_type))
-        })?;
+        let batch = self
+            .store
+            .batch(s.batch)
+            .map_err(internal)?
+            .ok_or_else(|| refuse(RejectReason::UnknownBatch, format!("there is no batch {}", s.batch)))?;
+        let backend = self
+            .backend(s.proof_type)
+            .ok_or_else(|| refuse(RejectReason::TypeNotNeeded, format!("{} proofs are not needed", s.proof_type)))?;
         if self.store.has_proof(s.batch, s.proof_type).map_err(internal)? {
             tracing::info!(batch = s.batch, proof_type = %s.proof_type, prover = %s.prover, "duplicate proof acknowledged");
             return Ok(false);
         }
         if self.store.times_assigned(s.batch, s.proof_type).map_err(internal)? == 0 {
-            return Err(refuse(RejectReason::NotAssigned, format!("batch {} was never assigned for {}", s.batch, s.proof_type)));
+            return Err(refuse(
+                RejectReason::NotAssigned,
+                format!("batch {} was never assigned for {}", s.batch, s.proof_type),
+            ));
         }
         let proof = Proof::from_bytes(&s.proof).map_err(|e| refuse(RejectReason::Malformed, e.to_string()))?;
         if proof.proof_type != s.proof_type {
@@ -225,7 +245,8 @@ impl Coordinator {
             return Err(refuse(RejectReason::OutputMismatch, format!("batch {}: {difference}", s.batch)));
         }
         let started = std::time::Instant::now();
-        let verified = backend.verify(&proof, &batch.input).map_err(|e| refuse(RejectReason::InvalidProof, e.to_string()))?;
+        let verified =
+            backend.verify(&proof, &batch.input).map_err(|e| refuse(RejectReason::InvalidProof, e.to_string()))?;
         if verified != claimed {
             return Err(refuse(RejectReason::InvalidProof, "the verified outputs differ from the claimed ones".into()));
         }

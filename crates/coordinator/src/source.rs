@@ -224,7 +224,8 @@ impl BatchSource for RpcSource {
                 tracing::debug!(block = number, path = ?report.path, accounts = report.accounts, "block input built");
                 inputs.push(input);
             }
-            let input = bp_witness::join_inputs(inputs).map_err(|source| SourceError::Join { first: next, last, source })?;
+            let input =
+                bp_witness::join_inputs(inputs).map_err(|source| SourceError::Join { first: next, last, source })?;
             add(store, &new_batch(source, &input)?)?;
             added += 1;
             next = last + 1;

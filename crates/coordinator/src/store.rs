@@ -147,7 +147,10 @@ impl Store {
         )?;
         if !has {
             for column in ["withdrawals_root", "deposits_hash", "state_diff_hash"] {
-                conn.execute(&format!("ALTER TABLE batches ADD COLUMN {column} BLOB NOT NULL DEFAULT (zeroblob(32))"), [])?;
+                conn.execute(
+                    &format!("ALTER TABLE batches ADD COLUMN {column} BLOB NOT NULL DEFAULT (zeroblob(32))"),
+                    [],
+                )?;
             }
         }
         Ok(())
@@ -168,8 +171,9 @@ impl Store {
     pub fn add_batch(&self, batch: &NewBatch, now_ms: u64) -> Result<u64, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if let Some(number) =
-            tx.query_row("SELECT number FROM batches WHERE source = ?1", [&batch.source], |r| r.get::<_, i64>(0)).optional()?
+        if let Some(number) = tx
+            .query_row("SELECT number FROM batches WHERE source = ?1", [&batch.source], |r| r.get::<_, i64>(0))
+            .optional()?
         {
             return Ok(number as u64);
         }
@@ -210,7 +214,9 @@ impl Store {
     }
 
     #[allow(clippy::type_complexity)]
-    fn read_batch(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, String, u64, u64, [Vec<u8>; 6], [i64; 3], Vec<u8>)> {
+    fn read_batch(
+        row: &rusqlite::Row<'_>,
+    ) -> rusqlite::Result<(u64, String, u64, u64, [Vec<u8>; 6], [i64; 3], Vec<u8>)> {
         Ok((
             row.get::<_, i64>(0)? as u64,
             row.get(1)?,
@@ -268,7 +274,13 @@ impl Store {
 
     /// Hands the oldest batch that lacks a `proof_type` proof and is not assigned (or whose
     /// assignment expired) to `prover` until `now + timeout`.
-    pub fn assign(&self, proof_type: ProofType, prover: &str, now_ms: u64, timeout: Duration) -> Result<Option<Batch>, StoreError> {
+    pub fn assign(
+        &self,
+        proof_type: ProofType,
+        prover: &str,
+        now_ms: u64,
+        timeout: Duration,
+    ) -> Result<Option<Batch>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let kind = i64::from(proof_type.index());
@@ -385,6 +397,10 @@ impl Store {
             params![kind, as_i64(now_ms)],
             |r| r.get(0),
         )?;
-        Ok(Counts { pending: (total - proved - assigned).max(0) as u64, assigned: assigned as u64, proved: proved as u64 })
+        Ok(Counts {
+            pending: (total - proved - assigned).max(0) as u64,
+            assigned: assigned as u64,
+            proved: proved as u64,
+        })
     }
 }

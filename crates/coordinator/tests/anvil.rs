@@ -35,7 +35,9 @@ async fn provers_follow_a_live_node() {
     let endpoint = running.addr.to_string();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let provers: Vec<_> = (0..2)
-        .map(|i| spawn_prover(prover_config(&endpoint, data.path().join(format!("p{i}")), &format!("p{i}")), stopped.clone()))
+        .map(|i| {
+            spawn_prover(prover_config(&endpoint, data.path().join(format!("p{i}")), &format!("p{i}")), stopped.clone())
+        })
         .collect();
 
     // Traffic while the coordinator watches: transfers, a deployment, storage writes and updates.

@@ -24,7 +24,12 @@ async fn three_provers_prove_every_batch_once() {
     let endpoint = running.addr.to_string();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let provers: Vec<_> = (0..3)
-        .map(|i| spawn_prover(prover_config(&endpoint, data.path().join(format!("prover{i}")), &format!("p{i}")), stopped.clone()))
+        .map(|i| {
+            spawn_prover(
+                prover_config(&endpoint, data.path().join(format!("prover{i}")), &format!("p{i}")),
+                stopped.clone(),
+            )
+        })
         .collect();
     let store = running.coordinator().store();
     wait_for(Duration::from_secs(300), || store.counts(ProofType::Exec, 0).unwrap().proved == total).await;
@@ -55,7 +60,10 @@ async fn three_provers_prove_every_batch_once() {
     }
 
     let metrics = reqwest_get(running.metrics_addr.unwrap(), "/metrics").await;
-    assert!(metrics.contains(&format!("blockprover_batches{{proof_type=\"exec\",state=\"proved\"}} {total}")), "{metrics}");
+    assert!(
+        metrics.contains(&format!("blockprover_batches{{proof_type=\"exec\",state=\"proved\"}} {total}")),
+        "{metrics}"
+    );
     assert!(metrics.contains("blockprover_batch_proving_seconds_count{proof_type=\"exec\"}"), "{metrics}");
     let health = reqwest_get(running.metrics_addr.unwrap(), "/health").await;
     assert!(health.contains("\"status\":\"ok\""), "{health}");

@@ -29,10 +29,19 @@ fn rejected(answer: Message) -> RejectReason {
 }
 
 fn submission(batch: u64, proof: &Proof) -> Message {
-    Message::Submit(Submission { batch, proof_type: proof.proof_type, proof: proof.to_bytes(), prover: "t".into(), proving_ms: 1 })
+    Message::Submit(Submission {
+        batch,
+        proof_type: proof.proof_type,
+        proof: proof.to_bytes(),
+        prover: "t".into(),
+        proving_ms: 1,
+    })
 }
 
-async fn coordinator_with(n: usize, tweak: impl FnOnce(&mut bp_coordinator::CoordinatorConfig)) -> (bp_coordinator::Running, tempfile::TempDir) {
+async fn coordinator_with(
+    n: usize,
+    tweak: impl FnOnce(&mut bp_coordinator::CoordinatorConfig),
+) -> (bp_coordinator::Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("inputs")).unwrap();
     write_inputs(&dir.path().join("inputs"), &conformance_inputs(n));
@@ -86,7 +95,13 @@ async fn wrong_proofs_and_requests_are_refused_with_a_reason() {
     foreign.program_id = B256::repeat_byte(9);
     assert_eq!(rejected(submit(first.batch, foreign).await), RejectReason::VersionMismatch);
     // Garbage in place of a proof.
-    let garbage = Message::Submit(Submission { batch: first.batch, proof_type: ProofType::Exec, proof: vec![0xff; 40], prover: "t".into(), proving_ms: 0 });
+    let garbage = Message::Submit(Submission {
+        batch: first.batch,
+        proof_type: ProofType::Exec,
+        proof: vec![0xff; 40],
+        prover: "t".into(),
+        proving_ms: 0,
+    });
     assert_eq!(rejected(send(&endpoint, &key(), &garbage).await.unwrap()), RejectReason::Malformed);
     // No such batch; a batch never handed out.
     assert_eq!(rejected(submit(99, good.clone()).await), RejectReason::UnknownBatch);
@@ -116,7 +131,10 @@ async fn clients_without_the_credential_get_nothing() {
         // The refusal is tagged with the real credential, so the impostor cannot even read it.
         let answer = send(&endpoint, &wrong, &request("intruder")).await;
         assert!(
-            matches!(answer, Err(bp_prover::ExchangeError::Protocol { source: bp_protocol::ProtocolError::BadTag, .. })),
+            matches!(
+                answer,
+                Err(bp_prover::ExchangeError::Protocol { source: bp_protocol::ProtocolError::BadTag, .. })
+            ),
             "{answer:?}"
         );
     }
@@ -124,7 +142,8 @@ async fn clients_without_the_credential_get_nothing() {
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     let frame = encode(&AuthKey::parse("a guess at the shared secret").unwrap(), &request("intruder")).await;
     stream.write_all(&frame).await.unwrap();
-    let answer = bp_protocol::read_message(&mut stream, &key(), Direction::ToProver, &Default::default()).await.unwrap();
+    let answer =
+        bp_protocol::read_message(&mut stream, &key(), Direction::ToProver, &Default::default()).await.unwrap();
     assert_eq!(rejected(answer), RejectReason::Unauthorized);
     let store = running.coordinator().store();
     assert_eq!(store.times_assigned(0, ProofType::Exec).unwrap(), 0, "no work handed out");
@@ -153,7 +172,8 @@ async fn raw(addr: std::net::SocketAddr, bytes: &[u8], close_write: bool) -> (Op
     let limits = bp_protocol::FrameLimits { max_frame: 1 << 20, io_timeout: Duration::from_secs(5) };
     let answer = bp_protocol::read_message(&mut stream, &key(), Direction::ToProver, &limits).await.ok();
     let mut rest = [0u8; 1];
-    let closed = matches!(tokio::time::timeout(Duration::from_secs(5), stream.read(&mut rest)).await, Ok(Ok(0)) | Ok(Err(_)));
+    let closed =
+        matches!(tokio::time::timeout(Duration::from_secs(5), stream.read(&mut rest)).await, Ok(Ok(0)) | Ok(Err(_)));
     (answer, closed)
 }
 

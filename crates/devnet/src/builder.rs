@@ -98,7 +98,8 @@ pub fn genesis_alloc(keys: &[DevAccountKey]) -> BTreeMap<Address, AllocAccount> 
         alloc.insert(key.address, AllocAccount { balance: ether, ..Default::default() });
         token_balances.insert(U256::from_be_slice(key.address.as_slice()), U256::from(10u64).pow(U256::from(24)));
     }
-    let contract = |code: Bytes, storage: BTreeMap<U256, U256>| AllocAccount { nonce: 1, balance: U256::ZERO, code, storage };
+    let contract =
+        |code: Bytes, storage: BTreeMap<U256, U256>| AllocAccount { nonce: 1, balance: U256::ZERO, code, storage };
     alloc.insert(MESSENGER_ADDRESS, contract(messenger_code(), BTreeMap::new()));
     alloc.insert(TOKEN_ADDRESS, contract(token_code(), token_balances));
     alloc.insert(STORE_ADDRESS, contract(store_code(), BTreeMap::new()));
@@ -153,10 +154,19 @@ impl Builder {
             state.insert(*address, account.balance, account.code.clone(), account.storage.clone());
         }
         let genesis = genesis_header(state.state_root());
-        let full = FullState::from_alloc(&alloc, genesis.clone()).map_err(|(ours, header)| BuilderError::Genesis(header, ours))?;
+        let full = FullState::from_alloc(&alloc, genesis.clone())
+            .map_err(|(ours, header)| BuilderError::Genesis(header, ours))?;
         state.block_hashes.insert(0, genesis.hash_slow());
-        let mut builder =
-            Self { chain: chain_config(), keys, state, head: genesis, full, deposits_made: 0, store, sealed: Vec::new() };
+        let mut builder = Self {
+            chain: chain_config(),
+            keys,
+            state,
+            head: genesis,
+            full,
+            deposits_made: 0,
+            store,
+            sealed: Vec::new(),
+        };
 
         let ranges: Vec<(u64, u64)> = {
             let mut stmt = builder.store.prepare("SELECT first_block, last_block FROM batches ORDER BY number")?;
@@ -234,7 +244,10 @@ impl Builder {
 
     /// Executes `transactions` as the next block on the builder's state and fills in the
     /// header from the results.
-    fn build_block(&mut self, transactions: Vec<bp_input::BlockTx>) -> Result<(EthBlock, Vec<BlockReceipt>), BuilderError> {
+    fn build_block(
+        &mut self,
+        transactions: Vec<bp_input::BlockTx>,
+    ) -> Result<(EthBlock, Vec<BlockReceipt>), BuilderError> {
         let parent = &self.head;
         let number = parent.number + 1;
         let parent_hash = parent.hash_slow();
@@ -325,7 +338,8 @@ impl Builder {
         };
 
         let disagree = |detail: String| BuilderError::ProgramDisagrees { first, last, detail };
-        let generated = self.full.execute_batch(&blocks, &self.chain, true).ok_or_else(|| disagree("unknown parent".into()))?;
+        let generated =
+            self.full.execute_batch(&blocks, &self.chain, true).ok_or_else(|| disagree("unknown parent".into()))?;
         let output = generated.result.map_err(|e| disagree(e.to_string()))?;
         let ours = (expected.final_state_root, expected.withdrawals_root, expected.deposits_hash);
         if (output.final_state_root, output.withdrawals_root, output.deposits_hash) != ours {
@@ -377,7 +391,8 @@ fn genesis_header(state_root: B256) -> Header {
 /// Every account that differs between `pre` and `post`, compared field by field and slot by
 /// slot (the builder's own view, independent of the program's change tracking).
 fn account_changes(pre: &DevState, post: &DevState) -> BTreeMap<Address, AccountChange> {
-    let as_state = |a: &crate::state::DevAccount| AccountState { balance: a.balance, nonce: a.nonce, code_hash: a.code_hash };
+    let as_state =
+        |a: &crate::state::DevAccount| AccountState { balance: a.balance, nonce: a.nonce, code_hash: a.code_hash };
     let mut changes = BTreeMap::new();
     let addresses: std::collections::BTreeSet<&Address> = pre.accounts.keys().chain(post.accounts.keys()).collect();
     for address in addresses {
@@ -386,19 +401,24 @@ fn account_changes(pre: &DevState, post: &DevState) -> BTreeMap<Address, Account
             continue;
         }
         let empty = BTreeMap::new();
-        let (slots_before, slots_after) =
-            (before.map_or(&empty, |a| &a.storage), after.map_or(&empty, |a| &a.storage));
+        let (slots_before, slots_after) = (before.map_or(&empty, |a| &a.storage), after.map_or(&empty, |a| &a.storage));
         let keys: std::collections::BTreeSet<&U256> = slots_before.keys().chain(slots_after.keys()).collect();
         let storage = keys
             .into_iter()
             .filter_map(|k| {
-                let (b, a) = (slots_before.get(k).copied().unwrap_or_default(), slots_after.get(k).copied().unwrap_or_default());
+                let (b, a) =
+                    (slots_before.get(k).copied().unwrap_or_default(), slots_after.get(k).copied().unwrap_or_default());
                 (b != a).then(|| (B256::from(k.to_be_bytes::<32>()), (b, a)))
             })
             .collect();
         changes.insert(
             *address,
-            AccountChange { initial: before.map(as_state), current: after.map(as_state), storage_cleared: false, storage },
+            AccountChange {
+                initial: before.map(as_state),
+                current: after.map(as_state),
+                storage_cleared: false,
+                storage,
+            },
         );
     }
     changes

@@ -42,7 +42,8 @@ impl BatchSource for DevnetSource {
         for sealed in &builder.sealed()[self.handed..] {
             let name = source_name(sealed.first_block, sealed.last_block);
             let e = &sealed.expected;
-            let mut batch = new_batch_with(name, &sealed.input, e.withdrawals_root, e.deposits_hash, e.state_diff_hash)?;
+            let mut batch =
+                new_batch_with(name, &sealed.input, e.withdrawals_root, e.deposits_hash, e.state_diff_hash)?;
             batch.gas_used = sealed.gas_used;
             let number = store.add_batch(&batch, now_ms())?;
             tracing::info!(

@@ -46,7 +46,8 @@ impl DevState {
             self.codes.insert(code_hash, code);
         }
         let storage = storage.into_iter().filter(|(_, v)| !v.is_zero()).collect();
-        self.accounts.insert(address, DevAccount { balance, nonce: u64::from(code_hash != KECCAK_EMPTY), code_hash, storage });
+        self.accounts
+            .insert(address, DevAccount { balance, nonce: u64::from(code_hash != KECCAK_EMPTY), code_hash, storage });
     }
 
     /// Writes a block's changes (as revm's bundle reports them).

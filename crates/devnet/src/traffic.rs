@@ -77,7 +77,13 @@ pub fn block_transactions(
     let word = |x: u64| B256::from(U256::from(x).to_be_bytes::<32>());
 
     // A transfer of ether.
-    txs.push(send(account(n), TxKind::Call(account(n + 3).address), U256::from(number) * U256::from(10u64.pow(15)), Bytes::new(), 21_000));
+    txs.push(send(
+        account(n),
+        TxKind::Call(account(n + 3).address),
+        U256::from(number) * U256::from(10u64.pow(15)),
+        Bytes::new(),
+        21_000,
+    ));
     // A token transfer.
     let mut call = vec![0xa9, 0x05, 0x9c, 0xbb];
     call.extend_from_slice(account(n + 5).address.into_word().as_slice());
@@ -90,7 +96,13 @@ pub fn block_transactions(
     txs.push(send(account(n + 2), TxKind::Call(STORE_ADDRESS), U256::ZERO, store.into(), 60_000));
     // A withdrawal: value sent to the messenger with a data hash.
     let data_hash = keccak256(format!("withdrawal of block {number}"));
-    txs.push(send(account(n + 4), TxKind::Call(MESSENGER_ADDRESS), U256::from(10u64.pow(16)), data_hash.0.to_vec().into(), 80_000));
+    txs.push(send(
+        account(n + 4),
+        TxKind::Call(MESSENGER_ADDRESS),
+        U256::from(10u64.pow(16)),
+        data_hash.0.to_vec().into(),
+        80_000,
+    ));
     // A deposit of ether to a developer account.
     let deposit = |nonce: u64, to: Address, value: U256, data: Bytes| {
         BlockTx::Privileged(PrivilegedTx {

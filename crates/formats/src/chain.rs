@@ -95,12 +95,10 @@ pub fn chain_from_geth_config(config: &Value) -> Result<ChainConfig, FormatError
     match u64_field("mergeNetsplitBlock")? {
         Some(block) => forks.push((EthereumHardfork::Paris, ForkCondition::Block(block))),
         None if merged_at_genesis => forks.push((EthereumHardfork::Paris, ForkCondition::Block(0))),
-        None => {
-            return Err(FormatError::Chain(
-                "the chain is not merged at genesis and names no mergeNetsplitBlock (pre-merge rules are not supported)"
-                    .into(),
-            ))
-        }
+        None => return Err(FormatError::Chain(
+            "the chain is not merged at genesis and names no mergeNetsplitBlock (pre-merge rules are not supported)"
+                .into(),
+        )),
     }
     for (name, fork) in TIME_FORKS {
         if let Some(time) = u64_field(&format!("{name}Time"))? {
@@ -127,7 +125,9 @@ pub fn chain_from_geth_config(config: &Value) -> Result<ChainConfig, FormatError
             let (Some(target), Some(max), Some(fraction)) =
                 (field("target"), field("max"), field("baseFeeUpdateFraction"))
             else {
-                return Err(FormatError::Chain(format!("blobSchedule.{name} needs target, max, baseFeeUpdateFraction")));
+                return Err(FormatError::Chain(format!(
+                    "blobSchedule.{name} needs target, max, baseFeeUpdateFraction"
+                )));
             };
             chain.set_blob_params(*fork, target as u64, max as u64, fraction);
         }

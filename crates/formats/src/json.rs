@@ -39,9 +39,9 @@ fn camel(key: &str) -> String {
 /// camelCase keys, integers as hex quantities, nulls dropped.
 fn normalise(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (camel(k), normalise(v))).collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (camel(k), normalise(v))).collect())
+        }
         Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
         Value::Number(n) => match n.as_u64() {
             Some(n) => Value::String(format!("{n:#x}")),
@@ -159,7 +159,8 @@ pub fn withdrawals(value: &Value) -> Result<Vec<Withdrawal>, FormatError> {
 /// A block from its header, transactions and withdrawals (`None` before Shanghai).
 pub fn block(header_json: &Value, txs: &[Value], withdrawals_json: Option<&Value>) -> Result<EthBlock, FormatError> {
     let header = header(header_json)?;
-    let transactions = txs.iter().map(|tx| transaction(tx).map(bp_input::BlockTx::Ethereum)).collect::<Result<Vec<_>, _>>()?;
+    let transactions =
+        txs.iter().map(|tx| transaction(tx).map(bp_input::BlockTx::Ethereum)).collect::<Result<Vec<_>, _>>()?;
     let withdrawals = match withdrawals_json {
         Some(w) if !w.is_null() => Some(Withdrawals::new(withdrawals(w)?)),
         _ => None,

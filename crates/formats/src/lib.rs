@@ -180,8 +180,8 @@ pub fn parse_json(json: &Value, chain: Option<&ChainConfig>) -> Result<Loaded, F
 /// A `debug_executionWitness` object; repeated nodes and codes (reth and ethrex emit some) are
 /// dropped, keeping the first occurrence, since the program would only hash them again.
 fn witness(value: &Value) -> Result<ExecutionWitness, FormatError> {
-    let mut witness: ExecutionWitness =
-        serde_json::from_value(value.clone()).map_err(|e| FormatError::Field { what: "witness", reason: e.to_string() })?;
+    let mut witness: ExecutionWitness = serde_json::from_value(value.clone())
+        .map_err(|e| FormatError::Field { what: "witness", reason: e.to_string() })?;
     for list in [&mut witness.state, &mut witness.codes, &mut witness.headers] {
         let mut seen = std::collections::HashSet::new();
         list.retain(|item| seen.insert(item.clone()));

@@ -21,20 +21,21 @@ fn block_no(pair: &Value) -> Option<u64> {
 /// The input and how many collapse siblings were recovered from post-state proofs.
 pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<(ProgramInput, usize), FormatError> {
     let blocks = pairs(json, "full_blocks")?;
-    let number = blocks.iter().filter_map(block_no).max().ok_or(FormatError::Field {
-        what: "rpc cache",
-        reason: "no blocks".into(),
-    })?;
+    let number = blocks
+        .iter()
+        .filter_map(block_no)
+        .max()
+        .ok_or(FormatError::Field { what: "rpc cache", reason: "no blocks".into() })?;
     let find_block = |n: u64| {
-        blocks.iter().find(|p| block_no(p) == Some(n)).map(|p| &p[1]).ok_or(FormatError::Field {
-            what: "rpc cache",
-            reason: format!("block {n} is not in the cache"),
-        })
+        blocks
+            .iter()
+            .find(|p| block_no(p) == Some(n))
+            .map(|p| &p[1])
+            .ok_or(FormatError::Field { what: "rpc cache", reason: format!("block {n} is not in the cache") })
     };
-    let parent_number = number.checked_sub(1).ok_or(FormatError::Field {
-        what: "rpc cache",
-        reason: "block 0 has no parent to prove against".into(),
-    })?;
+    let parent_number = number
+        .checked_sub(1)
+        .ok_or(FormatError::Field { what: "rpc cache", reason: "block 0 has no parent to prove against".into() })?;
     let block = json::rpc_block(find_block(number)?)?;
     let parent = json::header(find_block(parent_number)?)?;
 
@@ -59,9 +60,12 @@ pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<(Progra
     let chain = match chain {
         Some(chain) => chain.clone(),
         None => {
-            let id = block.body.transactions.iter().find_map(alloy_consensus::Transaction::chain_id).ok_or_else(|| {
-                FormatError::Chain("no transaction names the chain id; pass --chain".into())
-            })?;
+            let id = block
+                .body
+                .transactions
+                .iter()
+                .find_map(alloy_consensus::Transaction::chain_id)
+                .ok_or_else(|| FormatError::Chain("no transaction names the chain id; pass --chain".into()))?;
             chain::by_id(id)?
         }
     };

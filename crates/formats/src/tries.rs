@@ -76,7 +76,8 @@ fn node(value: &Value, out: &mut Vec<Bytes>) -> Result<NodeRef, FormatError> {
             NodeRef::Node(list(&[path, child(inner, out)]))
         }
         "Branch" => {
-            let children = body.as_array().filter(|c| c.len() == 16).ok_or_else(|| bad("a branch needs 16 children"))?;
+            let children =
+                body.as_array().filter(|c| c.len() == 16).ok_or_else(|| bad("a branch needs 16 children"))?;
             let mut items = Vec::with_capacity(17);
             for c in children {
                 let inner = if c.is_null() { NodeRef::Empty } else { node(c, out)? };
@@ -123,7 +124,9 @@ pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<Program
     let chain = match chain {
         Some(chain) => chain.clone(),
         None => {
-            let id = json["chain_spec"]["chain_id"].as_u64().ok_or_else(|| FormatError::Chain("no chain_spec.chain_id; pass --chain".into()))?;
+            let id = json["chain_spec"]["chain_id"]
+                .as_u64()
+                .ok_or_else(|| FormatError::Chain("no chain_spec.chain_id; pass --chain".into()))?;
             chain::by_id(id)?
         }
     };

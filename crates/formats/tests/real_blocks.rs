@@ -129,11 +129,14 @@ fn nodes_missing_from_proofs_are_fetched_by_hash_or_named() {
     use alloy_rlp::Decodable;
     use bp_witness::{BuildError, ProofWitnessBuilder};
 
-    let input = load(&fixtures().join("hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst"), None)
-        .expect("loads")
-        .input;
-    let headers: Vec<alloy_consensus::Header> =
-        input.witness.headers.iter().map(|h| alloy_consensus::Header::decode(&mut h.as_ref()).expect("header")).collect();
+    let input =
+        load(&fixtures().join("hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst"), None).expect("loads").input;
+    let headers: Vec<alloy_consensus::Header> = input
+        .witness
+        .headers
+        .iter()
+        .map(|h| alloy_consensus::Header::decode(&mut h.as_ref()).expect("header"))
+        .collect();
     let builder = |skip: Option<B256>| {
         let mut builder = ProofWitnessBuilder::new(input.parent_header.clone());
         for node in &input.witness.state {

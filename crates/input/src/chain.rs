@@ -82,10 +82,8 @@ impl ChainConfig {
             };
             forks.push((*fork, ForkCondition::Timestamp(at)));
         }
-        let blob_schedule = forks
-            .iter()
-            .filter_map(|(fork, _)| default_blob_params(*fork).map(|p| (*fork, p)))
-            .collect();
+        let blob_schedule =
+            forks.iter().filter_map(|(fork, _)| default_blob_params(*fork).map(|p| (*fork, p))).collect();
         Self { chain_id: 1, forks, blob_schedule, deposit_contract: Some(MAINNET_DEPOSIT_CONTRACT) }
     }
 
@@ -115,8 +113,18 @@ impl ChainConfig {
             }
         }
         const PRE_MERGE: [&str; 12] = [
-            "Frontier", "Homestead", "EIP150", "EIP158", "Byzantium", "Constantinople",
-            "ConstantinopleFix", "Petersburg", "Istanbul", "Berlin", "London", "ArrowGlacier",
+            "Frontier",
+            "Homestead",
+            "EIP150",
+            "EIP158",
+            "Byzantium",
+            "Constantinople",
+            "ConstantinopleFix",
+            "Petersburg",
+            "Istanbul",
+            "Berlin",
+            "London",
+            "ArrowGlacier",
         ];
         if PRE_MERGE.contains(&network) || network.ends_with("AtDiffC0000") || network.contains("At5") {
             return Err(ChainConfigError::PreMerge(network.into()));
@@ -181,10 +189,8 @@ impl ChainConfig {
     }
 
     fn public(chain_id: u64, forks: &[(EthereumHardfork, ForkCondition)]) -> Self {
-        let blob_schedule = forks
-            .iter()
-            .filter_map(|(fork, _)| default_blob_params(*fork).map(|p| (*fork, p)))
-            .collect();
+        let blob_schedule =
+            forks.iter().filter_map(|(fork, _)| default_blob_params(*fork).map(|p| (*fork, p))).collect();
         Self { chain_id, forks: forks.to_vec(), blob_schedule, deposit_contract: Some(MAINNET_DEPOSIT_CONTRACT) }
     }
 

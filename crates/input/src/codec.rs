@@ -38,7 +38,9 @@ pub enum CodecError {
     #[error("not a binary program input (no BPIN magic)")]
     NotBinary,
     /// Written by an incompatible version.
-    #[error("binary program input version {0} is not supported (this build reads versions {OLDEST_VERSION} to {VERSION})")]
+    #[error(
+        "binary program input version {0} is not supported (this build reads versions {OLDEST_VERSION} to {VERSION})"
+    )]
     Version(u8),
     /// Malformed RLP or trailing bytes.
     #[error("malformed binary program input: {0}")]
@@ -132,7 +134,11 @@ impl ProgramInput {
                         blob_base_cost: p.blob_base_cost,
                     })
                     .collect(),
-                deposit_contract: self.chain.deposit_contract.map(|a| Bytes::copy_from_slice(a.as_slice())).unwrap_or_default(),
+                deposit_contract: self
+                    .chain
+                    .deposit_contract
+                    .map(|a| Bytes::copy_from_slice(a.as_slice()))
+                    .unwrap_or_default(),
             },
             l2: self.l2.clone(),
         };
@@ -227,11 +233,14 @@ mod tests {
 
     fn sample() -> ProgramInput {
         let mut chain = ChainConfig::mainnet();
-        chain.forks.push((EthereumHardfork::Paris, ForkCondition::TTD {
-            activation_block_number: 15_537_394,
-            fork_block: None,
-            total_difficulty: U256::from(58_750_000_000_000_000_000_000u128),
-        }));
+        chain.forks.push((
+            EthereumHardfork::Paris,
+            ForkCondition::TTD {
+                activation_block_number: 15_537_394,
+                fork_block: None,
+                total_difficulty: U256::from(58_750_000_000_000_000_000_000u128),
+            },
+        ));
         ProgramInput {
             blocks: vec![EthBlock::default()],
             parent_header: Header { number: 7, ..Default::default() },

@@ -8,9 +8,9 @@ use alloy_eips::{
     eip2930::AccessList,
     eip7702::SignedAuthorization,
 };
+use alloy_evm::{FromRecoveredTx, FromTxWithEncoded};
 use alloy_primitives::{address, keccak256, Address, Bytes, ChainId, FixedBytes, TxKind, B256, U256};
 use alloy_rlp::{BufMut, Decodable, Encodable, RlpDecodable, RlpEncodable};
-use alloy_evm::{FromRecoveredTx, FromTxWithEncoded};
 use revm::context::TxEnv;
 use serde::{Deserialize, Serialize};
 
@@ -71,8 +71,8 @@ mod quantity {
 }
 
 impl PrivilegedTx {
-    /// The deposit hash the L1 bridge computes for this transaction:
-    /// `keccak256(u256(chain_id) ‖ from ‖ to ‖ u256(nonce) ‖ u256(value) ‖ u256(gas_limit) ‖ keccak256(data))`.
+    /// The deposit hash the L1 bridge computes for this transaction: `keccak256(u256(chain_id) ‖
+    /// from ‖ to ‖ u256(nonce) ‖ u256(value) ‖ u256(gas_limit) ‖ keccak256(data))`.
     pub fn deposit_hash(&self) -> B256 {
         let mut preimage = [0u8; 32 + 20 + 20 + 32 + 32 + 32 + 32];
         let mut at = 0;

@@ -58,7 +58,11 @@ impl<'a, DB: revm::Database + StorageOracle + core::fmt::Debug> Inspector<EthEvm
         {
             let account = context.journal_mut().load_account(target).ok()?;
             let info = &account.data.info;
-            if info.nonce != 0 || info.code_hash != KECCAK_EMPTY || account.data.is_created() || account.data.is_selfdestructed() {
+            if info.nonce != 0
+                || info.code_hash != KECCAK_EMPTY
+                || account.data.is_created()
+                || account.data.is_selfdestructed()
+            {
                 return None;
             }
         }

@@ -115,8 +115,14 @@ mod tests {
 
     #[test]
     fn round_trip_and_length() {
-        let report =
-            RegionCycles { decode: 1, witness: 2, execution: u64::MAX, state_root: 4, commitments: 5, gas_used: 21_000 };
+        let report = RegionCycles {
+            decode: 1,
+            witness: 2,
+            execution: u64::MAX,
+            state_root: 4,
+            commitments: 5,
+            gas_used: 21_000,
+        };
         assert_eq!(RegionCycles::from_bytes(&report.to_bytes()), Some(report));
         assert_eq!(RegionCycles::from_bytes(&report.to_bytes()[1..]), None);
         assert_eq!(report.to_bytes()[..8], 1u64.to_le_bytes());

@@ -172,12 +172,8 @@ impl<S: NodeSource> WitnessDb<S> {
                 }
                 trie.hash()
             };
-            let leaf = StateAccount {
-                nonce: info.nonce,
-                balance: info.balance,
-                storage_root,
-                code_hash: info.code_hash,
-            };
+            let leaf =
+                StateAccount { nonce: info.nonce, balance: info.balance, storage_root, code_hash: info.code_hash };
             if let Err(e) = self.state_trie.insert(hashed.as_slice(), alloy_rlp::encode(leaf), &mut self.source) {
                 return self.fail(e.into());
             }
@@ -248,8 +244,7 @@ impl<S: NodeSource> Database for WitnessDb<S> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, StateError> {
-        self.oldest_block_hash_used =
-            Some(self.oldest_block_hash_used.map_or(number, |oldest| oldest.min(number)));
+        self.oldest_block_hash_used = Some(self.oldest_block_hash_used.map_or(number, |oldest| oldest.min(number)));
         match self.ancestors.get(number) {
             Some(hash) => Ok(hash),
             None => self.fail(StateError::MissingBlockHash(number)),

@@ -6,12 +6,12 @@ use alloy_eips::{
     eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, Typed2718,
 };
 use alloy_evm::{
-    block::{BlockExecutor, BlockExecutionError},
+    block::{BlockExecutionError, BlockExecutor},
     eth::{
         receipt_builder::{ReceiptBuilder, ReceiptBuilderCtx},
         EthBlockExecutionCtx, EthBlockExecutor,
     },
-    Evm, EthEvmFactory, EvmEnv, EvmFactory,
+    EthEvmFactory, Evm, EvmEnv, EvmFactory,
 };
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{keccak256, map::B256Map, Bloom, Bytes, B256};
@@ -138,7 +138,8 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
     for block in blocks {
         let number = block.header.number;
         let invalid = |error: BlockError| ProgramError::InvalidBlock { number, error };
-        let witness_failure = |state: &mut State<WitnessDb<S>>| state.database.failure.take().map(ProgramError::Witness);
+        let witness_failure =
+            |state: &mut State<WitnessDb<S>>| state.database.failure.take().map(ProgramError::Witness);
 
         probe.enter(Phase::Execution);
         validate_against_parent(&block.header, parent, parent_hash, chain).map_err(|e| invalid(e.into()))?;
@@ -148,8 +149,9 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
         let result = match execute_block(&mut state, block, parent_hash, chain, &transactions) {
             Ok(result) => result,
             Err(error) => {
-                return Err(witness_failure(&mut state)
-                    .unwrap_or_else(|| invalid(BlockError::Execution(format!("{error}")))));
+                return Err(
+                    witness_failure(&mut state).unwrap_or_else(|| invalid(BlockError::Execution(format!("{error}"))))
+                );
             }
         };
         if let Some(failure) = witness_failure(&mut state) {
@@ -159,7 +161,8 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
         if l2 {
             let logs = result.receipts.iter().flat_map(|r| r.logs.iter());
             withdrawals.extend(logs.filter_map(l2::withdrawal_from_log));
-            deposits.extend(block.body.transactions.iter().filter_map(|tx| tx.as_privileged()).map(|tx| tx.deposit_hash()));
+            deposits
+                .extend(block.body.transactions.iter().filter_map(|tx| tx.as_privileged()).map(|tx| tx.deposit_hash()));
         }
 
         probe.enter(Phase::StateRoot);
@@ -333,7 +336,11 @@ where
         let minted = u128::try_from(privileged.value)
             .map_err(|_| BlockExecutionError::msg(format!("privileged transaction {index}: value over 2^128")))?;
         if minted > 0 {
-            executor.evm_mut().db_mut().increment_balances([(privileged.from, minted)]).map_err(BlockExecutionError::other)?;
+            executor
+                .evm_mut()
+                .db_mut()
+                .increment_balances([(privileged.from, minted)])
+                .map_err(BlockExecutionError::other)?;
         }
         set_privileged_rules(executor.evm_mut(), true);
         let outcome = executor.execute_transaction(*tx);

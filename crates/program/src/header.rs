@@ -94,7 +94,9 @@ pub(crate) fn validate_body(block: &EthBlock, chain: &ChainConfig) -> Result<(),
     let header = &block.header;
     let tx_root = proofs::calculate_transaction_root(&block.body.transactions);
     if tx_root != header.transactions_root {
-        return Err(HeaderError::BodyRoot { field: "transactions", computed: tx_root, got: header.transactions_root }.into());
+        return Err(
+            HeaderError::BodyRoot { field: "transactions", computed: tx_root, got: header.transactions_root }.into()
+        );
     }
     if !block.body.ommers.is_empty() {
         let computed = proofs::calculate_ommers_root(&block.body.ommers);

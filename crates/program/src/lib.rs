@@ -13,11 +13,11 @@ extern crate alloc;
 mod account;
 mod collision;
 pub mod cycles;
-pub mod keccak_sponge;
 mod db;
 mod error;
 mod execute;
 mod header;
+pub mod keccak_sponge;
 pub mod l2;
 
 pub use account::StateAccount;

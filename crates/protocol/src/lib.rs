@@ -13,5 +13,8 @@
 mod frame;
 mod message;
 
-pub use frame::{encode_frame, read_message, write_message, AuthKey, Direction, FrameLimits, ProtocolError, FRAME_HEADER_BYTES, TAG_BYTES};
-pub use message::{Assignment, Message, RejectReason, Rejection, Request, SubmitAck, Submission, PROTOCOL_VERSION};
+pub use frame::{
+    encode_frame, read_message, write_message, AuthKey, Direction, FrameLimits, ProtocolError, FRAME_HEADER_BYTES,
+    TAG_BYTES,
+};
+pub use message::{Assignment, Message, RejectReason, Rejection, Request, Submission, SubmitAck, PROTOCOL_VERSION};

@@ -67,7 +67,8 @@ async fn truncated_oversized_and_empty() {
         decode(&huge, &key(), Direction::ToCoordinator).await,
         Err(ProtocolError::Oversized { len, .. }) if len == 1 << 30
     ));
-    let big = Message::Request(Request { proof_type: ProofType::Exec, program_id: B256::ZERO, prover: "x".repeat(1 << 17) });
+    let big =
+        Message::Request(Request { proof_type: ProofType::Exec, program_id: B256::ZERO, prover: "x".repeat(1 << 17) });
     let mut sink = Vec::new();
     let err = write_message(&mut sink, &key(), Direction::ToCoordinator, &big, &limits()).await;
     assert!(matches!(err, Err(ProtocolError::Oversized { .. })));

@@ -13,8 +13,8 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use bp_backend::{Backend, ProofType};
 use bp_protocol::{
-    read_message, write_message, Assignment, AuthKey, Direction, FrameLimits, Message, ProtocolError, Rejection, Request,
-    Submission,
+    read_message, write_message, Assignment, AuthKey, Direction, FrameLimits, Message, ProtocolError, Rejection,
+    Request, Submission,
 };
 use tokio::{net::TcpStream, sync::watch};
 
@@ -273,9 +273,12 @@ impl Prover {
         let mut delay = self.config.submit_backoff;
         for attempt in 1..=self.config.submit_attempts.max(1) {
             let answer =
-                exchange(&pending.endpoint, &self.config.key, &self.config.limits, self.config.reply_timeout, &message).await;
+                exchange(&pending.endpoint, &self.config.key, &self.config.limits, self.config.reply_timeout, &message)
+                    .await;
             match answer {
-                Ok(Message::SubmitAck(ack)) if ack.batch == pending.submission.batch => return SubmitOutcome::Acknowledged,
+                Ok(Message::SubmitAck(ack)) if ack.batch == pending.submission.batch => {
+                    return SubmitOutcome::Acknowledged
+                }
                 Ok(Message::Rejected(rejection)) if !rejection.reason.is_transient() => {
                     return SubmitOutcome::Refused(rejection)
                 }

@@ -35,7 +35,8 @@ impl PendingStore {
     /// Writes `proof` durably (temporary file, fsync, rename) and returns its path.
     pub fn save(&self, proof: &PendingProof) -> std::io::Result<PathBuf> {
         let s = &proof.submission;
-        let endpoint: String = proof.endpoint.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let endpoint: String =
+            proof.endpoint.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
         let path = self.pending.join(format!("{endpoint}-batch{}-{}.proof", s.batch, s.proof_type));
         let tmp = path.with_extension("tmp");
         let bytes = postcard::to_stdvec(proof).map_err(std::io::Error::other)?;

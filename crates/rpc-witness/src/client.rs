@@ -45,7 +45,8 @@ impl RpcError {
 /// A JSON-RPC endpoint with a disk cache keyed by (endpoint, method, params).
 ///
 /// Results and node errors are cached (both are answers about a fixed block); null results and
-/// transport failures are not. Only immutable queries (by block number) belong behind a cache. With a cache, a second run over the same blocks needs no node at all.
+/// transport failures are not. Only immutable queries (by block number) belong behind a cache.
+/// With a cache, a second run over the same blocks needs no node at all.
 #[derive(Debug)]
 pub struct RpcClient {
     url: String,
@@ -146,7 +147,8 @@ impl RpcClient {
                 std::thread::sleep(delay);
                 delay = delay.saturating_mul(2);
             }
-            let response = self.agent.post(&self.url).set("content-type", "application/json").send_string(&body.to_string());
+            let response =
+                self.agent.post(&self.url).set("content-type", "application/json").send_string(&body.to_string());
             match response {
                 Ok(response) => match response.into_string().map(|t| serde_json::from_str::<Value>(&t)) {
                     Ok(Ok(answer)) => {

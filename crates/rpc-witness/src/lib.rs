@@ -145,7 +145,8 @@ pub fn build_input(
                 fetched_nodes: 0,
                 fetched_headers: 0,
             };
-            let input = ProgramInput { blocks: vec![block], parent_header: parent, witness, chain: chain.clone(), l2: None };
+            let input =
+                ProgramInput { blocks: vec![block], parent_header: parent, witness, chain: chain.clone(), l2: None };
             bp_program::execute_input(&input).map_err(bp_witness::BuildError::Program)?;
             Ok((input, report))
         }
@@ -178,7 +179,8 @@ fn prestate(client: &RpcClient, number: u64) -> Result<Touched, RpcWitnessError>
         let result = trace.get("result").unwrap_or(trace);
         let accounts = result.as_object().ok_or_else(|| RpcWitnessError::Tracer("result is not an object".into()))?;
         for (address, account) in accounts {
-            let address: Address = address.parse().map_err(|_| RpcWitnessError::Tracer(format!("address {address}")))?;
+            let address: Address =
+                address.parse().map_err(|_| RpcWitnessError::Tracer(format!("address {address}")))?;
             let slots = touched.account(address);
             for slot in account.get("storage").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k) {
                 slots.insert(slot.parse().map_err(|_| RpcWitnessError::Tracer(format!("slot {slot}")))?);
@@ -220,7 +222,12 @@ fn add_system_keys(touched: &mut Touched, block: &EthBlock, chain: &ChainConfig)
     }
 }
 
-fn proof(client: &RpcClient, address: Address, slots: &BTreeSet<B256>, number: u64) -> Result<AccountProof, RpcWitnessError> {
+fn proof(
+    client: &RpcClient,
+    address: Address,
+    slots: &BTreeSet<B256>,
+    number: u64,
+) -> Result<AccountProof, RpcWitnessError> {
     let slots: Vec<String> = slots.iter().map(|s| s.to_string()).collect();
     let answer = client.call("eth_getProof", json!([address, slots, hex(number)]))?;
     serde_json::from_value(answer)

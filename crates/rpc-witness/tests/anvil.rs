@@ -34,7 +34,11 @@ const SUICIDE_WITH_STORAGE_DEPLOY: &str = "60016000556002601160003960026000f333f
 const SUICIDE_INIT: &str = "33ff";
 
 fn set_call(slot: U256, value: u64) -> String {
-    format!("{}{}", alloy_primitives::hex::encode(B256::from(slot)), alloy_primitives::hex::encode(B256::from(U256::from(value))))
+    format!(
+        "{}{}",
+        alloy_primitives::hex::encode(B256::from(slot)),
+        alloy_primitives::hex::encode(B256::from(U256::from(value)))
+    )
 }
 
 fn first_nibble(slot: U256) -> u8 {
@@ -48,9 +52,8 @@ fn slots_with_nibble(nibble: u8) -> impl Iterator<Item = U256> {
 
 /// The last node of a storage proof, decoded as a leaf value: `Some(0)` is a zero-valued leaf.
 fn proven_leaf_value(client: &RpcClient, address: Address, slot: U256, block: u64) -> Option<Vec<u8>> {
-    let proof = client
-        .call("eth_getProof", json!([address, [B256::from(slot)], format!("{block:#x}")]))
-        .expect("eth_getProof");
+    let proof =
+        client.call("eth_getProof", json!([address, [B256::from(slot)], format!("{block:#x}")])).expect("eth_getProof");
     let last: alloy_primitives::Bytes = proof["storageProof"][0]["proof"].as_array()?.last()?.as_str()?.parse().ok()?;
     match bp_trie::decode_node(&last, keccak256(&last)).ok()? {
         bp_trie::DecodedNode::Leaf { value, .. } => Some(value),
@@ -109,8 +112,10 @@ fn anvil_blocks_prove_to_the_nodes_state_roots() {
     );
     let (created_and_destroyed, address) = send(&node, None, SUICIDE_INIT, 0);
     let address = address.expect("address");
-    let account = node.call("eth_getProof", json!([address, [], format!("{created_and_destroyed:#x}")])).expect("proof");
-    let before = node.call("eth_getProof", json!([address, [], format!("{:#x}", created_and_destroyed - 1)])).expect("proof");
+    let account =
+        node.call("eth_getProof", json!([address, [], format!("{created_and_destroyed:#x}")])).expect("proof");
+    let before =
+        node.call("eth_getProof", json!([address, [], format!("{:#x}", created_and_destroyed - 1)])).expect("proof");
     assert_ne!(
         account["accountProof"], before["accountProof"],
         "anvil no longer keeps created-and-destroyed accounts: prove such blocks in this test"
@@ -121,7 +126,8 @@ fn anvil_blocks_prove_to_the_nodes_state_roots() {
     drop(anvil);
     let offline = RpcClient::new(client.url(), Some(&cache)).with_retries(1, Duration::ZERO);
     for &number in &blocks {
-        let (input, _) = build_input(&offline, number, &chain).unwrap_or_else(|e| panic!("offline block {number}: {e}"));
+        let (input, _) =
+            build_input(&offline, number, &chain).unwrap_or_else(|e| panic!("offline block {number}: {e}"));
         bp_program::execute_input(&input).expect("same input");
     }
     assert_eq!(offline.calls(), 0, "every answer came from the cache");

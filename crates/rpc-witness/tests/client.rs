@@ -69,10 +69,8 @@ fn transient_failures_are_retried_and_answers_cached() {
 
 #[test]
 fn node_errors_are_final_and_unsupported_methods_recognised() {
-    let (url, served) = server(vec![(
-        200,
-        r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#,
-    )]);
+    let (url, served) =
+        server(vec![(200, r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#)]);
     let client = RpcClient::new(&url, None).with_retries(5, Duration::from_millis(1));
     let error = client.call("debug_executionWitness", json!(["0x2"])).expect_err("node error");
     assert!(error.is_unsupported(), "{error}");

@@ -45,9 +45,9 @@ fn anvil_binary() -> Option<PathBuf> {
 
 impl Anvil {
     /// Starts anvil (found in `BLOCKPROVER_ANVIL`, then `PATH`) on a free 127.0.0.1 port with
-    /// Cancun rules and one second between block timestamps (anvil lacks the EIP-7002/7251 contracts, without which Prague blocks are
-    /// invalid). Without anvil: `None` after saying so, or a panic if `BLOCKPROVER_REQUIRE_ANVIL=1`
-    /// (as CI sets).
+    /// Cancun rules and one second between block timestamps (anvil lacks the EIP-7002/7251
+    /// contracts, without which Prague blocks are invalid). Without anvil: `None` after saying
+    /// so, or a panic if `BLOCKPROVER_REQUIRE_ANVIL=1` (as CI sets).
     pub fn start() -> Option<Anvil> {
         let Some(binary) = anvil_binary() else {
             if std::env::var("BLOCKPROVER_REQUIRE_ANVIL").is_ok_and(|v| v == "1") {
@@ -84,7 +84,8 @@ impl Anvil {
 /// Sends a transaction from the unlocked dev account and waits for it to be mined successfully;
 /// returns (block number, created contract).
 pub fn send(client: &RpcClient, to: Option<Address>, data: &str, value: u64) -> (u64, Option<Address>) {
-    let mut tx = json!({"from": DEV_ACCOUNT, "data": format!("0x{data}"), "value": format!("{value:#x}"), "gas": "0x100000"});
+    let mut tx =
+        json!({"from": DEV_ACCOUNT, "data": format!("0x{data}"), "value": format!("{value:#x}"), "gas": "0x100000"});
     if let Some(to) = to {
         tx["to"] = json!(to);
     }

@@ -27,6 +27,5 @@ pub use source::{MapSource, NodeSource, RecordingSource};
 pub use trie::Trie;
 
 /// Root hash of the empty trie: `keccak256(rlp(""))`.
-pub const EMPTY_ROOT: alloy_primitives::B256 = alloy_primitives::b256!(
-    "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
-);
+pub const EMPTY_ROOT: alloy_primitives::B256 =
+    alloy_primitives::b256!("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421");

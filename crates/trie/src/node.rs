@@ -7,8 +7,7 @@ use alloy_rlp::Header;
 use crate::{nibbles::hex_prefix_decode, TrieError};
 
 /// A child reference inside a decoded node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[derive(Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum NodeChild {
     /// No child.
     #[default]
@@ -72,8 +71,8 @@ pub fn decode_node(rlp: &[u8], hash: B256) -> Result<DecodedNode, TrieError> {
             if items[0].list {
                 return Err(invalid(hash, "node path is not a string"));
             }
-            let (path, is_leaf) = hex_prefix_decode(items[0].payload)
-                .ok_or_else(|| invalid(hash, "bad hex-prefix path"))?;
+            let (path, is_leaf) =
+                hex_prefix_decode(items[0].payload).ok_or_else(|| invalid(hash, "bad hex-prefix path"))?;
             if is_leaf {
                 if items[1].list {
                     return Err(invalid(hash, "leaf value is not a string"));
@@ -99,8 +98,7 @@ pub fn decode_node(rlp: &[u8], hash: B256) -> Result<DecodedNode, TrieError> {
             if value_item.list {
                 return Err(invalid(hash, "branch value is not a string"));
             }
-            let value =
-                if value_item.payload.is_empty() { None } else { Some(value_item.payload.to_vec()) };
+            let value = if value_item.payload.is_empty() { None } else { Some(value_item.payload.to_vec()) };
             Ok(DecodedNode::Branch { children, value })
         }
         _ => Err(invalid(hash, "node is neither a 2-item nor a 17-item list")),
@@ -120,4 +118,3 @@ fn decode_child(item: &Item<'_>, hash: B256) -> Result<NodeChild, TrieError> {
         _ => Err(invalid(hash, "child reference is neither empty, a hash nor a list")),
     }
 }
-

@@ -97,9 +97,7 @@ fn link_of(child: NodeChild) -> Link {
 }
 
 fn load(hash: B256, path: &[u8], source: &mut dyn NodeSource) -> Result<Box<Node>, TrieError> {
-    let rlp = source
-        .node(&hash)
-        .ok_or_else(|| TrieError::MissingNode { hash, path: nibbles_to_hex(path) })?;
+    let rlp = source.node(&hash).ok_or_else(|| TrieError::MissingNode { hash, path: nibbles_to_hex(path) })?;
     let mut node = from_decoded(decode_node(&rlp, hash)?);
     node.cached = Some(NodeRefBytes::Hash(hash));
     Ok(Box::new(node))
@@ -359,11 +357,8 @@ fn join_prefix(
 fn node_ref(node: &mut Node) -> &NodeRefBytes {
     if node.cached.is_none() {
         let rlp = encode(node);
-        node.cached = Some(if rlp.len() < 32 {
-            NodeRefBytes::Inline(rlp)
-        } else {
-            NodeRefBytes::Hash(keccak256(&rlp))
-        });
+        node.cached =
+            Some(if rlp.len() < 32 { NodeRefBytes::Inline(rlp) } else { NodeRefBytes::Hash(keccak256(&rlp)) });
     }
     node.cached.as_ref().expect("set above")
 }

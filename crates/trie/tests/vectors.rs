@@ -38,13 +38,10 @@ fn run_file(rel: &str, secure: bool) -> usize {
     let mut count = 0;
     for (name, test) in tests.as_object().expect("object") {
         let pairs: Vec<(String, Option<String>)> = match &test["in"] {
-            Value::Array(items) => items
-                .iter()
-                .map(|p| (p[0].as_str().unwrap().to_owned(), p[1].as_str().map(str::to_owned)))
-                .collect(),
-            Value::Object(map) => {
-                map.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned))).collect()
+            Value::Array(items) => {
+                items.iter().map(|p| (p[0].as_str().unwrap().to_owned(), p[1].as_str().map(str::to_owned))).collect()
             }
+            Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned))).collect(),
             other => panic!("{name}: unexpected input {other}"),
         };
         let mut trie = Trie::new();
@@ -150,7 +147,9 @@ fn missing_node_is_an_error_not_absence() {
     // Even a key that is absent cannot be proven absent without the nodes on its path.
     assert!(matches!(pruned.get(&key(1000), &mut only_root), Err(TrieError::MissingNode { .. })));
     let mut nothing = MapSource::new();
-    assert!(matches!(Trie::from_root(root).get(&key(5), &mut nothing), Err(TrieError::MissingNode { path, .. }) if path.is_empty()));
+    assert!(
+        matches!(Trie::from_root(root).get(&key(5), &mut nothing), Err(TrieError::MissingNode { path, .. }) if path.is_empty())
+    );
 }
 
 /// A deletion that leaves a branch with one child must fetch that sibling, even though no key
@@ -204,10 +203,8 @@ fn mainnet_account_proofs_verify() {
             account["accountProof"].as_array().unwrap().iter().map(|n| Bytes::from(bytes_of(n.as_str().unwrap()))),
         );
         let address = bytes_of(account["address"].as_str().unwrap());
-        let value = Trie::from_root(root)
-            .get(keccak256(&address).as_slice(), &mut nodes)
-            .unwrap()
-            .expect("account exists");
+        let value =
+            Trie::from_root(root).get(keccak256(&address).as_slice(), &mut nodes).unwrap().expect("account exists");
         let storage_hash = bytes_of(account["storageHash"].as_str().unwrap());
         let code_hash = bytes_of(account["codeHash"].as_str().unwrap());
         // The account leaf is rlp([nonce, balance, storageRoot, codeHash]): both hashes end it.

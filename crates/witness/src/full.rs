@@ -39,10 +39,7 @@ pub struct FullState {
 
 impl FullState {
     /// The state of `alloc`, with `genesis` as head. Fails if `genesis.state_root` differs.
-    pub fn from_alloc(
-        alloc: &BTreeMap<Address, AllocAccount>,
-        genesis: Header,
-    ) -> Result<Self, (B256, B256)> {
+    pub fn from_alloc(alloc: &BTreeMap<Address, AllocAccount>, genesis: Header) -> Result<Self, (B256, B256)> {
         let mut nodes = MapSource::new();
         let mut codes = B256Map::default();
         let mut state = Trie::new();

@@ -17,8 +17,8 @@ mod record;
 pub use full::{AllocAccount, FullState};
 pub use join::{join_inputs, JoinError};
 pub use proofs::{
-    recover_collapse_siblings, AccountProof, BuildError, NoFetch, PreStateFetcher, ProofWitness,
-    ProofWitnessBuilder, StorageProof,
+    recover_collapse_siblings, AccountProof, BuildError, NoFetch, PreStateFetcher, ProofWitness, ProofWitnessBuilder,
+    StorageProof,
 };
 
 use bp_input::ExecutionWitness;

@@ -19,23 +19,18 @@ type Words = [u32; EC_256_WIDTH_WORDS];
 type Point = AffinePoint<EC_256_WIDTH_WORDS, Secp256k1Curve>;
 
 /// The base field's prime p = 2²⁵⁶ − 2³² − 977.
-const P: Words = [
-    0xFFFF_FC2F, 0xFFFF_FFFE, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF,
-];
+const P: Words =
+    [0xFFFF_FC2F, 0xFFFF_FFFE, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF];
 /// The group order n.
-const N: Words = [
-    0xD036_4141, 0xBFD2_5E8C, 0xAF48_A03B, 0xBAAE_DCE6, 0xFFFF_FFFE, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF,
-];
+const N: Words =
+    [0xD036_4141, 0xBFD2_5E8C, 0xAF48_A03B, 0xBAAE_DCE6, 0xFFFF_FFFE, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF];
 /// (p + 1) / 4: p ≡ 3 (mod 4), so a square's root is its (p + 1) / 4-th power.
-const SQRT_EXPONENT: Words = [
-    0xBFFF_FF0C, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0x3FFF_FFFF,
-];
-const G_X: Words = [
-    0x16F8_1798, 0x59F2_815B, 0x2DCE_28D9, 0x029B_FCDB, 0xCE87_0B07, 0x55A0_6295, 0xF9DC_BBAC, 0x79BE_667E,
-];
-const G_Y: Words = [
-    0xFB10_D4B8, 0x9C47_D08F, 0xA685_5419, 0xFD17_B448, 0x0E11_08A8, 0x5DA4_FBFC, 0x26A3_C465, 0x483A_DA77,
-];
+const SQRT_EXPONENT: Words =
+    [0xBFFF_FF0C, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0x3FFF_FFFF];
+const G_X: Words =
+    [0x16F8_1798, 0x59F2_815B, 0x2DCE_28D9, 0x029B_FCDB, 0xCE87_0B07, 0x55A0_6295, 0xF9DC_BBAC, 0x79BE_667E];
+const G_Y: Words =
+    [0xFB10_D4B8, 0x9C47_D08F, 0xA685_5419, 0xFD17_B448, 0x0E11_08A8, 0x5DA4_FBFC, 0x26A3_C465, 0x483A_DA77];
 const ZERO: Words = [0; EC_256_WIDTH_WORDS];
 const ONE: Words = [1, 0, 0, 0, 0, 0, 0, 0];
 const SEVEN: Words = [7, 0, 0, 0, 0, 0, 0, 0];

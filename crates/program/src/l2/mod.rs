@@ -6,9 +6,9 @@ mod kzg;
 mod merkle;
 mod state_diff;
 
-pub use blob::{pack_blob, unpack_blob, verify_blob, versioned_hash, Blob, KzgError, BLOB_BYTES, BLOB_CAPACITY};
 #[cfg(feature = "native-crypto")]
 pub use blob::commit_blob;
+pub use blob::{pack_blob, unpack_blob, verify_blob, versioned_hash, Blob, KzgError, BLOB_BYTES, BLOB_CAPACITY};
 pub use kzg::verify_blob_arkworks;
 pub use merkle::{deposits_hash, merkle_proof, merkle_root, verify_merkle_proof};
 pub use state_diff::{

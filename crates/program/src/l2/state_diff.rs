@@ -296,12 +296,18 @@ pub fn build_state_diff(
             continue;
         };
         let initial = change.initial.clone();
-        let was = initial.clone().unwrap_or(AccountState { code_hash: alloy_primitives::KECCAK256_EMPTY, ..Default::default() });
+        let was = initial
+            .clone()
+            .unwrap_or(AccountState { code_hash: alloy_primitives::KECCAK256_EMPTY, ..Default::default() });
         if current.balance != was.balance {
             diff.balance = Some(current.balance);
         }
         if current.nonce < was.nonce {
-            return Err(StateDiffError::NonceDecrease { address: *address, initial: was.nonce, current: current.nonce });
+            return Err(StateDiffError::NonceDecrease {
+                address: *address,
+                initial: was.nonce,
+                current: current.nonce,
+            });
         }
         if current.nonce != was.nonce {
             diff.nonce_increase = Some(current.nonce - was.nonce);
@@ -430,7 +436,10 @@ mod tests {
         let a = |n: u8| Address::with_last_byte(n);
         let mut changes = BTreeMap::new();
         let unchanged = AccountState { balance: U256::from(1), nonce: 1, code_hash: empty };
-        changes.insert(a(1), AccountChange { initial: Some(unchanged.clone()), current: Some(unchanged), ..Default::default() });
+        changes.insert(
+            a(1),
+            AccountChange { initial: Some(unchanged.clone()), current: Some(unchanged), ..Default::default() },
+        );
         let created = AccountState { balance: U256::ZERO, nonce: 1, code_hash: hash };
         changes.insert(a(2), AccountChange { current: Some(created.clone()), ..Default::default() });
         changes.insert(a(3), AccountChange { current: Some(created), ..Default::default() });
@@ -438,9 +447,13 @@ mod tests {
         storage.insert(B256::with_last_byte(1), (U256::from(5), U256::from(5)));
         storage.insert(B256::with_last_byte(2), (U256::from(5), U256::ZERO));
         let held = AccountState { balance: U256::from(3), nonce: 0, code_hash: empty };
-        changes.insert(a(4), AccountChange { initial: Some(held.clone()), current: Some(held), storage, ..Default::default() });
+        changes.insert(
+            a(4),
+            AccountChange { initial: Some(held.clone()), current: Some(held), storage, ..Default::default() },
+        );
         changes.insert(a(5), AccountChange { initial: None, current: None, ..Default::default() });
-        let diff = build_state_diff(1, 1, &changes, vec![], vec![], |h| (*h == hash).then(|| code.clone())).expect("builds");
+        let diff =
+            build_state_diff(1, 1, &changes, vec![], vec![], |h| (*h == hash).then(|| code.clone())).expect("builds");
         let addresses: Vec<_> = diff.accounts.iter().map(|d| d.address).collect();
         assert_eq!(addresses, vec![a(2), a(3), a(4)]);
         assert_eq!(diff.accounts[0].code, Some(CodeChange::Full(code.clone())));
@@ -448,7 +461,17 @@ mod tests {
         assert_eq!(diff.accounts[2].storage, vec![(B256::with_last_byte(2), U256::ZERO)]);
         let lower = AccountState { nonce: 0, ..Default::default() };
         let mut bad = BTreeMap::new();
-        bad.insert(a(9), AccountChange { initial: Some(AccountState { nonce: 2, ..Default::default() }), current: Some(lower), ..Default::default() });
-        assert!(matches!(build_state_diff(1, 1, &bad, vec![], vec![], |_| None), Err(StateDiffError::NonceDecrease { .. })));
+        bad.insert(
+            a(9),
+            AccountChange {
+                initial: Some(AccountState { nonce: 2, ..Default::default() }),
+                current: Some(lower),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(
+            build_state_diff(1, 1, &bad, vec![], vec![], |_| None),
+            Err(StateDiffError::NonceDecrease { .. })
+        ));
     }
 }
