@@ -6,6 +6,15 @@ FIXTURES="${BLOCKPROVER_FIXTURES:-../shared/fixtures}"
 
 export DOCS_RS="${DOCS_RS-1}"
 
+# The gate: one format (rustfmt.toml) for the workspace and the guests, and no clippy warning on
+# any target (the workspace lints are in Cargo.toml). Clippy checks in the release profile so
+# that build scripts and proc macros are shared with the release build below.
+cargo fmt --all --check
+for guest in guests/*/Cargo.toml; do
+    cargo fmt --check --manifest-path "$guest"
+done
+cargo clippy --release --workspace --all-targets --locked -- -D warnings
+
 # The default build (no zkVM, what `cargo build` gives a user): every unit and integration test.
 # The coordinator's load test runs on its own so that its latency figures are printed.
 cargo build --release --workspace --locked

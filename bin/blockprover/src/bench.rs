@@ -97,7 +97,7 @@ impl Selection {
     }
 }
 
-pub fn run(top: usize, max_gas: u64, runs: usize, paths: Vec<PathBuf>) -> Result<()> {
+pub(crate) fn run(top: usize, max_gas: u64, runs: usize, paths: Vec<PathBuf>) -> Result<()> {
     let mut selection = Selection::default();
     for path in &paths {
         selection.add_file(path, top, max_gas)?;

@@ -9,7 +9,7 @@ use std::{
 use anyhow::{bail, Result};
 use bp_conformance::{for_each_file, run_fixture, Outcome, Report, TestResult};
 
-pub fn run(
+pub(crate) fn run(
     fork: Option<String>,
     list_failures: bool,
     jobs: Option<usize>,

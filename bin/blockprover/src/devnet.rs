@@ -22,7 +22,7 @@ use crate::service::{runtime, shutdown_signal};
 
 /// Run a local L2 devnet end to end: build batches, prove them, check every proof.
 #[derive(clap::Args, Debug)]
-pub struct DevnetArgs {
+pub(crate) struct DevnetArgs {
     /// Batches to have proved in the data dir; a later run with a larger number continues,
     /// one with the same number finishes what an interrupted run left.
     #[arg(long, default_value_t = 3)]
@@ -51,7 +51,7 @@ struct Row<'a> {
     proved: Option<(ProgramOutput, u64)>,
 }
 
-pub fn run(args: DevnetArgs) -> Result<()> {
+pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     if args.batches == 0 || args.blocks_per_batch == 0 || args.provers == 0 {
         bail!("--batches, --blocks-per-batch and --provers must be at least 1");
     }
@@ -87,7 +87,7 @@ pub fn run(args: DevnetArgs) -> Result<()> {
     let interrupted = runtime()?.block_on(async {
         let source = DevnetSource::new(builder.clone(), target, args.blocks_per_batch);
         let running = bp_coordinator::start(config, vec![Box::new(source)]).await?;
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stop = tokio_util::sync::CancellationToken::new();
         let mut provers = tokio::task::JoinSet::new();
         for i in 0..args.provers {
             let config = ProverConfig {
@@ -103,7 +103,7 @@ pub fn run(args: DevnetArgs) -> Result<()> {
                 max_batches: None,
             };
             let prover = Prover::new(config, backend.clone())?;
-            provers.spawn(prover.run(stopped.clone()));
+            provers.spawn(prover.run(stop.clone()));
         }
         let store = running.coordinator().store();
         let mut last = String::new();
@@ -130,7 +130,7 @@ pub fn run(args: DevnetArgs) -> Result<()> {
         if interrupted {
             eprintln!("devnet: interrupted; stopping provers (unsubmitted proofs stay in their data dirs)");
         }
-        let _ = stop.send(true);
+        stop.cancel();
         while provers.join_next().await.is_some() {}
         running.shutdown().await;
         anyhow::Ok(interrupted)
@@ -187,9 +187,9 @@ fn short(hash: &alloy_primitives::B256) -> String {
     format!("{}…{}", &hex[..10], &hex[hex.len() - 4..])
 }
 
-fn print_summary(rows: &[Row]) {
+fn print_summary(rows: &[Row<'_>]) {
     println!(
-        "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  {}",
+        "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  check",
         "batch",
         "blocks",
         "txs",
@@ -202,7 +202,6 @@ fn print_summary(rows: &[Row]) {
         "withdrawals",
         "deposits",
         "state diff",
-        "check"
     );
     for r in rows {
         let s = r.sealed;
@@ -212,6 +211,7 @@ fn print_summary(rows: &[Row]) {
             None => ("not proved", "-".into()),
         };
         let e = &s.expected;
+        let l2 = e.l2.unwrap_or_default();
         println!(
             "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  {check}",
             s.index,
@@ -223,9 +223,9 @@ fn print_summary(rows: &[Row]) {
             s.state_diff_bytes,
             ms,
             short(&e.final_state_root),
-            short(&e.withdrawals_root),
-            short(&e.deposits_hash),
-            short(&e.state_diff_hash),
+            short(&l2.withdrawals_root),
+            short(&l2.deposits_hash),
+            short(&l2.state_diff_hash),
         );
     }
 }

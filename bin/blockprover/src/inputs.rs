@@ -12,7 +12,7 @@ pub(crate) fn load(path: &Path, chain: Option<ChainConfig>) -> Result<(bp_format
     Ok((loaded, started.elapsed().as_secs_f64() * 1e3))
 }
 
-pub fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
+pub(crate) fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
     let (loaded, load_ms) = load(path, chain)?;
     let input = &loaded.input;
     let started = Instant::now();
@@ -20,7 +20,7 @@ pub fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
         .context("the program rejected the input")?;
     let mut json = serde_json::to_value(output)?;
     json["gas_used"] = gas_used.into();
-    json["l2"] = input.l2.is_some().into();
+    json["batch_kind"] = if output.l2.is_some() { "l2" } else { "l1" }.into();
     json["format"] = loaded.format.name().into();
     json["blocks"] = input.blocks.len().into();
     json["witness_bytes"] = input.witness.byte_size().into();
@@ -46,7 +46,7 @@ pub(crate) fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub fn convert(path: &Path, output: &Path, chain: Option<ChainConfig>) -> Result<()> {
+pub(crate) fn convert(path: &Path, output: &Path, chain: Option<ChainConfig>) -> Result<()> {
     let source = bp_formats::read_bytes(path).with_context(|| format!("reading {}", path.display()))?;
     let loaded = bp_formats::parse(&source, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
     let written = write_input(&loaded.input, output)?;
@@ -61,7 +61,13 @@ pub fn convert(path: &Path, output: &Path, chain: Option<ChainConfig>) -> Result
     Ok(())
 }
 
-pub fn witness(url: &str, block: u64, output: &Path, cache: Option<&Path>, chain: Option<ChainConfig>) -> Result<()> {
+pub(crate) fn witness(
+    url: &str,
+    block: u64,
+    output: &Path,
+    cache: Option<&Path>,
+    chain: Option<ChainConfig>,
+) -> Result<()> {
     let client = RpcClient::new(url, cache);
     let chain = bp_rpc_witness::resolve_chain(&client, chain)?;
     let started = Instant::now();

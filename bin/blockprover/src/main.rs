@@ -1,5 +1,7 @@
 //! `blockprover`: the command-line edge of the system.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod bench;
 mod conformance;
 mod devnet;
@@ -208,7 +210,8 @@ pub struct ChainArgs {
 }
 
 impl ChainArgs {
-    pub fn resolve(&self) -> Result<Option<ChainConfig>> {
+    /// The chain configuration the flags name, if any.
+    pub(crate) fn resolve(&self) -> Result<Option<ChainConfig>> {
         if let Some(name) = &self.chain {
             return Ok(Some(ChainConfig::by_name(name)?));
         }

@@ -19,7 +19,7 @@ use crate::ChainArgs;
 
 /// The shared credential, from the command line or the environment.
 #[derive(clap::Args, Debug, Clone)]
-pub struct AuthArgs {
+pub(crate) struct AuthArgs {
     /// File holding the shared secret (its text, or 0x-prefixed hex; at least 16 bytes).
     #[arg(long, env = "BLOCKPROVER_AUTH_SECRET_FILE")]
     auth_secret_file: Option<PathBuf>,
@@ -53,7 +53,7 @@ impl AuthArgs {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct CoordinatorArgs {
+pub(crate) struct CoordinatorArgs {
     /// Address provers connect to.
     #[arg(long, env = "PROVER_SERVER_LISTEN_IP", default_value = "127.0.0.1")]
     listen_ip: IpAddr,
@@ -107,7 +107,7 @@ pub struct CoordinatorArgs {
     chain: ChainArgs,
 }
 
-pub fn coordinator(args: CoordinatorArgs) -> Result<()> {
+pub(crate) fn coordinator(args: CoordinatorArgs) -> Result<()> {
     let key = args.auth.key(None)?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let metrics_listen = match args.metrics_addr.as_str() {
@@ -156,7 +156,7 @@ pub fn coordinator(args: CoordinatorArgs) -> Result<()> {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct ProverArgs {
+pub(crate) struct ProverArgs {
     /// Coordinators to ask for work (`host:port`, comma-separated), in turn.
     #[arg(long, env = "PROVER_CLIENT_PROVER_SERVER_ENDPOINT", value_delimiter = ',')]
     endpoint: Vec<String>,
@@ -207,7 +207,7 @@ fn read_prover_file(path: &Path) -> Result<ProverFile> {
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-pub fn prover(args: ProverArgs) -> Result<()> {
+pub(crate) fn prover(args: ProverArgs) -> Result<()> {
     let file = match &args.config {
         Some(path) => read_prover_file(path)?,
         None => ProverFile::default(),
@@ -240,13 +240,13 @@ pub fn prover(args: ProverArgs) -> Result<()> {
     };
     let prover = Prover::new(config, backend)?;
     runtime()?.block_on(async {
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mut run = tokio::spawn(prover.run(stopped));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let mut run = tokio::spawn(prover.run(stop.clone()));
         let stats = tokio::select! {
             stats = &mut run => stats?,
             _ = shutdown_signal() => {
                 tracing::info!("stopping after the current batch");
-                let _ = stop.send(true);
+                stop.cancel();
                 run.await?
             }
         };

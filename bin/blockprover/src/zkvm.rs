@@ -8,7 +8,7 @@ use bp_input::ChainConfig;
 
 /// Options of a zkVM run.
 #[derive(clap::Args, Debug, Clone)]
-pub struct BackendArgs {
+pub(crate) struct BackendArgs {
     /// exec (native, no proof), risc0 (a build with `--features risc0`) or sp1 (a build with
     /// `--features sp1`).
     #[arg(long, default_value = "exec", env = "BLOCKPROVER_BACKEND")]
@@ -25,7 +25,7 @@ pub struct BackendArgs {
 
 impl BackendArgs {
     /// Refuses options the chosen backend does not have, rather than ignoring them.
-    pub fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if self.backend != ProofType::Risc0 && (self.no_keccak_accelerator || self.segment_po2.is_some()) {
             bail!("--no-keccak-accelerator and --segment-po2 are options of the risc0 backend, not {}", self.backend);
         }
@@ -53,7 +53,7 @@ fn binary_input(path: &Path, chain: Option<ChainConfig>) -> Result<(Vec<u8>, &'s
 }
 
 /// `execute --backend B`: outputs, and for a zkVM the cycles per region and per gas.
-pub fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs) -> Result<()> {
+pub(crate) fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs) -> Result<()> {
     let (input, format, witness_bytes) = binary_input(path, chain)?;
     let backend = args.open()?;
     let started = Instant::now();
@@ -86,7 +86,7 @@ pub fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs) -> R
 }
 
 /// `prove`: writes the proof file and prints what was proved, how long it took and the peak memory.
-pub fn prove(
+pub(crate) fn prove(
     path: &Path,
     chain: Option<ChainConfig>,
     args: &BackendArgs,
@@ -117,7 +117,7 @@ pub fn prove(
 }
 
 /// `verify`: checks a proof file; prints its public outputs as JSON.
-pub fn verify(path: &Path, input: Option<&Path>, chain: Option<ChainConfig>) -> Result<()> {
+pub(crate) fn verify(path: &Path, input: Option<&Path>, chain: Option<ChainConfig>) -> Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let proof = Proof::from_bytes(&bytes).with_context(|| format!("{} is not a proof file", path.display()))?;
     let backend = bp_backend::backend(proof.proof_type)?;

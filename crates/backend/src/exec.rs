@@ -21,12 +21,17 @@ impl Backend for ExecBackend {
         ProofType::Exec
     }
 
-    /// Names the program version and the input layout it reads: provers and coordinators built
-    /// from different program versions refuse each other's work.
+    /// Names the program version (its rules and public outputs) and the input layout it reads:
+    /// provers and coordinators built from different program versions refuse each other's work.
     fn program_id(&self) -> B256 {
         keccak256(
-            format!("blockprover exec program {} input v{}", env!("CARGO_PKG_VERSION"), bp_input::BINARY_VERSION)
-                .as_bytes(),
+            format!(
+                "blockprover exec program v{} ({}) input v{}",
+                bp_program::PROGRAM_VERSION,
+                env!("CARGO_PKG_VERSION"),
+                bp_input::BINARY_VERSION
+            )
+            .as_bytes(),
         )
     }
 
@@ -62,10 +67,9 @@ impl Backend for ExecBackend {
             return Err(BackendError::Invalid("an exec proof carries no receipt".into()));
         }
         let actual = Self::run(input)?;
-        if actual != claimed {
+        if let Some((word, actual, claimed)) = actual.first_difference(&claimed) {
             return Err(BackendError::Invalid(format!(
-                "re-execution gives final state root {} and block {}, the proof claims {} and {}",
-                actual.final_state_root, actual.last_block_hash, claimed.final_state_root, claimed.last_block_hash
+                "re-execution gives {word} {actual}, the proof claims {claimed}"
             )));
         }
         Ok(actual)

@@ -13,6 +13,8 @@
 //! - A build without a zkVM backend answers [`BackendError::NotBuilt`] for it (docs/zkvm.md
 //!   says what runs where).
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod exec;
 #[cfg(feature = "risc0")]
 mod risc0;
@@ -198,9 +200,8 @@ impl Proof {
 
     /// The public outputs the proof claims.
     pub fn outputs(&self) -> Result<ProgramOutput, BackendError> {
-        ProgramOutput::from_public_bytes(&self.public_outputs).ok_or_else(|| {
-            BackendError::MalformedProof(format!("{} bytes of public outputs", self.public_outputs.len()))
-        })
+        ProgramOutput::from_public_bytes(&self.public_outputs)
+            .map_err(|e| BackendError::MalformedProof(format!("public outputs: {e}")))
     }
 }
 
@@ -211,10 +212,10 @@ pub enum BackendError {
     #[error("the {0} backend is not built into this binary (rebuild with `--features {0}`)")]
     NotBuilt(ProofType),
     /// The input bytes are not a program input.
-    #[error("the input cannot be read: {0}")]
+    #[error("the input cannot be read")]
     Input(#[from] bp_input::CodecError),
     /// The program rejected the input.
-    #[error("the program rejected the input: {0}")]
+    #[error("the program rejected the input")]
     Program(#[from] bp_program::ProgramError),
     /// The proof bytes cannot be read.
     #[error("malformed proof: {0}")]
@@ -224,17 +225,31 @@ pub enum BackendError {
     Unsupported(String),
     /// The zkVM failed to run or to prove (the guest panicked, ran out of memory…).
     #[error("the {backend} zkVM failed: {message}")]
-    Zkvm { backend: ProofType, message: String },
+    Zkvm {
+        /// The zkVM.
+        backend: ProofType,
+        /// What it said.
+        message: String,
+    },
     /// The proof is of another backend or another program.
     #[error("the proof is a {found} proof of program {found_id}, expected a {expected} proof of {expected_id}")]
-    WrongProgram { expected: ProofType, expected_id: B256, found: ProofType, found_id: B256 },
+    WrongProgram {
+        /// The backend that checked it.
+        expected: ProofType,
+        /// That backend's program.
+        expected_id: B256,
+        /// The proof's backend.
+        found: ProofType,
+        /// The proof's program.
+        found_id: B256,
+    },
     /// The proof does not establish its outputs.
     #[error("the proof does not verify: {0}")]
     Invalid(String),
 }
 
 /// A proving backend.
-pub trait Backend: Send + Sync {
+pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The kind of proof it makes.
     fn proof_type(&self) -> ProofType;
     /// The identity of the program it proves; a proof of another program is refused.
@@ -290,7 +305,7 @@ fn proven_outputs(proof: &Proof, committed: &[u8], what: &str) -> Result<Program
         return Err(BackendError::Invalid(format!("{what} is not the public outputs the proof claims")));
     }
     ProgramOutput::from_public_bytes(committed)
-        .ok_or_else(|| BackendError::Invalid(format!("{what} is {} bytes, not the public outputs", committed.len())))
+        .map_err(|e| BackendError::Invalid(format!("{what} is not the public outputs: {e}")))
 }
 
 /// Checks that `proof` is of `backend`'s kind and program.

@@ -13,6 +13,7 @@ use serde_json::Value;
 /// What became of one test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// Every block did what the test says.
     Passed,
     /// Why it failed.
     Failed(String),

@@ -4,6 +4,8 @@
 //! program runs on (block, parent header, witness) alone and must reproduce the block's state
 //! root and hash, or reject the block if the test expects an exception.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod fixture;
 mod report;
 mod source;

@@ -9,6 +9,7 @@ pub struct TestResult {
     pub id: String,
     /// The fixture's `network`.
     pub network: String,
+    /// What became of it.
     pub outcome: Outcome,
 }
 
@@ -16,11 +17,14 @@ pub struct TestResult {
 #[derive(Debug, Default)]
 pub struct Report {
     by_fork: BTreeMap<String, [usize; 3]>,
+    /// Failed tests: id and reason.
     pub failures: Vec<(String, String)>,
+    /// Skip reasons and how many tests each skipped.
     pub skips: BTreeMap<String, usize>,
 }
 
 impl Report {
+    /// Counts one test.
     pub fn add(&mut self, result: TestResult) {
         let counts = self.by_fork.entry(result.network).or_default();
         match result.outcome {

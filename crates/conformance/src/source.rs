@@ -8,9 +8,11 @@ use std::{
 
 /// A path that could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
+#[error("{path}")]
 pub struct FileError {
+    /// The path.
     pub path: PathBuf,
+    /// Why.
     #[source]
     pub source: std::io::Error,
 }

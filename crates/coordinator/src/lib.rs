@@ -11,29 +11,25 @@
 //! - Assignments and proofs are committed before the prover is answered: a crash loses nothing
 //!   acknowledged and re-hands nothing still assigned.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod metrics;
 mod server;
 mod source;
 mod store;
 
 pub use metrics::Metrics;
-pub use source::{new_batch, new_batch_with, now_ms, BatchSource, DirSource, RpcSource, SourceError};
+pub use source::{new_batch, now_ms, BatchSource, DirSource, RpcSource, SourceError};
 pub use store::{Batch, Counts, Expected, NewBatch, Store, StoreError, StoredProof};
 
-use std::{
-    net::SocketAddr,
-    path::PathBuf,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
-    thread::JoinHandle,
-    time::Duration,
-};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use bp_backend::{Backend, ProofType};
+use bp_program::ErrorChain;
 use bp_protocol::{AuthKey, FrameLimits};
-use tokio::{net::TcpListener, sync::watch, task::JoinSet};
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_util::sync::CancellationToken;
 
 /// How the coordinator runs.
 #[derive(Debug, Clone)]
@@ -61,17 +57,32 @@ pub struct CoordinatorConfig {
 /// Why the coordinator cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum CoordinatorError {
+    /// The database cannot be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("proof type {0} is required but {1}")]
-    Backend(ProofType, bp_backend::BackendError),
+    /// A required proof type's backend cannot be opened (not built into this binary…).
+    #[error("proof type {proof_type} is required")]
+    Backend {
+        /// The proof type.
+        proof_type: ProofType,
+        /// Why its backend is unavailable.
+        source: bp_backend::BackendError,
+    },
+    /// No proof type was required.
     #[error("no proof type is required")]
     NothingRequired,
-    #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    /// A listening address cannot be bound.
+    #[error("binding {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// The coordinator's shared state.
+#[derive(Debug)]
 pub struct Coordinator {
     store: Store,
     backends: Vec<Box<dyn Backend>>,
@@ -87,7 +98,9 @@ impl Coordinator {
         }
         let mut backends = Vec::new();
         for proof_type in &config.required {
-            backends.push(bp_backend::backend(*proof_type).map_err(|e| CoordinatorError::Backend(*proof_type, e))?);
+            let backend = bp_backend::backend(*proof_type)
+                .map_err(|source| CoordinatorError::Backend { proof_type: *proof_type, source })?;
+            backends.push(backend);
         }
         Ok(Self { store: Store::open(&config.db)?, backends, config, metrics: Metrics::new() })
     }
@@ -113,16 +126,15 @@ impl Coordinator {
 
 /// A running coordinator; dropping it without [`Running::shutdown`] leaves its tasks running
 /// until the runtime ends.
+#[derive(Debug)]
 pub struct Running {
     /// The bound prover address (useful with port 0).
     pub addr: SocketAddr,
     /// The bound metrics address, if served.
     pub metrics_addr: Option<SocketAddr>,
     coordinator: Arc<Coordinator>,
-    stop: watch::Sender<bool>,
-    stop_sources: Arc<AtomicBool>,
+    stop: CancellationToken,
     tasks: JoinSet<()>,
-    sources: Vec<JoinHandle<()>>,
 }
 
 impl Running {
@@ -134,33 +146,24 @@ impl Running {
     /// Stops accepting, lets connections in progress finish their current message, stops the
     /// sources after their current poll, and waits for all of it.
     pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        self.stop_sources.store(true, Ordering::SeqCst);
+        self.stop.cancel();
         while self.tasks.join_next().await.is_some() {}
-        let sources = std::mem::take(&mut self.sources);
-        let _ = tokio::task::spawn_blocking(move || {
-            for source in sources {
-                let _ = source.join();
-            }
-        })
-        .await;
     }
 }
 
-/// Starts the coordinator: binds its ports, polls its sources on their own threads.
+/// Starts the coordinator: binds its ports, serves provers and metrics, polls its sources.
 pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>) -> Result<Running, CoordinatorError> {
     if config.key.is_insecure() {
         tracing::warn!("no credential configured: any client can take work and submit proofs (development only)");
     }
     let listen = config.listen;
     let metrics_listen = config.metrics_listen;
-    let source_poll = config.source_poll;
     let coordinator = Arc::new(Coordinator::new(config)?);
     let listener = TcpListener::bind(listen).await.map_err(|source| CoordinatorError::Bind { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| CoordinatorError::Bind { addr: listen, source })?;
-    let (stop, stopped) = watch::channel(false);
+    let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();
-    tasks.spawn(server::serve(coordinator.clone(), listener, stopped.clone()));
+    tasks.spawn(server::serve(coordinator.clone(), listener, stop.clone()));
 
     let mut metrics_addr = None;
     if let Some(metrics_listen) = metrics_listen {
@@ -170,42 +173,56 @@ pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>
         metrics_addr =
             Some(http.local_addr().map_err(|source| CoordinatorError::Bind { addr: metrics_listen, source })?);
         let router = metrics::router(coordinator.clone());
-        let mut stopped = stopped.clone();
+        let stopped = stop.clone();
         tasks.spawn(async move {
-            let serve = axum::serve(http, router).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            });
+            let serve = axum::serve(http, router).with_graceful_shutdown(stopped.cancelled_owned());
             if let Err(e) = serve.await {
                 tracing::error!("metrics endpoint failed: {e}");
             }
         });
     }
-
-    let stop_sources = Arc::new(AtomicBool::new(false));
-    let mut threads = Vec::new();
-    for mut source in sources {
-        let coordinator = coordinator.clone();
-        let stop = stop_sources.clone();
-        threads.push(std::thread::spawn(move || {
-            tracing::info!("batch source: {}", source.describe());
-            // A failing source is retried with a growing delay, so a persistent error is not
-            // logged ten times a second.
-            let mut delay = source_poll;
-            while !stop.load(Ordering::SeqCst) {
-                match source.poll(coordinator.store()) {
-                    Ok(_) => delay = source_poll,
-                    Err(e) => {
-                        tracing::warn!("batch source {}: {e} (retrying in {delay:?})", source.describe());
-                        delay = (delay * 2).min(Duration::from_secs(60)).max(source_poll);
-                    }
-                }
-                let deadline = std::time::Instant::now() + delay;
-                while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        }));
+    for source in sources {
+        tasks.spawn(poll_source(coordinator.clone(), source, stop.clone()));
     }
     tracing::info!(%addr, metrics = ?metrics_addr, "coordinator listening");
-    Ok(Running { addr, metrics_addr, coordinator, stop, stop_sources, tasks, sources: threads })
+    Ok(Running { addr, metrics_addr, coordinator, stop, tasks })
+}
+
+/// Polls `source` (on a blocking thread: sources read files, call nodes and build blocks) every
+/// `source_poll`; a failing source is retried with a growing delay, so a persistent error is not
+/// logged ten times a second.
+async fn poll_source(coordinator: Arc<Coordinator>, mut source: Box<dyn BatchSource>, stop: CancellationToken) {
+    tracing::info!("batch source: {}", source.describe());
+    let poll = coordinator.config.source_poll;
+    let backoff =
+        ExponentialBuilder::default().with_min_delay(poll).with_max_delay(Duration::from_secs(60)).without_max_times();
+    let mut delays = backoff.build();
+    while !stop.is_cancelled() {
+        let store = coordinator.clone();
+        let polled = tokio::task::spawn_blocking(move || {
+            let result = source.poll(store.store());
+            (source, result)
+        })
+        .await;
+        let Ok((returned, result)) = polled else {
+            tracing::error!("a batch source panicked; it is not polled again");
+            return;
+        };
+        source = returned;
+        let delay = match result {
+            Ok(_) => {
+                delays = backoff.build();
+                poll
+            }
+            Err(e) => {
+                let delay = delays.next().unwrap_or(poll);
+                tracing::warn!("batch source {}: {} (retrying in {delay:?})", source.describe(), ErrorChain(&e));
+                delay
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.cancelled() => {}
+        }
+    }
 }

@@ -49,6 +49,7 @@ struct OutcomeLabel {
 type HistogramFamily = Family<TypeLabel, Histogram, fn() -> Histogram>;
 
 /// The coordinator's metrics.
+#[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     batches: Family<BatchLabels, Gauge>,

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use bp_backend::{Proof, ProofType};
+use bp_backend::{check_identity, Proof, ProofType};
 use bp_program::ProgramOutput;
 use bp_protocol::{
     read_message, write_message, Assignment, Direction, Message, ProtocolError, RejectReason, Rejection, Request,
@@ -11,8 +11,10 @@ use bp_protocol::{
 };
 use tokio::{
     net::{TcpListener, TcpStream},
-    sync::{watch, Semaphore},
+    sync::Semaphore,
 };
+
+use tokio_util::sync::CancellationToken;
 
 use crate::{source::now_ms, store::StoredProof, Coordinator, Expected};
 
@@ -20,13 +22,13 @@ fn reject(reason: RejectReason, detail: impl Into<String>) -> Rejection {
     Rejection { reason, detail: detail.into() }
 }
 
-pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, stop: CancellationToken) {
     let permits = Arc::new(Semaphore::new(coordinator.config.max_connections.max(1)));
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            _ = stop.wait_for(|s| *s) => break,
+            _ = stop.cancelled() => break,
         };
         let (stream, peer) = match accepted {
             Ok(pair) => pair,
@@ -68,18 +70,13 @@ pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, 
     while connections.join_next().await.is_some() {}
 }
 
-async fn connection(
-    coordinator: &Arc<Coordinator>,
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer: SocketAddr, stop: CancellationToken) {
     let config = &coordinator.config;
     loop {
         // On shutdown a connection waiting for a frame is dropped; one being answered finishes.
         let read = tokio::select! {
             read = read_message(&mut stream, &config.key, Direction::ToCoordinator, &config.limits) => read,
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.cancelled() => return,
         };
         let reply = match read {
             Ok(message) => handle(coordinator, message, peer).await,
@@ -234,12 +231,7 @@ impl Coordinator {
                 format!("submitted as {} but the proof is {}", s.proof_type, proof.proof_type),
             ));
         }
-        if proof.program_id != backend.program_id() {
-            return Err(refuse(
-                RejectReason::VersionMismatch,
-                format!("the proof is of program {}, not {}", proof.program_id, backend.program_id()),
-            ));
-        }
+        check_identity(backend, &proof).map_err(|e| refuse(RejectReason::VersionMismatch, e.to_string()))?;
         let claimed = proof.outputs().map_err(|e| refuse(RejectReason::Malformed, e.to_string()))?;
         if let Some(difference) = mismatch(&claimed, &batch.expected) {
             return Err(refuse(RejectReason::OutputMismatch, format!("batch {}: {difference}", s.batch)));
@@ -278,20 +270,9 @@ impl Coordinator {
     }
 }
 
-/// The first public output that differs from what the batch's headers say, described.
+/// The first public output word that differs from what the batch's headers say, described.
 fn mismatch(claimed: &ProgramOutput, expected: &Expected) -> Option<String> {
-    let pairs = [
-        ("initial state root", claimed.initial_state_root.to_string(), expected.initial_state_root.to_string()),
-        ("final state root", claimed.final_state_root.to_string(), expected.final_state_root.to_string()),
-        ("withdrawals root", claimed.withdrawals_root.to_string(), expected.withdrawals_root.to_string()),
-        ("deposits hash", claimed.deposits_hash.to_string(), expected.deposits_hash.to_string()),
-        ("state diff hash", claimed.state_diff_hash.to_string(), expected.state_diff_hash.to_string()),
-        ("last block hash", claimed.last_block_hash.to_string(), expected.last_block_hash.to_string()),
-        ("chain id", claimed.chain_id.to_string(), expected.chain_id.to_string()),
-        ("transaction count", claimed.tx_count.to_string(), expected.tx_count.to_string()),
-    ];
-    pairs
-        .into_iter()
-        .find(|(_, c, e)| c != e)
-        .map(|(what, c, e)| format!("the proof's {what} is {c}, the batch's is {e}"))
+    claimed
+        .first_difference(expected)
+        .map(|(word, claimed, expected)| format!("the proof's {word} is {claimed}, the batch's is {expected}"))
 }

@@ -10,25 +10,52 @@ use bp_input::{ChainConfig, ProgramInput};
 use bp_rpc_witness::RpcClient;
 
 use crate::store::{Expected, NewBatch, Store, StoreError};
-use alloy_primitives::B256;
+use bp_program::L2Commitments;
 
 /// Why a source could not produce batches this round.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("reading {path}: {source}")]
-    Dir { path: String, source: std::io::Error },
-    #[error("{0}")]
+    /// The input directory cannot be listed.
+    #[error("reading {path}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The node did not answer as needed.
+    #[error(transparent)]
     Rpc(#[from] bp_rpc_witness::RpcWitnessError),
-    #[error("joining blocks {first}..={last}: {source}")]
-    Join { first: u64, last: u64, source: bp_witness::JoinError },
+    /// Consecutive block inputs cannot be joined into one batch.
+    #[error("joining blocks {first}..={last}")]
+    Join {
+        /// First block.
+        first: u64,
+        /// Last block.
+        last: u64,
+        /// Why.
+        source: bp_witness::JoinError,
+    },
+    /// An input without blocks.
     #[error("the input has no blocks")]
     NoBlocks,
-    #[error("an L2 input needs its expected withdrawals root, deposits hash and state-diff hash (new_batch_with)")]
-    L2WithoutExpected,
-    #[error("the program refuses the input: {0}")]
-    Program(bp_program::ProgramError),
+    /// L2 commitments given for an L1 input, or missing for an L2 one.
+    #[error("{}", if *input_is_l2 {
+        "an L2 input needs its expected L2 commitments"
+    } else {
+        "an L1 input has no L2 commitments"
+    })]
+    L2Commitments {
+        /// Whether the input is an L2 batch.
+        input_is_l2: bool,
+    },
+    /// The program refuses the input.
+    #[error("the program refuses the input")]
+    Program(#[source] bp_program::ProgramError),
+    /// The block builder failed.
     #[error("block builder: {0}")]
     Builder(String),
 }
@@ -46,24 +73,13 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-/// A batch record for an L1 `input`: what its proof must establish comes from its own
-/// headers and bodies (the L2 commitments are zero).
-pub fn new_batch(source: String, input: &ProgramInput) -> Result<NewBatch, SourceError> {
-    if input.l2.is_some() {
-        return Err(SourceError::L2WithoutExpected);
+/// A batch record for `input`. What its proof must establish comes from the input's own
+/// headers and chain configuration, and for an L2 batch from `l2`: its commitments as the
+/// block builder that made it knows them (they need the blob and the executed state).
+pub fn new_batch(source: String, input: &ProgramInput, l2: Option<L2Commitments>) -> Result<NewBatch, SourceError> {
+    if input.l2.is_some() != l2.is_some() {
+        return Err(SourceError::L2Commitments { input_is_l2: input.l2.is_some() });
     }
-    new_batch_with(source, input, B256::ZERO, B256::ZERO, B256::ZERO)
-}
-
-/// A batch record for `input` whose L2 commitments (withdrawals root, deposits hash, state-diff
-/// versioned hash) the caller knows, as the block builder that made the batch does.
-pub fn new_batch_with(
-    source: String,
-    input: &ProgramInput,
-    withdrawals_root: B256,
-    deposits_hash: B256,
-    state_diff_hash: B256,
-) -> Result<NewBatch, SourceError> {
     let first = input.blocks.first().ok_or(SourceError::NoBlocks)?;
     let last = input.blocks.last().ok_or(SourceError::NoBlocks)?;
     let transactions = input.blocks.iter().flat_map(|b| b.body.transactions.iter());
@@ -75,12 +91,12 @@ pub fn new_batch_with(
         expected: Expected {
             initial_state_root: input.parent_header.state_root,
             final_state_root: last.header.state_root,
-            withdrawals_root,
-            deposits_hash,
-            state_diff_hash,
+            parent_block_hash: input.parent_header.hash_slow(),
             last_block_hash: last.header.hash_slow(),
             chain_id: input.chain.chain_id,
+            chain_config_hash: input.chain.hash(),
             tx_count: transactions.filter(|tx| tx.as_privileged().is_none()).count() as u64,
+            l2,
         },
         input: input.to_binary(),
     })
@@ -102,6 +118,7 @@ fn add(store: &Store, batch: &NewBatch) -> Result<u64, SourceError> {
 /// Every file in a directory is one batch: any input format `blockprover execute` reads (plain,
 /// .gz or .zst), taken in file-name order. New files are picked up on every poll; a file that
 /// cannot be read is reported once (again if it changes) and skipped.
+#[derive(Debug)]
 pub struct DirSource {
     dir: PathBuf,
     chain: Option<ChainConfig>,
@@ -170,15 +187,16 @@ impl BatchSource for DirSource {
 /// ingest to learn them; its state-diff hash must then match its own blob commitment.
 fn dir_batch(source: String, input: &ProgramInput) -> Result<NewBatch, SourceError> {
     if input.l2.is_none() {
-        return new_batch(source, input);
+        return new_batch(source, input, None);
     }
     let output = bp_program::execute_input(input).map_err(SourceError::Program)?;
-    new_batch_with(source, input, output.withdrawals_root, output.deposits_hash, output.state_diff_hash)
+    new_batch(source, input, output.l2)
 }
 
 /// Follows a JSON-RPC node: once `blocks_per_batch` new blocks exist, their inputs are built
 /// (`debug_executionWitness`, or `eth_getProof` with the prestate tracer) and joined into a
 /// batch. Batches continue from the last stored block, so a restart neither skips nor repeats.
+#[derive(Debug)]
 pub struct RpcSource {
     client: RpcClient,
     chain: ChainConfig,
@@ -226,7 +244,7 @@ impl BatchSource for RpcSource {
             }
             let input =
                 bp_witness::join_inputs(inputs).map_err(|source| SourceError::Join { first: next, last, source })?;
-            add(store, &new_batch(source, &input)?)?;
+            add(store, &new_batch(source, &input, None)?)?;
             added += 1;
             next = last + 1;
         }

@@ -5,19 +5,44 @@
 
 use std::{path::Path, sync::Mutex, time::Duration};
 
-use alloy_primitives::B256;
 use bp_backend::ProofType;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
+    /// SQLite failed.
+    #[error("database")]
     Sql(#[from] rusqlite::Error),
-    #[error("database {path}: {source}")]
-    Open { path: String, source: rusqlite::Error },
+    /// The database file cannot be opened or set up.
+    #[error("database {path}")]
+    Open {
+        /// The file.
+        path: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The file was written by another version of the coordinator.
+    #[error(
+        "database {path} has schema version {found}, this build uses {expected}: its batches are of another \
+         program version; move it away (or use another --data-dir) to start afresh"
+    )]
+    Schema {
+        /// The file.
+        path: String,
+        /// Its schema version.
+        found: i64,
+        /// This build's.
+        expected: i64,
+    },
+    /// A stored value cannot be read back.
     #[error("stored {what} of batch {batch} is corrupt")]
-    Corrupt { batch: u64, what: &'static str },
+    Corrupt {
+        /// The batch.
+        batch: u64,
+        /// Which value.
+        what: &'static str,
+    },
 }
 
 /// What a batch's proof must establish, taken from the batch's own headers.
@@ -28,10 +53,13 @@ pub type Expected = bp_program::ProgramOutput;
 pub struct NewBatch {
     /// Where it came from (a file name, a block range); unique, so a source is never batched twice.
     pub source: String,
+    /// Its first block's number.
     pub first_block: u64,
+    /// Its last block's number.
     pub last_block: u64,
     /// Gas of all its blocks (from the headers), for progress reports.
     pub gas_used: u64,
+    /// What its proof must establish.
     pub expected: Expected,
     /// The binary program input.
     pub input: Vec<u8>,
@@ -40,24 +68,38 @@ pub struct NewBatch {
 /// A stored batch.
 #[derive(Debug, Clone)]
 pub struct Batch {
+    /// Its number, from 0 in the order batches were stored.
     pub number: u64,
+    /// Where it came from.
     pub source: String,
+    /// Its first block's number.
     pub first_block: u64,
+    /// Its last block's number.
     pub last_block: u64,
+    /// Gas of all its blocks.
     pub gas_used: u64,
+    /// What its proof must establish.
     pub expected: Expected,
+    /// The binary program input.
     pub input: Vec<u8>,
 }
 
 /// A stored proof.
 #[derive(Debug, Clone)]
 pub struct StoredProof {
+    /// The batch it proves.
     pub batch: u64,
+    /// Its kind.
     pub proof_type: ProofType,
+    /// `bp_backend::Proof::to_bytes`.
     pub proof: Vec<u8>,
+    /// The public outputs it establishes ([`Expected::to_public_bytes`]).
     pub public_outputs: Vec<u8>,
+    /// Who proved it.
     pub prover: String,
+    /// Proving time, as the prover measured it.
     pub proving_ms: u64,
+    /// When the coordinator stored it.
     pub stored_at_ms: u64,
 }
 
@@ -68,13 +110,19 @@ pub struct Counts {
     pub pending: u64,
     /// Assigned and not yet expired.
     pub assigned: u64,
+    /// Proved.
     pub proved: u64,
 }
 
 /// The coordinator's database.
+#[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
 }
+
+/// `PRAGMA user_version` of the layout below. 2: a batch's expected outputs are one value, the
+/// program's public output bytes (program version 2). A database of another version is refused.
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
@@ -82,15 +130,8 @@ CREATE TABLE IF NOT EXISTS batches (
     source TEXT NOT NULL UNIQUE,
     first_block INTEGER NOT NULL,
     last_block INTEGER NOT NULL,
-    initial_state_root BLOB NOT NULL,
-    final_state_root BLOB NOT NULL,
-    withdrawals_root BLOB NOT NULL,
-    deposits_hash BLOB NOT NULL,
-    state_diff_hash BLOB NOT NULL,
-    last_block_hash BLOB NOT NULL,
-    chain_id INTEGER NOT NULL,
+    expected BLOB NOT NULL,
     gas_used INTEGER NOT NULL,
-    tx_count INTEGER NOT NULL,
     input BLOB NOT NULL,
     created_ms INTEGER NOT NULL
 );
@@ -119,10 +160,6 @@ fn as_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn hash(bytes: Vec<u8>, batch: u64) -> Result<B256, StoreError> {
-    (bytes.len() == 32).then(|| B256::from_slice(&bytes)).ok_or(StoreError::Corrupt { batch, what: "root" })
-}
-
 impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -132,28 +169,21 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
-        conn.execute_batch(SCHEMA).map_err(open_err)?;
-        Self::add_l2_columns(&conn).map_err(open_err)?;
-        Ok(Self { conn: Mutex::new(conn) })
-    }
-
-    /// A store written before L2 batches existed gains their three outputs, zero (which is
-    /// what an L1 batch commits to).
-    fn add_l2_columns(conn: &Connection) -> rusqlite::Result<()> {
-        let has: bool = conn.query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('batches') WHERE name = 'withdrawals_root'",
-            [],
-            |r| r.get::<_, i64>(0).map(|n| n > 0),
-        )?;
-        if !has {
-            for column in ["withdrawals_root", "deposits_hash", "state_diff_hash"] {
-                conn.execute(
-                    &format!("ALTER TABLE batches ADD COLUMN {column} BLOB NOT NULL DEFAULT (zeroblob(32))"),
-                    [],
-                )?;
-            }
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(open_err)?;
+        let tables: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+            .map_err(open_err)?;
+        // A database from before schema versions has tables but version 0.
+        if tables > 0 && version != SCHEMA_VERSION {
+            return Err(StoreError::Schema {
+                path: path.display().to_string(),
+                found: version,
+                expected: SCHEMA_VERSION,
+            });
         }
-        Ok(())
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(open_err)?;
+        Ok(Self { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -178,26 +208,16 @@ impl Store {
             return Ok(number as u64);
         }
         let number: i64 = tx.query_row("SELECT COALESCE(MAX(number) + 1, 0) FROM batches", [], |r| r.get(0))?;
-        let e = &batch.expected;
         tx.execute(
-            "INSERT INTO batches (number, source, first_block, last_block, initial_state_root, final_state_root,
-                withdrawals_root, deposits_hash, state_diff_hash, last_block_hash, chain_id, gas_used, tx_count,
-                input, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            "INSERT INTO batches (number, source, first_block, last_block, expected, gas_used, input, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 number,
                 batch.source,
                 as_i64(batch.first_block),
                 as_i64(batch.last_block),
-                e.initial_state_root.as_slice(),
-                e.final_state_root.as_slice(),
-                e.withdrawals_root.as_slice(),
-                e.deposits_hash.as_slice(),
-                e.state_diff_hash.as_slice(),
-                e.last_block_hash.as_slice(),
-                as_i64(e.chain_id),
+                batch.expected.to_public_bytes().as_slice(),
                 as_i64(batch.gas_used),
-                as_i64(e.tx_count),
                 batch.input,
                 as_i64(now_ms),
             ],
@@ -213,54 +233,31 @@ impl Store {
         Ok(last.map(|n| n as u64 + 1))
     }
 
-    #[allow(clippy::type_complexity)]
-    fn read_batch(
-        row: &rusqlite::Row<'_>,
-    ) -> rusqlite::Result<(u64, String, u64, u64, [Vec<u8>; 6], [i64; 3], Vec<u8>)> {
-        Ok((
-            row.get::<_, i64>(0)? as u64,
-            row.get(1)?,
-            row.get::<_, i64>(2)? as u64,
-            row.get::<_, i64>(3)? as u64,
-            [row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?],
-            [row.get(10)?, row.get(11)?, row.get(12)?],
-            row.get(13)?,
-        ))
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn to_batch(raw: (u64, String, u64, u64, [Vec<u8>; 6], [i64; 3], Vec<u8>)) -> Result<Batch, StoreError> {
-        let (number, source, first_block, last_block, words, [chain_id, gas, txs], input) = raw;
-        let [initial, final_root, withdrawals, deposits, state_diff, block_hash] = words;
-        Ok(Batch {
+    /// A batch row ([`Self::BATCH_COLUMNS`]); the inner error: its expected outputs are corrupt.
+    fn read_batch(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Batch, StoreError>> {
+        let number = row.get::<_, i64>(0)? as u64;
+        let expected: Vec<u8> = row.get(4)?;
+        let Ok(expected) = Expected::from_public_bytes(&expected) else {
+            return Ok(Err(StoreError::Corrupt { batch: number, what: "expected outputs" }));
+        };
+        Ok(Ok(Batch {
             number,
-            source,
-            first_block,
-            last_block,
-            gas_used: gas as u64,
-            expected: Expected {
-                initial_state_root: hash(initial, number)?,
-                final_state_root: hash(final_root, number)?,
-                withdrawals_root: hash(withdrawals, number)?,
-                deposits_hash: hash(deposits, number)?,
-                state_diff_hash: hash(state_diff, number)?,
-                last_block_hash: hash(block_hash, number)?,
-                chain_id: chain_id as u64,
-                tx_count: txs as u64,
-            },
-            input,
-        })
+            source: row.get(1)?,
+            first_block: row.get::<_, i64>(2)? as u64,
+            last_block: row.get::<_, i64>(3)? as u64,
+            expected,
+            gas_used: row.get::<_, i64>(5)? as u64,
+            input: row.get(6)?,
+        }))
     }
 
-    const BATCH_COLUMNS: &'static str = "number, source, first_block, last_block, initial_state_root, final_state_root,
-        withdrawals_root, deposits_hash, state_diff_hash, last_block_hash, chain_id, gas_used, tx_count, input";
+    const BATCH_COLUMNS: &'static str = "number, source, first_block, last_block, expected, gas_used, input";
 
     /// The batch with this number.
     pub fn batch(&self, number: u64) -> Result<Option<Batch>, StoreError> {
         let conn = self.conn();
         let sql = format!("SELECT {} FROM batches WHERE number = ?1", Self::BATCH_COLUMNS);
-        let raw = conn.query_row(&sql, [as_i64(number)], Self::read_batch).optional()?;
-        raw.map(Self::to_batch).transpose()
+        conn.query_row(&sql, [as_i64(number)], Self::read_batch).optional()?.transpose()
     }
 
     /// Every batch, oldest first (inputs included).
@@ -269,7 +266,7 @@ impl Store {
         let sql = format!("SELECT {} FROM batches ORDER BY number", Self::BATCH_COLUMNS);
         let mut statement = conn.prepare(&sql)?;
         let rows = statement.query_map([], Self::read_batch)?.collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(Self::to_batch).collect()
+        rows.into_iter().collect()
     }
 
     /// Hands the oldest batch that lacks a `proof_type` proof and is not assigned (or whose

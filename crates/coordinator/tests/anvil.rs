@@ -33,10 +33,10 @@ async fn provers_follow_a_live_node() {
     let source = RpcSource::new(anvil.client(), chain, BLOCKS_PER_BATCH, Some(2));
     let running = bp_coordinator::start(config(data.path()), vec![Box::new(source)]).await.unwrap();
     let endpoint = running.addr.to_string();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = tokio_util::sync::CancellationToken::new();
     let provers: Vec<_> = (0..2)
         .map(|i| {
-            spawn_prover(prover_config(&endpoint, data.path().join(format!("p{i}")), &format!("p{i}")), stopped.clone())
+            spawn_prover(prover_config(&endpoint, data.path().join(format!("p{i}")), &format!("p{i}")), stop.clone())
         })
         .collect();
 
@@ -60,7 +60,7 @@ async fn provers_follow_a_live_node() {
 
     let store = running.coordinator().store();
     wait_for(Duration::from_secs(120), || store.counts(ProofType::Exec, 0).unwrap().proved >= BATCHES).await;
-    stop.send(true).unwrap();
+    stop.cancel();
     for prover in provers {
         let stats = prover.await.unwrap();
         assert_eq!((stats.rejected, stats.failed), (0, 0));

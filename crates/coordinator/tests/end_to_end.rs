@@ -22,18 +22,18 @@ async fn three_provers_prove_every_batch_once() {
 
     let running = start(config(data.path()), inputs.path(), total).await;
     let endpoint = running.addr.to_string();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = tokio_util::sync::CancellationToken::new();
     let provers: Vec<_> = (0..3)
         .map(|i| {
             spawn_prover(
                 prover_config(&endpoint, data.path().join(format!("prover{i}")), &format!("p{i}")),
-                stopped.clone(),
+                stop.clone(),
             )
         })
         .collect();
     let store = running.coordinator().store();
     wait_for(Duration::from_secs(300), || store.counts(ProofType::Exec, 0).unwrap().proved == total).await;
-    stop.send(true).unwrap();
+    stop.cancel();
     let mut proved = 0;
     let mut busy = 0;
     for prover in provers {

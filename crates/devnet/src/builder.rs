@@ -17,7 +17,7 @@ use alloy_trie::EMPTY_ROOT_HASH;
 use bp_input::{ChainConfig, EthBlock, L2Input, ProgramInput};
 use bp_program::{
     l2::{self, AccountChange, AccountState, WithdrawalMessage},
-    BlockReceipt, ProgramOutput,
+    BlockReceipt, ErrorChain, L2Commitments, ProgramOutput,
 };
 use bp_witness::{AllocAccount, FullState};
 use revm::database::{states::bundle_state::BundleRetention, State};
@@ -32,8 +32,10 @@ use crate::{
 /// The devnet's chain id.
 pub const DEVNET_CHAIN_ID: u64 = 65_536_999;
 /// Genesis timestamp; block `n` is `n * BLOCK_TIME` seconds later.
-pub const GENESIS_TIMESTAMP: u64 = 1_700_000_000;
+pub(crate) const GENESIS_TIMESTAMP: u64 = 1_700_000_000;
+/// Seconds between blocks.
 pub const BLOCK_TIME: u64 = 12;
+/// Every block's gas limit.
 pub const GAS_LIMIT: u64 = 30_000_000;
 /// Receives the priority fees.
 pub const COINBASE: Address = Address::new([0xc0; 20]);
@@ -41,26 +43,73 @@ pub const COINBASE: Address = Address::new([0xc0; 20]);
 /// Why the builder cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum BuilderError {
-    #[error("builder store {path}: {source}")]
-    Store { path: String, source: rusqlite::Error },
-    #[error("builder store: {0}")]
+    /// The store file cannot be opened.
+    #[error("builder store {path}")]
+    Store {
+        /// The file.
+        path: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The store failed.
+    #[error("builder store")]
     Sql(#[from] rusqlite::Error),
+    /// A stored block is not a block.
     #[error("stored block {0} cannot be decoded")]
     StoredBlock(u64),
+    /// A stored block rebuilds to another block (the code changed since it was built).
     #[error("stored block {number} re-executes to hash {rebuilt}, the store has {stored}")]
-    Replay { number: u64, rebuilt: B256, stored: B256 },
-    #[error("block {number}: {error}")]
-    Block { number: u64, error: bp_program::BlockError },
-    #[error("batch of blocks {first}..={last}: the state diff is {size} bytes, more than one blob ({capacity}); use fewer blocks per batch")]
-    StateDiffTooLarge { first: u64, last: u64, size: usize, capacity: usize },
-    #[error("state diff: {0}")]
+    Replay {
+        /// The block.
+        number: u64,
+        /// The rebuilt block's hash.
+        rebuilt: B256,
+        /// The stored block's hash.
+        stored: B256,
+    },
+    /// The builder's own traffic makes an invalid block.
+    #[error("block {number}")]
+    Block {
+        /// The block.
+        number: u64,
+        /// Why.
+        #[source]
+        error: bp_program::BlockError,
+    },
+    /// The batch's state diff does not fit one blob.
+    #[error(
+        "batch of blocks {first}..={last}: the state diff is {size} bytes, more than one blob ({capacity}); use \
+         fewer blocks per batch"
+    )]
+    StateDiffTooLarge {
+        /// First block.
+        first: u64,
+        /// Last block.
+        last: u64,
+        /// Encoded size.
+        size: usize,
+        /// What a blob holds.
+        capacity: usize,
+    },
+    /// The state diff cannot be expressed.
+    #[error("state diff")]
     StateDiff(#[from] l2::StateDiffError),
-    #[error("KZG: {0}")]
+    /// The blob cannot be committed to.
+    #[error("KZG")]
     Kzg(#[from] l2::KzgError),
+    /// The genesis allocation gives another root in the program's trie than in the builder's.
     #[error("genesis state root {0} differs from the program trie's {1}")]
     Genesis(B256, B256),
+    /// The program does not accept or reproduce what the builder built.
     #[error("the program disagrees with the builder on blocks {first}..={last}: {detail}")]
-    ProgramDisagrees { first: u64, last: u64, detail: String },
+    ProgramDisagrees {
+        /// First block.
+        first: u64,
+        /// Last block.
+        last: u64,
+        /// How.
+        detail: String,
+    },
 }
 
 /// A sealed batch: its input and what its proof must show, by the builder's own account.
@@ -68,14 +117,23 @@ pub enum BuilderError {
 pub struct SealedBatch {
     /// 0-based batch index.
     pub index: usize,
+    /// Its first block.
     pub first_block: u64,
+    /// Its last block.
     pub last_block: u64,
+    /// Gas of all its blocks.
     pub gas_used: u64,
+    /// Transactions, privileged ones included.
     pub transactions: usize,
+    /// Privileged transactions.
     pub deposits: usize,
+    /// Messenger withdrawals.
     pub withdrawals: usize,
+    /// Size of the encoded state diff.
     pub state_diff_bytes: usize,
+    /// The public outputs its proof must have.
     pub expected: ProgramOutput,
+    /// Its program input.
     pub input: ProgramInput,
 }
 
@@ -90,7 +148,7 @@ pub fn chain_config() -> ChainConfig {
 
 /// Genesis accounts: the developer accounts (ether and tokens), the messenger, the token, the
 /// storage contract and the system contracts Prague needs.
-pub fn genesis_alloc(keys: &[DevAccountKey]) -> BTreeMap<Address, AllocAccount> {
+pub(crate) fn genesis_alloc(keys: &[DevAccountKey]) -> BTreeMap<Address, AllocAccount> {
     let ether = U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18));
     let mut alloc = BTreeMap::new();
     let mut token_balances = BTreeMap::new();
@@ -121,6 +179,7 @@ impl Nonces for DevState {
 }
 
 /// The builder.
+#[derive(Debug)]
 pub struct Builder {
     chain: ChainConfig,
     keys: Vec<DevAccountKey>,
@@ -329,21 +388,26 @@ impl Builder {
         let expected = ProgramOutput {
             initial_state_root: parent.state_root,
             final_state_root: self.head.state_root,
-            withdrawals_root: l2::merkle_root(&leaves),
-            deposits_hash: l2::deposits_hash(&deposits).unwrap_or_default(),
-            state_diff_hash: l2::versioned_hash(&blob_commitment),
+            parent_block_hash: parent.hash_slow(),
             last_block_hash: self.head.hash_slow(),
             chain_id: self.chain.chain_id,
+            chain_config_hash: self.chain.hash(),
             tx_count: (transactions - deposits.len()) as u64,
+            l2: Some(L2Commitments {
+                withdrawals_root: l2::merkle_root(&leaves),
+                deposits_hash: l2::deposits_hash(&deposits).unwrap_or_default(),
+                state_diff_hash: l2::versioned_hash(&blob_commitment),
+            }),
         };
 
+        // The program's own run (through the recorder, which cuts the witness) must reach the
+        // builder's final state, and the sealed input must prove exactly the builder's outputs.
         let disagree = |detail: String| BuilderError::ProgramDisagrees { first, last, detail };
         let generated =
             self.full.execute_batch(&blocks, &self.chain, true).ok_or_else(|| disagree("unknown parent".into()))?;
-        let output = generated.result.map_err(|e| disagree(e.to_string()))?;
-        let ours = (expected.final_state_root, expected.withdrawals_root, expected.deposits_hash);
-        if (output.final_state_root, output.withdrawals_root, output.deposits_hash) != ours {
-            return Err(disagree(format!("program {output:?}, builder {expected:?}")));
+        let recorded = generated.result.map_err(|e| disagree(ErrorChain(&e).to_string()))?;
+        if recorded.final_state_root != expected.final_state_root {
+            return Err(disagree(format!("program {recorded:?}, builder {expected:?}")));
         }
         let gas_used = blocks.iter().map(|b| b.header.gas_used).sum();
         let input = ProgramInput {
@@ -353,6 +417,10 @@ impl Builder {
             chain: self.chain.clone(),
             l2: Some(L2Input { blob_commitment, blob_proof }),
         };
+        let proved = bp_program::execute_input(&input).map_err(|e| disagree(ErrorChain(&e).to_string()))?;
+        if let Some((word, program, builder)) = proved.first_difference(&expected) {
+            return Err(disagree(format!("{word}: program {program}, builder {builder}")));
+        }
         self.sealed.push(SealedBatch {
             index: self.sealed.len(),
             first_block: first,

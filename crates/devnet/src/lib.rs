@@ -3,6 +3,8 @@
 //! builder's own state and with state-diff blob commitments, and a coordinator batch source
 //! that feeds them to the provers.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod builder;
 pub mod contracts;
 mod source;

@@ -2,12 +2,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use bp_coordinator::{new_batch_with, now_ms, BatchSource, SourceError, Store};
+use bp_coordinator::{new_batch, now_ms, BatchSource, SourceError, Store};
 
 use crate::Builder;
 
 /// Builds one batch per poll until `target` batches exist, and hands every sealed batch to the
 /// coordinator's store (again after a restart: adding a known batch is a no-op).
+#[derive(Debug)]
 pub struct DevnetSource {
     builder: Arc<Mutex<Builder>>,
     target: usize,
@@ -16,6 +17,7 @@ pub struct DevnetSource {
 }
 
 impl DevnetSource {
+    /// Builds batches of `blocks_per_batch` blocks with `builder` until `target` exist.
     pub fn new(builder: Arc<Mutex<Builder>>, target: usize, blocks_per_batch: u64) -> Self {
         Self { builder, target, blocks_per_batch, handed: 0 }
     }
@@ -41,9 +43,7 @@ impl BatchSource for DevnetSource {
         let mut added = 0;
         for sealed in &builder.sealed()[self.handed..] {
             let name = source_name(sealed.first_block, sealed.last_block);
-            let e = &sealed.expected;
-            let mut batch =
-                new_batch_with(name, &sealed.input, e.withdrawals_root, e.deposits_hash, e.state_diff_hash)?;
+            let mut batch = new_batch(name, &sealed.input, sealed.expected.l2)?;
             batch.gas_used = sealed.gas_used;
             let number = store.add_batch(&batch, now_ms())?;
             tracing::info!(

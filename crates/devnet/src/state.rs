@@ -17,8 +17,11 @@ use revm::{
 /// One account.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DevAccount {
+    /// Balance in wei.
     pub balance: U256,
+    /// Nonce.
     pub nonce: u64,
+    /// Hash of the code.
     pub code_hash: B256,
     /// Non-zero slots only.
     pub storage: BTreeMap<U256, U256>,
@@ -33,8 +36,11 @@ impl DBErrorMarker for UnknownBlockHash {}
 /// The whole L2 state.
 #[derive(Debug, Clone, Default)]
 pub struct DevState {
+    /// Every account.
     pub accounts: BTreeMap<Address, DevAccount>,
+    /// Every bytecode by hash.
     pub codes: B256Map<Bytes>,
+    /// Hashes of every block built.
     pub block_hashes: BTreeMap<u64, B256>,
 }
 

@@ -12,8 +12,16 @@ use crate::contracts::{deploy_code, self_destruct_code, store_code, MESSENGER_AD
 /// A prefunded developer account.
 #[derive(Clone)]
 pub struct DevAccountKey {
+    /// Its address.
     pub address: Address,
     key: SigningKey,
+}
+
+/// Prints the address only: a secret key is never printed.
+impl std::fmt::Debug for DevAccountKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevAccountKey").field("address", &self.address).finish_non_exhaustive()
+    }
 }
 
 impl DevAccountKey {
@@ -41,13 +49,13 @@ pub fn l1_depositor(n: u64) -> Address {
 }
 
 /// What one block's traffic needs to know about the state.
-pub trait Nonces {
+pub(crate) trait Nonces {
     fn nonce(&self, address: Address) -> u64;
 }
 
 /// The transactions of block `number`, given the accounts' nonces before it and the number of
 /// deposits made so far (the next deposit's number).
-pub fn block_transactions(
+pub(crate) fn block_transactions(
     number: u64,
     chain_id: u64,
     keys: &[DevAccountKey],
@@ -90,7 +98,7 @@ pub fn block_transactions(
     call.extend_from_slice(word(number * 1000).as_slice());
     txs.push(send(account(n + 1), TxKind::Call(TOKEN_ADDRESS), U256::ZERO, call.into(), 80_000));
     // A storage write, and every third block a clear of an earlier slot.
-    let value = if number % 3 == 0 { 0 } else { number };
+    let value = if number.is_multiple_of(3) { 0 } else { number };
     let mut store = word(number % 5).to_vec();
     store.extend_from_slice(word(value).as_slice());
     txs.push(send(account(n + 2), TxKind::Call(STORE_ADDRESS), U256::ZERO, store.into(), 60_000));
@@ -121,7 +129,7 @@ pub fn block_transactions(
     txs.push(deposit(next_deposit, account(n + 6).address, U256::from(5u64 * 10u64.pow(17)), Bytes::new()));
     next_deposit += 1;
     // Every second block a deposit that calls a contract.
-    if number % 2 == 0 {
+    if number.is_multiple_of(2) {
         let mut store = word(100 + number % 3).to_vec();
         store.extend_from_slice(word(number).as_slice());
         txs.push(deposit(next_deposit, STORE_ADDRESS, U256::ZERO, store.into()));

@@ -10,6 +10,8 @@
 //!
 //! Files may be plain, gzip or zstd compressed (detected by their magic bytes).
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod chain;
 mod json;
 mod rpc_cache;
@@ -62,20 +64,37 @@ impl Format {
 pub enum FormatError {
     /// The file cannot be read (callers name the file in their context).
     #[error("{error}")]
-    Io { path: String, error: std::io::Error },
-    #[error("decompressing: {0}")]
-    Decompress(std::io::Error),
-    #[error("not JSON and not a binary program input: {0}")]
-    Json(serde_json::Error),
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The compressed stream is corrupt.
+    #[error("decompressing")]
+    Decompress(#[source] std::io::Error),
+    /// Neither JSON nor binary.
+    #[error("not JSON and not a binary program input")]
+    Json(#[source] serde_json::Error),
+    /// JSON whose shape is none of the known formats.
     #[error("unrecognised input format (top-level keys: {0}); expected an execution-witness cache, an RPC proof cache, partial tries, a stateless input or a program input")]
     Unknown(String),
+    /// A field of a known format with an invalid value.
     #[error("invalid {what}: {reason}")]
-    Field { what: &'static str, reason: String },
+    Field {
+        /// The field.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A binary program input that cannot be read.
     #[error(transparent)]
     Binary(#[from] CodecError),
+    /// The chain cannot be determined or is not supported.
     #[error("chain: {0}")]
     Chain(String),
-    #[error("building the witness from proofs: {0}")]
+    /// A proof-based witness cannot be built.
+    #[error("building the witness from proofs")]
     Witness(#[from] bp_witness::BuildError),
 }
 

@@ -48,6 +48,20 @@ fn hoodi_1281069_from_debug_execution_witness() {
         b256!("270dc7f617fe0ae8f8ac41794898f6d4943f37dd04073ceb6ebb78d8421ba2f8"),
     );
     assert_eq!(input.chain.chain_id, 560_048);
+    let hoodi = execute_input(&input).expect("valid");
+    assert_eq!(hoodi.chain_config_hash, bp_input::ChainConfig::hoodi().hash());
+    assert_eq!(hoodi.parent_block_hash, input.parent_header.hash_slow());
+
+    // The same block under other rules (Osaka from genesis, chain id kept) is still valid, and
+    // before the configuration was committed its proof said exactly the same. Now the rules are
+    // an output: a verifier that expects Hoodi's refuses it.
+    let mut osaka = input.clone();
+    osaka.chain =
+        bp_input::ChainConfig { chain_id: 560_048, ..bp_input::ChainConfig::for_test_network("Osaka").expect("known") };
+    let other = execute_input(&osaka).expect("valid under Osaka rules too");
+    assert_eq!(other.final_state_root, hoodi.final_state_root);
+    assert_ne!(other.chain_config_hash, hoodi.chain_config_hash);
+    assert_eq!(other.first_difference(&hoodi).map(|(word, ..)| word), Some("chain config hash"));
 }
 
 /// This block deletes a key whose lone sibling is a leaf the pre-state proofs show only by

@@ -18,7 +18,7 @@ use alloc::{string::String, vec::Vec};
 use alloy_consensus::Header;
 use alloy_eips::eip7840::BlobParams;
 use alloy_hardforks::{EthereumHardfork, ForkCondition};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 use core::str::FromStr;
 
@@ -80,13 +80,14 @@ struct WireChain {
 }
 
 /// kind 0: block `a`; 1: timestamp `a`; 2: TTD (activation block `a`, fork block `b - 1` or
-/// none if `b == 0`, total difficulty `c`); 3: never.
+/// none if `b == 0`, total difficulty `c`); 3: never. `b` is wider than a block number so that
+/// every fork block, `u64::MAX` included, has its own encoding.
 #[derive(RlpEncodable, RlpDecodable)]
 struct WireFork {
     name: String,
     kind: u8,
     a: u64,
-    b: u64,
+    b: u128,
     c: U256,
 }
 
@@ -105,6 +106,95 @@ fn fork_by_name(name: &str) -> Result<EthereumHardfork, CodecError> {
     EthereumHardfork::from_str(name).map_err(|_| CodecError::UnknownFork(name.into()))
 }
 
+impl From<&ChainConfig> for WireChain {
+    fn from(chain: &ChainConfig) -> Self {
+        Self {
+            chain_id: chain.chain_id,
+            forks: chain.forks.iter().map(|(fork, condition)| wire_fork(*fork, *condition)).collect(),
+            blob_schedule: chain
+                .blob_schedule
+                .iter()
+                .map(|(fork, p)| WireBlobParams {
+                    fork: fork.name().into(),
+                    target_blob_count: p.target_blob_count,
+                    max_blob_count: p.max_blob_count,
+                    update_fraction: p.update_fraction,
+                    min_blob_fee: p.min_blob_fee,
+                    max_blobs_per_tx: p.max_blobs_per_tx,
+                    blob_base_cost: p.blob_base_cost,
+                })
+                .collect(),
+            deposit_contract: chain.deposit_contract.map(|a| Bytes::copy_from_slice(a.as_slice())).unwrap_or_default(),
+        }
+    }
+}
+
+impl TryFrom<WireChain> for ChainConfig {
+    type Error = CodecError;
+
+    fn try_from(wire: WireChain) -> Result<Self, CodecError> {
+        let forks = wire
+            .forks
+            .iter()
+            .map(|f| {
+                let condition = match f.kind {
+                    0 => ForkCondition::Block(f.a),
+                    1 => ForkCondition::Timestamp(f.a),
+                    2 => ForkCondition::TTD {
+                        activation_block_number: f.a,
+                        fork_block: match f.b.checked_sub(1) {
+                            None => None,
+                            Some(block) => Some(u64::try_from(block).map_err(|_| {
+                                CodecError::Rlp(alloc::format!("fork block {block} of {} is over 2^64", f.name))
+                            })?),
+                        },
+                        total_difficulty: f.c,
+                    },
+                    3 => ForkCondition::Never,
+                    other => return Err(CodecError::ForkKind(other)),
+                };
+                Ok((fork_by_name(&f.name)?, condition))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let blob_schedule = wire
+            .blob_schedule
+            .iter()
+            .map(|p| {
+                let params = BlobParams {
+                    target_blob_count: p.target_blob_count,
+                    max_blob_count: p.max_blob_count,
+                    update_fraction: p.update_fraction,
+                    min_blob_fee: p.min_blob_fee,
+                    max_blobs_per_tx: p.max_blobs_per_tx,
+                    blob_base_cost: p.blob_base_cost,
+                };
+                Ok((fork_by_name(&p.fork)?, params))
+            })
+            .collect::<Result<Vec<_>, CodecError>>()?;
+        let deposit_contract = match wire.deposit_contract.len() {
+            0 => None,
+            20 => Some(Address::from_slice(&wire.deposit_contract)),
+            n => return Err(CodecError::Rlp(alloc::format!("deposit contract is {n} bytes"))),
+        };
+        Ok(ChainConfig { chain_id: wire.chain_id, forks, blob_schedule, deposit_contract })
+    }
+}
+
+impl ChainConfig {
+    /// The configuration's canonical bytes: the RLP `chain` list of the binary input (see the
+    /// module documentation). Decoding them gives back this configuration exactly, so two
+    /// configurations with the same bytes execute every block alike.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        alloy_rlp::encode(WireChain::from(self))
+    }
+
+    /// `keccak256` of [`Self::canonical_bytes`]: the rules a proof commits to (public output
+    /// `chain config hash`, docs/l2.md).
+    pub fn hash(&self) -> B256 {
+        keccak256(self.canonical_bytes())
+    }
+}
+
 impl ProgramInput {
     /// The binary form (see the module documentation).
     pub fn to_binary(&self) -> Vec<u8> {
@@ -117,29 +207,7 @@ impl ProgramInput {
                 headers: self.witness.headers.clone(),
                 keys: self.witness.keys.clone(),
             },
-            chain: WireChain {
-                chain_id: self.chain.chain_id,
-                forks: self.chain.forks.iter().map(|(fork, condition)| wire_fork(*fork, *condition)).collect(),
-                blob_schedule: self
-                    .chain
-                    .blob_schedule
-                    .iter()
-                    .map(|(fork, p)| WireBlobParams {
-                        fork: fork.name().into(),
-                        target_blob_count: p.target_blob_count,
-                        max_blob_count: p.max_blob_count,
-                        update_fraction: p.update_fraction,
-                        min_blob_fee: p.min_blob_fee,
-                        max_blobs_per_tx: p.max_blobs_per_tx,
-                        blob_base_cost: p.blob_base_cost,
-                    })
-                    .collect(),
-                deposit_contract: self
-                    .chain
-                    .deposit_contract
-                    .map(|a| Bytes::copy_from_slice(a.as_slice()))
-                    .unwrap_or_default(),
-            },
+            chain: WireChain::from(&self.chain),
             l2: self.l2.clone(),
         };
         let mut out = Vec::with_capacity(wire.length() + 5);
@@ -160,46 +228,6 @@ impl ProgramInput {
         if !rest.is_empty() {
             return Err(CodecError::Rlp(alloc::format!("{} trailing bytes", rest.len())));
         }
-        let forks = wire
-            .chain
-            .forks
-            .iter()
-            .map(|f| {
-                let condition = match f.kind {
-                    0 => ForkCondition::Block(f.a),
-                    1 => ForkCondition::Timestamp(f.a),
-                    2 => ForkCondition::TTD {
-                        activation_block_number: f.a,
-                        fork_block: f.b.checked_sub(1),
-                        total_difficulty: f.c,
-                    },
-                    3 => ForkCondition::Never,
-                    other => return Err(CodecError::ForkKind(other)),
-                };
-                Ok((fork_by_name(&f.name)?, condition))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let blob_schedule = wire
-            .chain
-            .blob_schedule
-            .iter()
-            .map(|p| {
-                let params = BlobParams {
-                    target_blob_count: p.target_blob_count,
-                    max_blob_count: p.max_blob_count,
-                    update_fraction: p.update_fraction,
-                    min_blob_fee: p.min_blob_fee,
-                    max_blobs_per_tx: p.max_blobs_per_tx,
-                    blob_base_cost: p.blob_base_cost,
-                };
-                Ok((fork_by_name(&p.fork)?, params))
-            })
-            .collect::<Result<Vec<_>, CodecError>>()?;
-        let deposit_contract = match wire.chain.deposit_contract.len() {
-            0 => None,
-            20 => Some(Address::from_slice(&wire.chain.deposit_contract)),
-            n => return Err(CodecError::Rlp(alloc::format!("deposit contract is {n} bytes"))),
-        };
         Ok(Self {
             blocks: wire.blocks,
             parent_header: wire.parent_header,
@@ -209,7 +237,7 @@ impl ProgramInput {
                 headers: wire.witness.headers,
                 keys: wire.witness.keys,
             },
-            chain: ChainConfig { chain_id: wire.chain.chain_id, forks, blob_schedule, deposit_contract },
+            chain: ChainConfig::try_from(wire.chain)?,
             l2: wire.l2,
         })
     }
@@ -220,7 +248,7 @@ fn wire_fork(fork: EthereumHardfork, condition: ForkCondition) -> WireFork {
         ForkCondition::Block(n) => (0, n, 0, U256::ZERO),
         ForkCondition::Timestamp(t) => (1, t, 0, U256::ZERO),
         ForkCondition::TTD { activation_block_number, fork_block, total_difficulty } => {
-            (2, activation_block_number, fork_block.map_or(0, |b| b.saturating_add(1)), total_difficulty)
+            (2, activation_block_number, fork_block.map_or(0, |b| u128::from(b) + 1), total_difficulty)
         }
         ForkCondition::Never => (3, 0, 0, U256::ZERO),
     };
@@ -273,6 +301,59 @@ mod tests {
         let bytes = input.to_binary();
         assert_eq!(ProgramInput::from_binary(&bytes), Ok(input));
     }
+
+    #[test]
+    fn chain_config_bytes_read_back_and_every_field_changes_the_hash() {
+        let known = [ChainConfig::mainnet(), ChainConfig::sepolia(), ChainConfig::hoodi()];
+        for chain in known.iter().chain([&sample().chain]) {
+            let bytes = chain.canonical_bytes();
+            let wire = WireChain::decode(&mut bytes.as_slice()).expect("RLP");
+            assert_eq!(ChainConfig::try_from(wire).as_ref(), Ok(chain));
+        }
+        let base = ChainConfig::hoodi();
+        let mut variants = vec![base.clone()];
+        let mut change = |edit: &dyn Fn(&mut ChainConfig)| {
+            let mut chain = base.clone();
+            edit(&mut chain);
+            variants.push(chain);
+        };
+        change(&|c| c.chain_id += 1);
+        change(&|c| c.forks.retain(|(f, _)| *f != EthereumHardfork::Prague));
+        change(&|c| c.forks.iter_mut().for_each(|(_, at)| *at = ForkCondition::Timestamp(0)));
+        change(&|c| c.blob_schedule[0].1.max_blob_count += 1);
+        change(&|c| c.blob_schedule.pop().map(drop).unwrap_or_default());
+        change(&|c| c.deposit_contract = None);
+        let ttd =
+            |fork_block| ForkCondition::TTD { activation_block_number: 0, fork_block, total_difficulty: U256::ZERO };
+        change(&|c| c.forks.push((EthereumHardfork::Paris, ttd(Some(u64::MAX)))));
+        change(&|c| c.forks.push((EthereumHardfork::Paris, ttd(Some(u64::MAX - 1)))));
+        change(&|c| c.forks.push((EthereumHardfork::Paris, ttd(None))));
+        let hashes: std::collections::BTreeSet<B256> = variants.iter().map(ChainConfig::hash).collect();
+        assert_eq!(hashes.len(), variants.len(), "each configuration has its own hash");
+        for chain in &variants {
+            let wire = WireChain::decode(&mut chain.canonical_bytes().as_slice()).expect("RLP");
+            assert_eq!(ChainConfig::try_from(wire).as_ref(), Ok(chain));
+        }
+    }
+
+    /// The hashes docs/l2.md lists, so that a verifier can pin a known chain's rules.
+    #[test]
+    fn known_chain_hashes() {
+        for (chain, hash) in [
+            (ChainConfig::mainnet(), MAINNET_HASH),
+            (ChainConfig::sepolia(), SEPOLIA_HASH),
+            (ChainConfig::hoodi(), HOODI_HASH),
+        ] {
+            assert_eq!(chain.hash(), hash, "chain {}", chain.chain_id);
+        }
+    }
+
+    const MAINNET_HASH: B256 =
+        alloy_primitives::b256!("0x857b5ca505eb0758c79242098a38d837b8105360a79edd8bd8c7d30a8d4193b7");
+    const SEPOLIA_HASH: B256 =
+        alloy_primitives::b256!("0xc547c221220a4d13c9a86e063cdbce11752ec7bdc318977a6d3371e4c68d7685");
+    const HOODI_HASH: B256 =
+        alloy_primitives::b256!("0xab39c1c810414819b406a9327ecc76a1ce1cd8047d501bb7f805670d675f29b5");
 
     #[test]
     fn rejects_bad_bytes() {

@@ -26,21 +26,31 @@ pub const MESSENGER_ADDRESS: Address = address!("0x00000000000000000000000000000
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, RlpEncodable, RlpDecodable, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivilegedTx {
+    /// The L2's chain id (checked as for any transaction).
     #[serde(with = "quantity")]
     pub chain_id: u64,
+    /// The bridge's deposit number.
     #[serde(with = "quantity")]
     pub nonce: u64,
+    /// Must be zero: a privileged transaction pays no fee.
     #[serde(with = "quantity::u128")]
     pub max_priority_fee_per_gas: u128,
+    /// Must be zero: a privileged transaction pays no fee.
     #[serde(with = "quantity::u128")]
     pub max_fee_per_gas: u128,
+    /// Gas the depositor chose (bound by the deposit hash).
     #[serde(rename = "gas", with = "quantity")]
     pub gas_limit: u64,
+    /// The called account.
     pub to: Address,
+    /// Wei minted to `from` and sent with the call.
     pub value: U256,
+    /// Call data.
     #[serde(rename = "input")]
     pub data: Bytes,
+    /// Must be empty: it would change execution without being bound by the deposit hash.
     pub access_list: AccessList,
+    /// The depositor on L1 (the sender on L2).
     pub from: Address,
 }
 
@@ -49,22 +59,22 @@ mod quantity {
     use alloy_primitives::{U128, U64};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
         U64::from(*value).serialize(serializer)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
         Ok(U64::deserialize(deserializer)?.to::<u64>())
     }
 
-    pub mod u128 {
+    pub(super) mod u128 {
         use super::*;
 
-        pub fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
             U128::from(*value).serialize(serializer)
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u128, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u128, D::Error> {
             Ok(U128::deserialize(deserializer)?.to::<u128>())
         }
     }
@@ -190,6 +200,8 @@ impl Transaction for PrivilegedTx {
 /// A transaction in a block: Ethereum's five types, or (on an L2) a privileged transaction.
 #[derive(Debug, Clone, alloy_consensus::TransactionEnvelope)]
 #[envelope(tx_type_name = BlockTxType)]
+// Boxing the large variant would cost an allocation per Ethereum transaction, the common case.
+#[allow(clippy::large_enum_variant)]
 pub enum BlockTx {
     /// An ordinary signed Ethereum transaction.
     #[envelope(flatten)]

@@ -1,6 +1,7 @@
 //! What the blocks execution program reads: the blocks, the first block's parent header, the
 //! execution witness and the chain configuration. Nothing here executes anything.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

@@ -8,7 +8,6 @@
 
 use alloy_evm::eth::EthEvmContext;
 use alloy_primitives::{Address, Bytes};
-use bp_trie::NodeSource;
 use revm::{
     context::{ContextTr, JournalTr},
     context_interface::journaled_state::account::JournaledAccountTr,
@@ -18,7 +17,7 @@ use revm::{
     Inspector,
 };
 
-use crate::WitnessDb;
+use crate::{WitnessDb, WitnessSource};
 
 /// A state that knows whether an account has storage as of the start of the current block
 /// (revm's database interface cannot say).
@@ -27,7 +26,7 @@ pub trait StorageOracle {
     fn has_storage_before_block(&mut self, address: Address) -> Option<bool>;
 }
 
-impl<S: NodeSource> StorageOracle for WitnessDb<S> {
+impl<S: WitnessSource> StorageOracle for WitnessDb<S> {
     fn has_storage_before_block(&mut self, address: Address) -> Option<bool> {
         self.has_storage(address).ok()
     }

@@ -3,9 +3,10 @@
 
 use alloc::{collections::BTreeMap, vec::Vec};
 use alloy_consensus::Header;
-use alloy_primitives::{keccak256, map::AddressMap, map::B256Map, map::B256Set, Address, Bytes, B256, U256};
+use alloy_primitives::{keccak256, map::AddressMap, map::B256Map, Address, Bytes, B256, U256};
 use alloy_rlp::Decodable;
-use bp_trie::{NodeSource, Trie};
+use bp_input::ExecutionWitness;
+use bp_trie::{MapSource, NodeSource, Trie, EMPTY_ROOT};
 use revm::{
     bytecode::Bytecode,
     database::BundleState,
@@ -14,7 +15,7 @@ use revm::{
     Database,
 };
 
-use crate::{StateAccount, StateError};
+use crate::{ProgramError, StateAccount, StateError};
 
 /// Block hashes established by a chain of headers ending at the batch's parent.
 #[derive(Debug, Clone, Default)]
@@ -40,59 +41,141 @@ impl Ancestors {
         Self { hashes }
     }
 
-    /// Records the hash of a block executed in this batch.
-    pub fn push(&mut self, number: u64, hash: B256) {
-        self.hashes.insert(number, hash);
-    }
-
-    fn get(&self, number: u64) -> Option<B256> {
+    /// The hash of block `number`, if the chain establishes it.
+    pub fn get(&self, number: u64) -> Option<B256> {
         self.hashes.get(&number).copied()
+    }
+}
+
+/// What the witness database knows only by hash or by number: trie nodes (through
+/// [`NodeSource`]), bytecodes and the hashes of the batch's ancestors. The program's source is
+/// [`VerifiedWitness`]; a witness recorder wraps a full state and notes what is asked.
+pub trait WitnessSource: NodeSource {
+    /// The bytecode whose keccak256 is `hash`, if known.
+    fn code(&mut self, hash: &B256) -> Option<Bytes>;
+    /// The hash of ancestor block `number`, if established.
+    fn block_hash(&mut self, number: u64) -> Option<B256>;
+}
+
+impl<T: WitnessSource + ?Sized> WitnessSource for &mut T {
+    fn code(&mut self, hash: &B256) -> Option<Bytes> {
+        (**self).code(hash)
+    }
+    fn block_hash(&mut self, number: u64) -> Option<B256> {
+        (**self).block_hash(number)
+    }
+}
+
+/// An execution witness as the program trusts it: nodes and codes keyed by the keccak256 the
+/// program computed itself, ancestor hashes linked to the parent header by parent hashes.
+#[derive(Debug, Clone)]
+pub struct VerifiedWitness {
+    nodes: MapSource,
+    codes: B256Map<Bytes>,
+    ancestors: Ancestors,
+}
+
+impl VerifiedWitness {
+    /// Hashes every node and code of `witness` and links its headers to `parent`. The node of
+    /// the parent's state root must be present (unless the state is empty).
+    pub fn new(witness: &ExecutionWitness, parent: &Header) -> Result<Self, ProgramError> {
+        let nodes = MapSource::from_nodes(witness.state.iter().cloned());
+        let root = parent.state_root;
+        if root != EMPTY_ROOT && nodes.get(&root).is_none() {
+            return Err(ProgramError::MissingStateRoot(root));
+        }
+        let codes = witness.codes.iter().map(|code| (keccak256(code), code.clone())).collect();
+        let headers = witness
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(index, rlp)| {
+                Header::decode(&mut rlp.as_ref()).map_err(|_| ProgramError::InvalidAncestorHeader { index })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let ancestors = Ancestors::new(parent, parent.hash_slow(), &headers);
+        Ok(Self { nodes, codes, ancestors })
+    }
+}
+
+impl NodeSource for VerifiedWitness {
+    fn node(&mut self, hash: &B256) -> Option<Bytes> {
+        self.nodes.node(hash)
+    }
+}
+
+impl WitnessSource for VerifiedWitness {
+    fn code(&mut self, hash: &B256) -> Option<Bytes> {
+        self.codes.get(hash).cloned()
+    }
+    fn block_hash(&mut self, number: u64) -> Option<B256> {
+        self.ancestors.get(number)
     }
 }
 
 /// revm's database over a witness. Every answer comes from authenticated data or is an error.
 #[derive(Debug)]
 pub struct WitnessDb<S> {
-    /// Where trie nodes known only by hash are found.
-    pub source: S,
+    /// Where trie nodes, codes and ancestor hashes known only by hash are found.
+    source: S,
     /// The state trie, updated after each block.
-    pub state_trie: Trie,
+    state_trie: Trie,
     /// Storage tries of the accounts seen so far.
-    pub storage_tries: AddressMap<Trie>,
-    /// Bytecodes by hash: the witness codes plus those deployed during the batch.
-    pub codes: B256Map<Bytes>,
-    ancestors: Ancestors,
-    /// Hashes of the bytecodes execution loaded.
-    pub codes_used: B256Set,
-    /// Lowest block number whose hash execution asked for.
-    pub oldest_block_hash_used: Option<u64>,
+    storage_tries: AddressMap<Trie>,
+    /// Bytecodes deployed during the batch.
+    deployed: B256Map<Bytes>,
+    /// Hashes of the blocks of this batch executed so far.
+    batch_hashes: BTreeMap<u64, B256>,
     /// First witness failure seen, kept because revm reports database errors as text.
-    pub failure: Option<StateError>,
+    failure: Option<StateError>,
 }
 
-impl<S: NodeSource> WitnessDb<S> {
-    /// A database rooted at `state_root`. `codes` are keyed by the caller-computed keccak256.
-    pub fn new(source: S, state_root: B256, codes: B256Map<Bytes>, ancestors: Ancestors) -> Self {
+impl<S: WitnessSource> WitnessDb<S> {
+    /// A database rooted at `state_root`.
+    pub fn new(source: S, state_root: B256) -> Self {
         Self {
             source,
             state_trie: Trie::from_root(state_root),
             storage_tries: AddressMap::default(),
-            codes,
-            ancestors,
-            codes_used: B256Set::default(),
-            oldest_block_hash_used: None,
+            deployed: B256Map::default(),
+            batch_hashes: BTreeMap::new(),
             failure: None,
         }
     }
 
     /// Records a block of this batch for later `BLOCKHASH` lookups.
     pub fn push_block_hash(&mut self, number: u64, hash: B256) {
-        self.ancestors.push(number, hash);
+        self.batch_hashes.insert(number, hash);
     }
 
-    /// Adds a bytecode deployed during the batch.
-    pub fn insert_code(&mut self, hash: B256, code: Bytes) {
-        self.codes.insert(hash, code);
+    /// The first witness failure since the last call: revm reports database errors only as
+    /// text, so the typed error is kept here.
+    pub fn take_failure(&mut self) -> Option<StateError> {
+        self.failure.take()
+    }
+
+    /// A bytecode by hash: deployed in this batch or in the witness.
+    pub fn code(&mut self, hash: &B256) -> Option<Bytes> {
+        self.deployed.get(hash).cloned().or_else(|| self.source.code(hash))
+    }
+
+    /// Bytecodes deployed during the batch.
+    pub fn deployed_codes(&self) -> &B256Map<Bytes> {
+        &self.deployed
+    }
+
+    /// Every trie node held in memory (new and changed ones, and those resolved from the
+    /// source), with its hash.
+    pub fn for_each_node(&mut self, mut f: impl FnMut(B256, Vec<u8>)) {
+        self.state_trie.for_each_node(&mut f);
+        for trie in self.storage_tries.values_mut() {
+            trie.for_each_node(&mut f);
+        }
+    }
+
+    /// The source, once execution is over.
+    pub fn into_source(self) -> S {
+        self.source
     }
 
     fn fail<T>(&mut self, error: StateError) -> Result<T, StateError> {
@@ -134,7 +217,7 @@ impl<S: NodeSource> WitnessDb<S> {
             bundle.state.into_iter().map(|(address, account)| (keccak256(address), address, account)).collect();
         accounts.sort_unstable_by_key(|(hashed, _, _)| *hashed);
         for (hash, code) in bundle.contracts {
-            self.codes.insert(hash, code.original_bytes());
+            self.deployed.insert(hash, code.original_bytes());
         }
 
         let mut removed = Vec::new();
@@ -199,7 +282,7 @@ impl<S: NodeSource> WitnessDb<S> {
     }
 }
 
-impl<S: NodeSource> Database for WitnessDb<S> {
+impl<S: WitnessSource> Database for WitnessDb<S> {
     type Error = StateError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, StateError> {
@@ -216,11 +299,8 @@ impl<S: NodeSource> Database for WitnessDb<S> {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
-        match self.codes.get(&code_hash) {
-            Some(code) => {
-                self.codes_used.insert(code_hash);
-                Ok(Bytecode::new_raw(code.clone()))
-            }
+        match self.code(&code_hash) {
+            Some(code) => Ok(Bytecode::new_raw(code)),
             None => self.fail(StateError::MissingCode(code_hash)),
         }
     }
@@ -244,8 +324,8 @@ impl<S: NodeSource> Database for WitnessDb<S> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, StateError> {
-        self.oldest_block_hash_used = Some(self.oldest_block_hash_used.map_or(number, |oldest| oldest.min(number)));
-        match self.ancestors.get(number) {
+        let known = self.batch_hashes.get(&number).copied().or_else(|| self.source.block_hash(number));
+        match known {
             Some(hash) => Ok(hash),
             None => self.fail(StateError::MissingBlockHash(number)),
         }

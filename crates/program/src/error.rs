@@ -1,6 +1,49 @@
-use alloc::string::String;
-use alloy_primitives::{Address, B256};
+//! Why the program refuses a batch. Wrapping variants carry their cause as `source` and do not
+//! repeat it in their own message, so a chain prints each cause once ([`ErrorChain`]).
+
+use alloc::{boxed::Box, string::String};
+use alloy_primitives::{Address, Bloom, B256};
 use bp_trie::TrieError;
+use core::fmt;
+
+/// A value that differs from the one it must equal: what the program computed or was given
+/// (`got`) and what the header, parent or rule requires (`expected`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GotExpected<T> {
+    /// The value found.
+    pub got: T,
+    /// The value required.
+    pub expected: T,
+}
+
+impl<T> GotExpected<T> {
+    /// A mismatch of `got` against `expected`.
+    pub fn new(got: T, expected: T) -> Self {
+        Self { got, expected }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Display for GotExpected<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "got {:?}, expected {:?}", self.got, self.expected)
+    }
+}
+
+/// Formats an error and its sources as `outer: cause: root cause`, each once.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn core::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
 
 /// The witness cannot answer a question execution asks. Never an "absent" answer: a soundness
 /// matter, so every variant stops the program.
@@ -20,7 +63,12 @@ pub enum StateError {
     InvalidAccount(Address),
     /// A storage leaf that is not a valid RLP integer.
     #[error("storage slot {slot} of {address} has an invalid encoding")]
-    InvalidStorage { address: Address, slot: B256 },
+    InvalidStorage {
+        /// The account.
+        address: Address,
+        /// The hashed slot key.
+        slot: B256,
+    },
 }
 
 impl revm::database_interface::DBErrorMarker for StateError {}
@@ -28,57 +76,126 @@ impl revm::database_interface::DBErrorMarker for StateError {}
 /// A header that does not follow from its parent or does not match its block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
-    #[error("number {got} does not follow parent number {parent}")]
-    Number { parent: u64, got: u64 },
-    #[error("parent hash {got} is not the parent's hash {expected}")]
-    ParentHash { expected: B256, got: B256 },
+    /// The number is not the parent's plus one.
+    #[error("block number: {0}")]
+    Number(GotExpected<u64>),
+    /// The parent hash is not the hash of the parent header.
+    #[error("parent hash: {0}")]
+    ParentHash(GotExpected<B256>),
+    /// The timestamp is not after the parent's.
     #[error("timestamp {got} is not after the parent's {parent}")]
-    Timestamp { parent: u64, got: u64 },
+    Timestamp {
+        /// The parent's timestamp.
+        parent: u64,
+        /// The block's timestamp.
+        got: u64,
+    },
+    /// The gas limit moved more than 1/1024 from the parent's, or is out of range.
     #[error("gas limit {got} is outside the bounds allowed by the parent's {parent}")]
-    GasLimit { parent: u64, got: u64 },
+    GasLimit {
+        /// The parent's gas limit.
+        parent: u64,
+        /// The block's gas limit.
+        got: u64,
+    },
+    /// More gas used than the gas limit allows.
     #[error("gas used {used} exceeds gas limit {limit}")]
-    GasUsedOverLimit { used: u64, limit: u64 },
-    #[error("base fee {got:?}, expected {expected:?}")]
-    BaseFee { expected: Option<u64>, got: Option<u64> },
+    GasUsedOverLimit {
+        /// Gas used, as the header states it.
+        used: u64,
+        /// The header's gas limit.
+        limit: u64,
+    },
+    /// The base fee is not the one EIP-1559 derives from the parent.
+    #[error("base fee: {0}")]
+    BaseFee(GotExpected<Option<u64>>),
+    /// More than 32 bytes of extra data.
     #[error("extra data is {0} bytes, more than 32")]
     ExtraData(usize),
+    /// A proof-of-work field (difficulty, nonce, ommers) is set after the merge.
     #[error("proof-of-work field {0} is set after the merge")]
     PowField(&'static str),
+    /// A field is present before its fork or missing after it.
     #[error("field {0} is missing or present against the active fork's rules")]
     ForkField(&'static str),
-    #[error("excess blob gas {got:?}, expected {expected:?}")]
-    ExcessBlobGas { expected: Option<u64>, got: Option<u64> },
-    #[error("{field} root {got} does not match the block body's {computed}")]
-    BodyRoot { field: &'static str, computed: B256, got: B256 },
+    /// The excess blob gas is not the one EIP-4844 derives from the parent.
+    #[error("excess blob gas: {0}")]
+    ExcessBlobGas(GotExpected<Option<u64>>),
+    /// A root of the header does not commit to the block body.
+    #[error("{field} root: {roots}")]
+    BodyRoot {
+        /// Which root (transactions, ommers, withdrawals).
+        field: &'static str,
+        /// The body's root (got) and the header's (expected).
+        roots: GotExpected<B256>,
+    },
 }
 
 /// Why a block is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
-    #[error("header: {0}")]
+    /// The header does not follow from the parent or match the body.
+    #[error("header")]
     Header(#[from] HeaderError),
+    /// A signature that recovers no sender.
     #[error("transaction {index}: invalid signature")]
-    Signature { index: usize },
-    #[error("transaction {index}: type {tx_type} is not allowed before its fork")]
-    TxTypeNotActive { index: usize, tx_type: u8 },
+    Signature {
+        /// Position in the block.
+        index: usize,
+    },
+    /// A transaction type before its fork (or a privileged transaction outside an L2 batch).
+    #[error("transaction {index}: type {tx_type} is not allowed here")]
+    TxTypeNotActive {
+        /// Position in the block.
+        index: usize,
+        /// Its EIP-2718 type.
+        tx_type: u8,
+    },
+    /// A privileged transaction with a field the L1 bridge does not bind (docs/l2.md).
+    #[error("transaction {index}: a privileged transaction's {field} must be empty or zero")]
+    PrivilegedField {
+        /// Position in the block.
+        index: usize,
+        /// The field's name.
+        field: &'static str,
+    },
+    /// The block's RLP is over EIP-7934's limit.
     #[error("block RLP is {size} bytes, over the limit of {limit}")]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// Encoded size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The EVM or the block executor refused a transaction or a system call.
     #[error("execution: {0}")]
     Execution(String),
-    #[error("gas used {computed}, header says {header}")]
-    GasUsed { computed: u64, header: u64 },
-    #[error("blob gas used {computed}, header says {header:?}")]
-    BlobGasUsed { computed: u64, header: Option<u64> },
+    /// Gas used by execution (got) differs from the header's (expected).
+    #[error("gas used: {0}")]
+    GasUsed(GotExpected<u64>),
+    /// Blob gas used by execution (got) differs from the header's (expected).
+    #[error("blob gas used: {0}")]
+    BlobGasUsed(GotExpected<Option<u64>>),
+    /// More blob gas than the fork allows in one block.
     #[error("blob gas used {used} exceeds the block maximum {max}")]
-    TooManyBlobs { used: u64, max: u64 },
-    #[error("receipts root {computed}, header says {header}")]
-    ReceiptsRoot { computed: B256, header: B256 },
-    #[error("logs bloom does not match the receipts")]
-    LogsBloom,
-    #[error("requests hash {computed:?}, header says {header:?}")]
-    RequestsHash { computed: Option<B256>, header: Option<B256> },
-    #[error("state root {computed}, header says {header}")]
-    StateRoot { computed: B256, header: B256 },
+    TooManyBlobs {
+        /// Blob gas used.
+        used: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// The receipts' root (got) differs from the header's (expected).
+    #[error("receipts root: {0}")]
+    ReceiptsRoot(GotExpected<B256>),
+    /// The receipts' bloom (got) differs from the header's (expected).
+    #[error("logs bloom: {0}")]
+    LogsBloom(Box<GotExpected<Bloom>>),
+    /// The requests' hash (got; none before Prague) differs from the header's (expected).
+    #[error("requests hash: {0}")]
+    RequestsHash(GotExpected<Option<B256>>),
+    /// The state root after the block (got) differs from the header's (expected).
+    #[error("state root: {0}")]
+    StateRoot(GotExpected<B256>),
 }
 
 /// An L2 batch whose commitments cannot be made or do not check.
@@ -88,13 +205,18 @@ pub enum L2Error {
     #[error("{0} deposits in one batch, more than 65535")]
     TooManyDeposits(usize),
     /// The state diff cannot be expressed.
-    #[error("state diff: {0}")]
+    #[error("state diff")]
     StateDiff(#[from] crate::l2::StateDiffError),
     /// The encoded state diff does not fit one blob.
     #[error("the state diff is {size} bytes, more than one blob holds ({capacity}); split the batch")]
-    StateDiffTooLarge { size: usize, capacity: usize },
+    StateDiffTooLarge {
+        /// Encoded size.
+        size: usize,
+        /// What one blob holds.
+        capacity: usize,
+    },
     /// The blob does not match the input's commitment and proof.
-    #[error("state-diff blob: {0}")]
+    #[error("state-diff blob")]
     Kzg(#[from] crate::l2::KzgError),
 }
 
@@ -105,18 +227,47 @@ pub enum ProgramError {
     #[error("the batch has no blocks")]
     NoBlocks,
     /// The witness is incomplete or malformed.
-    #[error("witness: {0}")]
+    #[error("witness")]
     Witness(#[from] StateError),
     /// The witness does not contain the node of the parent's state root.
     #[error("witness does not contain the parent state root node {0}")]
     MissingStateRoot(B256),
     /// An ancestor header cannot be decoded.
     #[error("witness header {index} is not a valid RLP header")]
-    InvalidAncestorHeader { index: usize },
+    InvalidAncestorHeader {
+        /// Position in the witness's header list.
+        index: usize,
+    },
     /// A block is invalid.
-    #[error("block {number}: {error}")]
-    InvalidBlock { number: u64, error: BlockError },
+    #[error("block {number}")]
+    InvalidBlock {
+        /// The block's number.
+        number: u64,
+        /// Why.
+        #[source]
+        error: BlockError,
+    },
     /// The L2 commitments cannot be made or checked.
-    #[error("L2 batch: {0}")]
+    #[error("L2 batch")]
     L2(#[from] L2Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn a_chain_prints_each_cause_once() {
+        let error = ProgramError::InvalidBlock {
+            number: 7,
+            error: BlockError::Header(HeaderError::Number(GotExpected::new(9, 8))),
+        };
+        assert_eq!(ErrorChain(&error).to_string(), "block 7: header: block number: got 9, expected 8");
+        let missing = ProgramError::Witness(StateError::MissingCode(B256::ZERO));
+        assert_eq!(
+            ErrorChain(&missing).to_string(),
+            alloc::format!("witness: bytecode {} is missing from the witness", B256::ZERO)
+        );
+    }
 }

@@ -14,10 +14,8 @@ use alloy_evm::{
     EthEvmFactory, Evm, EvmEnv, EvmFactory,
 };
 use alloy_hardforks::EthereumHardforks;
-use alloy_primitives::{keccak256, map::B256Map, Bloom, Bytes, B256};
-use alloy_rlp::Decodable;
-use bp_input::{BlockTx, BlockTxType, ChainConfig, EthBlock, ProgramInput};
-use bp_trie::{MapSource, NodeSource, EMPTY_ROOT};
+use alloy_primitives::{Bloom, B256};
+use bp_input::{BlockTx, BlockTxType, ChainConfig, EthBlock, PrivilegedTx, ProgramInput};
 use revm::{
     database::{states::bundle_state::BundleRetention, State},
     database_interface::DatabaseCommitExt,
@@ -26,24 +24,25 @@ use revm::{
 use crate::{
     collision::{StorageCollision, StorageOracle},
     header::{validate_against_parent, validate_body},
-    l2::{self, ChangeTracker, StateDiff, WithdrawalMessage},
-    Ancestors, BlockError, L2Error, ProgramError, ProgramOutput, WitnessDb,
+    l2::L2Batch,
+    BlockError, GotExpected, ProgramError, ProgramOutput, VerifiedWitness, WitnessDb, WitnessSource,
 };
 
 /// A receipt of a block of this program: Ethereum's receipt, typed by the block's transaction
 /// types (privileged ones included).
 pub type BlockReceipt = EthereumReceipt<BlockTxType>;
 
-/// The outputs, and the database in its final state (for witness generation and tooling).
+/// What executing a batch established, and the database in its final state (for witness
+/// generation and tooling).
 #[derive(Debug)]
 pub struct BatchResult<S> {
-    /// What the program commits to. `state_diff_hash` is zero until the blob is checked
-    /// ([`execute_input`] does that).
+    /// The outputs, with `l2` left `None`: an L2 batch's commitments need its blob, which
+    /// [`execute_input`] checks (from [`Self::l2`]).
     pub output: ProgramOutput,
     /// Gas used by all blocks.
     pub gas_used: u64,
-    /// For an L2 batch, the state diff the blob must hold.
-    pub state_diff: Option<StateDiff>,
+    /// For an L2 batch, what its commitments are made of.
+    pub l2: Option<L2Batch>,
     /// The witness database after the last block.
     pub db: WitnessDb<S>,
 }
@@ -86,95 +85,69 @@ pub fn execute_input_with_probe(
     probe: &mut dyn Probe,
 ) -> Result<(ProgramOutput, u64), ProgramError> {
     probe.enter(Phase::WitnessVerification);
-    let source = MapSource::from_nodes(input.witness.state.iter().cloned());
-    let root = input.parent_header.state_root;
-    if root != EMPTY_ROOT && source.get(&root).is_none() {
-        return Err(ProgramError::MissingStateRoot(root));
-    }
-    let codes: B256Map<Bytes> = input.witness.codes.iter().map(|c| (keccak256(c), c.clone())).collect();
-    let mut headers = Vec::with_capacity(input.witness.headers.len());
-    for (index, rlp) in input.witness.headers.iter().enumerate() {
-        let header = Header::decode(&mut rlp.as_ref()).map_err(|_| ProgramError::InvalidAncestorHeader { index })?;
-        headers.push(header);
-    }
-    let parent_hash = input.parent_header.hash_slow();
-    let ancestors = Ancestors::new(&input.parent_header, parent_hash, &headers);
-    let db = WitnessDb::new(source, root, codes, ancestors);
-    let result = execute_batch(&input.blocks, &input.parent_header, &input.chain, input.l2.is_some(), db, probe)?;
-    let mut output = result.output;
-    if let (Some(l2_input), Some(diff)) = (&input.l2, &result.state_diff) {
+    let witness = VerifiedWitness::new(&input.witness, &input.parent_header)?;
+    let db = WitnessDb::new(witness, input.parent_header.state_root);
+    let l2 = input.l2.as_ref().map(|_| L2Batch::default());
+
+    let mut batch = execute_batch(&input.blocks, &input.parent_header, &input.chain, l2, db, probe)?;
+
+    if let (Some(blob), Some(l2)) = (&input.l2, batch.l2) {
         probe.enter(Phase::Commitments);
-        let encoded = diff.encode();
-        let blob = l2::pack_blob(&encoded)
-            .ok_or(L2Error::StateDiffTooLarge { size: encoded.len(), capacity: l2::BLOB_CAPACITY })?;
-        l2::verify_blob(&blob, &l2_input.blob_commitment, &l2_input.blob_proof).map_err(L2Error::Kzg)?;
-        output.state_diff_hash = l2::versioned_hash(&l2_input.blob_commitment);
+        // execute_batch checked that the blocks follow the parent one by one.
+        let first = input.parent_header.number + 1;
+        let last = input.parent_header.number + input.blocks.len() as u64;
+        batch.output.l2 = Some(l2.commit(first, last, &mut batch.db, blob)?);
     }
-    Ok((output, result.gas_used))
+    Ok((batch.output, batch.gas_used))
 }
 
-/// Executes `blocks` on top of `parent` against `db`, checking every block completely. An `l2`
-/// batch may hold privileged transactions and also yields its withdrawals root, deposits hash
-/// and state diff.
-pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
+/// Executes `blocks` on top of `parent` against `db`, checking every block completely: its
+/// header against its parent, its body against its header, its transactions, their execution
+/// against the header's results, and the state root after it. An L2 batch (`l2` given) may
+/// hold privileged transactions and gathers what its commitments are made of.
+pub fn execute_batch<S: WitnessSource + core::fmt::Debug>(
     blocks: &[EthBlock],
     parent: &Header,
     chain: &ChainConfig,
-    l2: bool,
+    mut l2: Option<L2Batch>,
     db: WitnessDb<S>,
     probe: &mut dyn Probe,
 ) -> Result<BatchResult<S>, ProgramError> {
-    let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Err(ProgramError::NoBlocks) };
-    let mut changes = ChangeTracker::default();
-    let mut withdrawals: Vec<WithdrawalMessage> = Vec::new();
-    let mut deposits: Vec<B256> = Vec::new();
-    let mut state = State::builder().with_database(db).with_bundle_update().build();
-    let mut parent = parent;
-    let mut parent_hash = parent.hash_slow();
-    let mut gas_used = 0u64;
-    let mut tx_count = 0u64;
+    if blocks.is_empty() {
+        return Err(ProgramError::NoBlocks);
+    }
     let initial_state_root = parent.state_root;
+    let parent_block_hash = parent.hash_slow();
+    let mut state = State::builder().with_database(db).with_bundle_update().build();
+    let (mut parent, mut parent_hash) = (parent, parent_block_hash);
+    let (mut gas_used, mut tx_count) = (0u64, 0u64);
 
     for block in blocks {
         let number = block.header.number;
         let invalid = |error: BlockError| ProgramError::InvalidBlock { number, error };
-        let witness_failure =
-            |state: &mut State<WitnessDb<S>>| state.database.failure.take().map(ProgramError::Witness);
 
         probe.enter(Phase::Execution);
         validate_against_parent(&block.header, parent, parent_hash, chain).map_err(|e| invalid(e.into()))?;
         validate_body(block, chain).map_err(invalid)?;
-        let transactions = recover_senders(block, chain, l2).map_err(invalid)?;
-
-        let result = match execute_block(&mut state, block, parent_hash, chain, &transactions) {
-            Ok(result) => result,
-            Err(error) => {
-                return Err(
-                    witness_failure(&mut state).unwrap_or_else(|| invalid(BlockError::Execution(format!("{error}"))))
-                );
-            }
-        };
-        if let Some(failure) = witness_failure(&mut state) {
-            return Err(failure);
+        let transactions = recover_senders(block, chain, l2.is_some()).map_err(invalid)?;
+        let executed = execute_block(&mut state, block, parent_hash, chain, &transactions);
+        // A witness failure surfaces through revm as an execution error; report it as itself.
+        if let Some(failure) = state.database.take_failure() {
+            return Err(ProgramError::Witness(failure));
         }
+        let result = executed.map_err(|e| invalid(BlockError::Execution(format!("{e}"))))?;
         check_results(&block.header, chain, &result).map_err(invalid)?;
-        if l2 {
-            let logs = result.receipts.iter().flat_map(|r| r.logs.iter());
-            withdrawals.extend(logs.filter_map(l2::withdrawal_from_log));
-            deposits
-                .extend(block.body.transactions.iter().filter_map(|tx| tx.as_privileged()).map(|tx| tx.deposit_hash()));
-        }
 
         probe.enter(Phase::StateRoot);
         state.merge_transitions(BundleRetention::PlainState);
         let bundle = state.take_bundle();
-        if l2 {
-            changes.record(&bundle, |address| state.database.has_storage(address))?;
+        if let Some(l2) = &mut l2 {
+            l2.record_block(block, &result.receipts, &bundle, &mut state.database)?;
         }
         state.database.apply(bundle)?;
         let computed = state.database.state_root();
         if computed != block.header.state_root {
-            return Err(invalid(BlockError::StateRoot { computed, header: block.header.state_root }));
+            return Err(invalid(BlockError::StateRoot(GotExpected::new(computed, block.header.state_root))));
         }
 
         parent_hash = block.header.hash_slow();
@@ -184,41 +157,23 @@ pub fn execute_batch<S: NodeSource + core::fmt::Debug>(
         tx_count += block.body.transactions.iter().filter(|tx| tx.as_privileged().is_none()).count() as u64;
     }
 
-    let mut output = ProgramOutput {
+    let output = ProgramOutput {
         initial_state_root,
-        final_state_root: last.header.state_root,
-        withdrawals_root: B256::ZERO,
-        deposits_hash: B256::ZERO,
-        state_diff_hash: B256::ZERO,
+        final_state_root: parent.state_root,
+        parent_block_hash,
         last_block_hash: parent_hash,
         chain_id: chain.chain_id,
+        chain_config_hash: chain.hash(),
         tx_count,
+        l2: None,
     };
-    let mut state_diff = None;
-    if l2 {
-        probe.enter(Phase::Commitments);
-        let leaves: Vec<B256> = withdrawals.iter().map(WithdrawalMessage::leaf).collect();
-        output.withdrawals_root = l2::merkle_root(&leaves);
-        output.deposits_hash = l2::deposits_hash(&deposits).ok_or(L2Error::TooManyDeposits(deposits.len()))?;
-        let db = &state.database;
-        let diff = l2::build_state_diff(
-            first.header.number,
-            last.header.number,
-            &changes.accounts,
-            withdrawals,
-            deposits,
-            |hash| db.codes.get(hash).cloned(),
-        )
-        .map_err(L2Error::StateDiff)?;
-        state_diff = Some(diff);
-    }
-    Ok(BatchResult { output, gas_used, state_diff, db: state.database })
+    Ok(BatchResult { output, gas_used, l2, db: state.database })
 }
 
 type Recovered<'a> = alloy_consensus::transaction::Recovered<&'a BlockTx>;
 
 /// Senders of a block's transactions: recovered from the signature, or a privileged
-/// transaction's `from` (only in an L2 batch).
+/// transaction's `from` (only in an L2 batch, and only with the fields the L1 bridge binds).
 fn recover_senders<'a>(block: &'a EthBlock, chain: &ChainConfig, l2: bool) -> Result<Vec<Recovered<'a>>, BlockError> {
     let time = block.header.timestamp;
     block
@@ -238,11 +193,30 @@ fn recover_senders<'a>(block: &'a EthBlock, chain: &ChainConfig, l2: bool) -> Re
             }
             let signer = match tx {
                 BlockTx::Ethereum(tx) => tx.recover_signer().map_err(|_| BlockError::Signature { index })?,
-                BlockTx::Privileged(tx) => tx.from,
+                BlockTx::Privileged(tx) => {
+                    check_privileged(tx).map_err(|field| BlockError::PrivilegedField { index, field })?;
+                    tx.from
+                }
             };
             Ok(Recovered::new_unchecked(tx, signer))
         })
         .collect()
+}
+
+/// A privileged transaction executes with nothing the L1 bridge did not bind into its deposit
+/// hash: no access list (its intrinsic gas would eat the gas limit the depositor chose) and no
+/// fee fields (docs/l2.md). Returns the offending field.
+fn check_privileged(tx: &PrivilegedTx) -> Result<(), &'static str> {
+    if !tx.access_list.is_empty() {
+        return Err("accessList");
+    }
+    if tx.max_fee_per_gas != 0 {
+        return Err("maxFeePerGas");
+    }
+    if tx.max_priority_fee_per_gas != 0 {
+        return Err("maxPriorityFeePerGas");
+    }
+    Ok(())
 }
 
 /// Receipts typed by [`BlockTxType`].
@@ -305,7 +279,7 @@ fn execute_block<DB>(
     block: &EthBlock,
     parent_hash: alloy_primitives::B256,
     chain: &ChainConfig,
-    transactions: &[Recovered],
+    transactions: &[Recovered<'_>],
 ) -> Result<BlockResult, BlockExecutionError>
 where
     DB: revm::Database + StorageOracle + core::fmt::Debug,
@@ -369,13 +343,16 @@ fn set_privileged_rules<DB: alloy_evm::Database, I, P>(evm: &mut alloy_evm::EthE
     cfg.disable_eip3607 = privileged;
 }
 
+/// Checks the header's claims about execution against what execution gave: gas, blob gas,
+/// receipts root, logs bloom, requests hash. Mismatches are reported as got (computed) and
+/// expected (the header's).
 fn check_results(header: &Header, chain: &ChainConfig, result: &BlockResult) -> Result<(), BlockError> {
     if result.gas_used != header.gas_used {
-        return Err(BlockError::GasUsed { computed: result.gas_used, header: header.gas_used });
+        return Err(BlockError::GasUsed(GotExpected::new(result.gas_used, header.gas_used)));
     }
     if chain.is_cancun_active_at_timestamp(header.timestamp) {
         if header.blob_gas_used != Some(result.blob_gas_used) {
-            return Err(BlockError::BlobGasUsed { computed: result.blob_gas_used, header: header.blob_gas_used });
+            return Err(BlockError::BlobGasUsed(GotExpected::new(Some(result.blob_gas_used), header.blob_gas_used)));
         }
         let max = chain.blob_params_at(header.timestamp).map(|p| p.max_blob_gas_per_block()).unwrap_or(0);
         if result.blob_gas_used > max {
@@ -384,19 +361,15 @@ fn check_results(header: &Header, chain: &ChainConfig, result: &BlockResult) -> 
     }
     let receipts_root = BlockReceipt::calculate_receipt_root_no_memo(&result.receipts);
     if receipts_root != header.receipts_root {
-        return Err(BlockError::ReceiptsRoot { computed: receipts_root, header: header.receipts_root });
+        return Err(BlockError::ReceiptsRoot(GotExpected::new(receipts_root, header.receipts_root)));
     }
     let bloom = result.receipts.iter().fold(Bloom::ZERO, |acc, r| acc | r.bloom());
     if bloom != header.logs_bloom {
-        return Err(BlockError::LogsBloom);
+        return Err(BlockError::LogsBloom(GotExpected::new(bloom, header.logs_bloom).into()));
     }
-    if chain.is_prague_active_at_timestamp(header.timestamp) {
-        let computed = result.requests.requests_hash();
-        if header.requests_hash != Some(computed) {
-            return Err(BlockError::RequestsHash { computed: Some(computed), header: header.requests_hash });
-        }
-    } else if header.requests_hash.is_some() {
-        return Err(BlockError::RequestsHash { computed: None, header: header.requests_hash });
+    let computed = chain.is_prague_active_at_timestamp(header.timestamp).then(|| result.requests.requests_hash());
+    if header.requests_hash != computed {
+        return Err(BlockError::RequestsHash(GotExpected::new(computed, header.requests_hash)));
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{B256, B64, U256};
 use bp_input::{ChainConfig, EthBlock};
 
-use crate::{BlockError, HeaderError};
+use crate::{BlockError, GotExpected, HeaderError};
 
 /// EIP-1559 gas limit elasticity: a block may move the limit by less than 1/1024 of the parent's.
 const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
@@ -30,10 +30,10 @@ pub(crate) fn validate_against_parent(
     chain: &ChainConfig,
 ) -> Result<(), HeaderError> {
     if header.number != parent.number.wrapping_add(1) || parent.number == u64::MAX {
-        return Err(HeaderError::Number { parent: parent.number, got: header.number });
+        return Err(HeaderError::Number(GotExpected::new(header.number, parent.number.wrapping_add(1))));
     }
     if header.parent_hash != parent_hash {
-        return Err(HeaderError::ParentHash { expected: parent_hash, got: header.parent_hash });
+        return Err(HeaderError::ParentHash(GotExpected::new(header.parent_hash, parent_hash)));
     }
     if header.timestamp <= parent.timestamp {
         return Err(HeaderError::Timestamp { parent: parent.timestamp, got: header.timestamp });
@@ -62,7 +62,7 @@ pub(crate) fn validate_against_parent(
     }
     let expected_base_fee = parent.next_block_base_fee(BaseFeeParams::ethereum());
     if expected_base_fee.is_none() || header.base_fee_per_gas != expected_base_fee {
-        return Err(HeaderError::BaseFee { expected: expected_base_fee, got: header.base_fee_per_gas });
+        return Err(HeaderError::BaseFee(GotExpected::new(header.base_fee_per_gas, expected_base_fee)));
     }
 
     let time = header.timestamp;
@@ -80,7 +80,7 @@ pub(crate) fn validate_against_parent(
             (None, _) => None,
         };
         if expected.is_none() || header.excess_blob_gas != expected {
-            return Err(HeaderError::ExcessBlobGas { expected, got: header.excess_blob_gas });
+            return Err(HeaderError::ExcessBlobGas(GotExpected::new(header.excess_blob_gas, expected)));
         }
     }
     if header.slot_number.is_some() || header.block_access_list_hash.is_some() {
@@ -94,19 +94,25 @@ pub(crate) fn validate_body(block: &EthBlock, chain: &ChainConfig) -> Result<(),
     let header = &block.header;
     let tx_root = proofs::calculate_transaction_root(&block.body.transactions);
     if tx_root != header.transactions_root {
-        return Err(
-            HeaderError::BodyRoot { field: "transactions", computed: tx_root, got: header.transactions_root }.into()
-        );
+        return Err(HeaderError::BodyRoot {
+            field: "transactions",
+            roots: GotExpected::new(tx_root, header.transactions_root),
+        }
+        .into());
     }
     if !block.body.ommers.is_empty() {
         let computed = proofs::calculate_ommers_root(&block.body.ommers);
-        return Err(HeaderError::BodyRoot { field: "ommers", computed, got: header.ommers_hash }.into());
+        return Err(
+            HeaderError::BodyRoot { field: "ommers", roots: GotExpected::new(computed, header.ommers_hash) }.into()
+        );
     }
     match (&block.body.withdrawals, header.withdrawals_root) {
         (Some(withdrawals), Some(root)) => {
             let computed = proofs::calculate_withdrawals_root(withdrawals);
             if computed != root {
-                return Err(HeaderError::BodyRoot { field: "withdrawals", computed, got: root }.into());
+                return Err(
+                    HeaderError::BodyRoot { field: "withdrawals", roots: GotExpected::new(computed, root) }.into()
+                );
             }
         }
         (None, None) => {}

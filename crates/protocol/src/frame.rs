@@ -95,22 +95,36 @@ impl Default for FrameLimits {
 /// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ProtocolError {
+    /// The peer closed the connection between frames.
     #[error("connection closed")]
     Closed,
+    /// The peer closed the connection inside a frame.
     #[error("connection closed in the middle of a frame")]
     Truncated,
+    /// A frame did not arrive (or could not be sent) in time.
     #[error("no complete frame within {0:?}")]
     Timeout(Duration),
+    /// A frame larger than the limit.
     #[error("frame of {len} bytes exceeds the limit of {max}")]
-    Oversized { len: usize, max: usize },
+    Oversized {
+        /// The announced length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The frame's tag does not verify under our credential.
     #[error("frame tag does not verify: wrong or missing credential")]
     BadTag,
+    /// The peer speaks another protocol version.
     #[error("peer speaks protocol version {0}, this build speaks {PROTOCOL_VERSION}")]
     Version(u16),
+    /// An authenticated frame whose message cannot be decoded.
     #[error("malformed message: {0}")]
     Malformed(String),
+    /// A secret too short or not decodable.
     #[error("unusable secret: {0}")]
     WeakSecret(String),
+    /// The connection failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

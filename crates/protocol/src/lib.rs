@@ -10,6 +10,8 @@
 //! only credential holders can take work or submit, and an answer cannot be reflected back as a
 //! request. Frames have a maximum size and every read and write a deadline.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod frame;
 mod message;
 

@@ -53,8 +53,9 @@ pub struct Assignment {
     pub batch: u64,
     /// The proof kind wanted.
     pub proof_type: ProofType,
-    /// First and last block of the batch (for progress lines).
+    /// First block of the batch (for progress lines).
     pub first_block: u64,
+    /// Last block of the batch.
     pub last_block: u64,
     /// Gas used by the batch's blocks.
     pub gas_used: u64,
@@ -66,7 +67,9 @@ pub struct Assignment {
 /// A proof of a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submission {
+    /// The batch proved.
     pub batch: u64,
+    /// The proof's kind.
     pub proof_type: ProofType,
     /// `bp_backend::Proof::to_bytes`.
     #[serde(with = "serde_bytes")]
@@ -80,13 +83,16 @@ pub struct Submission {
 /// A stored proof.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubmitAck {
+    /// The batch.
     pub batch: u64,
+    /// The proof's kind.
     pub proof_type: ProofType,
 }
 
 /// A refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
+    /// Why, as a stable code.
     pub reason: RejectReason,
     /// A human-readable explanation.
     pub detail: String,

@@ -5,18 +5,22 @@
 //! retried with backoff — and after a restart of the prover — until it is. A proof a coordinator
 //! refuses for good is moved to `DATA_DIR/rejected/` with the reason beside it.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod pending;
 
 pub use pending::{PendingProof, PendingStore};
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use bp_backend::{Backend, ProofType};
 use bp_protocol::{
     read_message, write_message, Assignment, AuthKey, Direction, FrameLimits, Message, ProtocolError, Rejection,
     Request, Submission,
 };
-use tokio::{net::TcpStream, sync::watch};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 
 /// How the prover runs.
 #[derive(Debug, Clone)]
@@ -59,19 +63,38 @@ pub struct ProverStats {
 /// Why the prover cannot run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ProverError {
+    /// No coordinator to ask.
     #[error("no coordinator endpoint given")]
     NoEndpoint,
-    #[error("data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    /// The data directory cannot be created or read.
+    #[error("data directory {path}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Why one exchange with a coordinator failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
+    /// No connection could be made.
     #[error("connecting to {endpoint}: {reason}")]
-    Connect { endpoint: String, reason: String },
-    #[error("{endpoint}: {source}")]
-    Protocol { endpoint: String, source: ProtocolError },
+    Connect {
+        /// The coordinator.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
+    /// The connection failed or the coordinator's frame was refused.
+    #[error("{endpoint}")]
+    Protocol {
+        /// The coordinator.
+        endpoint: String,
+        /// Why.
+        source: ProtocolError,
+    },
 }
 
 /// Sends one message to `endpoint` on a fresh connection and reads the answer.
@@ -96,6 +119,7 @@ pub async fn exchange(
 }
 
 /// A prover client.
+#[derive(Debug)]
 pub struct Prover {
     config: ProverConfig,
     backend: Arc<dyn Backend>,
@@ -124,9 +148,9 @@ impl Prover {
         self.backend.proof_type()
     }
 
-    /// Runs until `stop` turns true (checked between batches) or `max_batches` are proved and
+    /// Runs until `stop` is cancelled (checked between batches) or `max_batches` are proved and
     /// acknowledged.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> ProverStats {
+    pub async fn run(mut self, stop: CancellationToken) -> ProverStats {
         tracing::info!(
             prover = %self.config.name,
             backend = %self.proof_type(),
@@ -135,7 +159,7 @@ impl Prover {
         );
         let mut next_endpoint = 0;
         loop {
-            if *stop.borrow() || self.done() {
+            if stop.is_cancelled() || self.done() {
                 break;
             }
             self.flush_pending(&stop).await;
@@ -154,7 +178,7 @@ impl Prover {
                 }
             }
             if !worked {
-                let _ = tokio::time::timeout(self.config.poll_interval, stop.wait_for(|s| *s)).await;
+                let _ = tokio::time::timeout(self.config.poll_interval, stop.cancelled()).await;
             }
         }
         tracing::info!(prover = %self.config.name, stats = ?self.stats, "prover stopped");
@@ -189,7 +213,7 @@ impl Prover {
         }
     }
 
-    async fn prove_and_submit(&mut self, endpoint: &str, assignment: Assignment, stop: &watch::Receiver<bool>) {
+    async fn prove_and_submit(&mut self, endpoint: &str, assignment: Assignment, stop: &CancellationToken) {
         let Assignment { batch, first_block, last_block, gas_used, input, .. } = assignment;
         let started = std::time::Instant::now();
         let backend = self.backend.clone();
@@ -239,9 +263,9 @@ impl Prover {
         }
     }
 
-    async fn flush_pending(&mut self, stop: &watch::Receiver<bool>) {
+    async fn flush_pending(&mut self, stop: &CancellationToken) {
         for (path, pending) in self.pending.list() {
-            if *stop.borrow() {
+            if stop.is_cancelled() {
                 return;
             }
             tracing::info!(batch = pending.submission.batch, endpoint = %pending.endpoint, "submitting a kept proof");
@@ -249,7 +273,7 @@ impl Prover {
         }
     }
 
-    async fn submit_pending(&mut self, path: PathBuf, pending: PendingProof, stop: &watch::Receiver<bool>) {
+    async fn submit_pending(&mut self, path: PathBuf, pending: PendingProof, stop: &CancellationToken) {
         let batch = pending.submission.batch;
         match self.submit_with_backoff(&pending, stop).await {
             SubmitOutcome::Acknowledged => {
@@ -268,10 +292,14 @@ impl Prover {
         }
     }
 
-    async fn submit_with_backoff(&self, pending: &PendingProof, stop: &watch::Receiver<bool>) -> SubmitOutcome {
+    async fn submit_with_backoff(&self, pending: &PendingProof, stop: &CancellationToken) -> SubmitOutcome {
         let message = Message::Submit(pending.submission.clone());
-        let mut delay = self.config.submit_backoff;
-        for attempt in 1..=self.config.submit_attempts.max(1) {
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(self.config.submit_backoff)
+            .with_max_delay(Duration::from_secs(30))
+            .with_max_times(self.config.submit_attempts.saturating_sub(1) as usize)
+            .build();
+        for attempt in 1.. {
             let answer =
                 exchange(&pending.endpoint, &self.config.key, &self.config.limits, self.config.reply_timeout, &message)
                     .await;
@@ -285,9 +313,10 @@ impl Prover {
                 Ok(other) => tracing::warn!(attempt, "submit answered with {other:?}"),
                 Err(e) => tracing::warn!(attempt, "submit failed: {e}"),
             }
-            if attempt < self.config.submit_attempts && !*stop.borrow() {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
+            let Some(delay) = delays.next().filter(|_| !stop.is_cancelled()) else { break };
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.cancelled() => break,
             }
         }
         SubmitOutcome::Unreachable

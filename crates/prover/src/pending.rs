@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 pub struct PendingProof {
     /// The coordinator that assigned the batch.
     pub endpoint: String,
+    /// What to send it.
     pub submission: Submission,
 }
 
 /// `pending/` and `rejected/` under a data directory.
+#[derive(Debug)]
 pub struct PendingStore {
     pending: PathBuf,
     rejected: PathBuf,

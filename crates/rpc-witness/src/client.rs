@@ -7,6 +7,7 @@ use std::{
 };
 
 use alloy_primitives::keccak256;
+use backon::{BlockingRetryable, ExponentialBuilder};
 use serde_json::{json, Value};
 
 /// A call that did not produce a result.
@@ -14,13 +15,32 @@ use serde_json::{json, Value};
 pub enum RpcError {
     /// The node answered with a JSON-RPC error.
     #[error("{method}: node error {code}: {message}")]
-    Node { method: String, code: i64, message: String },
+    Node {
+        /// The method called.
+        method: String,
+        /// The JSON-RPC error code.
+        code: i64,
+        /// The node's message.
+        message: String,
+    },
     /// No usable answer after all retries (connection, HTTP status, malformed body).
     #[error("{method}: {reason} (after {attempts} attempts)")]
-    Transport { method: String, reason: String, attempts: u32 },
+    Transport {
+        /// The method called.
+        method: String,
+        /// The last failure.
+        reason: String,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// The answer is not what the method returns.
     #[error("{method}: unexpected answer: {reason}")]
-    Shape { method: String, reason: String },
+    Shape {
+        /// The method called.
+        method: String,
+        /// What is wrong with the answer.
+        reason: String,
+    },
 }
 
 impl RpcError {
@@ -138,49 +158,62 @@ impl RpcClient {
     /// and rate-limit node errors. Returns the whole JSON-RPC answer (result or error).
     fn send(&self, method: &str, params: &Value) -> Result<Value, RpcError> {
         self.calls.set(self.calls.get() + 1);
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let mut delay = self.backoff;
-        let mut reason = String::new();
-        for attempt in 1..=self.attempts {
-            if attempt > 1 {
-                tracing::debug!(method, attempt, ?delay, %reason, "retrying");
-                std::thread::sleep(delay);
-                delay = delay.saturating_mul(2);
-            }
-            let response =
-                self.agent.post(&self.url).set("content-type", "application/json").send_string(&body.to_string());
-            match response {
-                Ok(response) => match response.into_string().map(|t| serde_json::from_str::<Value>(&t)) {
-                    Ok(Ok(answer)) => {
-                        let rate_limited = answer["error"]["code"].as_i64() == Some(-32005)
-                            || answer["error"]["code"].as_i64() == Some(429);
-                        if rate_limited {
-                            reason = format!("rate limited: {}", answer["error"]["message"]);
-                            continue;
-                        }
-                        return Ok(answer);
-                    }
-                    Ok(Err(e)) => reason = format!("answer is not JSON: {e}"),
-                    Err(e) => reason = format!("reading the answer: {e}"),
-                },
-                Err(ureq::Error::Status(code, response)) => {
-                    reason = format!("HTTP {code}");
-                    if code != 429 && code < 500 {
-                        // A client error is final, but a JSON-RPC error body is still an answer.
-                        let text = response.into_string().unwrap_or_default();
-                        if let Ok(answer) = serde_json::from_str::<Value>(&text) {
-                            if answer.get("error").is_some() {
-                                return Ok(answer);
-                            }
-                        }
-                        break;
-                    }
-                }
-                Err(ureq::Error::Transport(e)) => reason = e.to_string(),
-            }
-        }
-        Err(RpcError::Transport { method: method.to_owned(), reason, attempts: self.attempts })
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let attempts = Cell::new(0u32);
+        let attempt = || {
+            attempts.set(attempts.get() + 1);
+            self.send_once(&body)
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.backoff)
+            .with_max_delay(Duration::from_secs(30))
+            .with_max_times(self.attempts.saturating_sub(1) as usize);
+        attempt
+            .retry(backoff)
+            .sleep(std::thread::sleep)
+            .when(|failure: &Failure| failure.transient)
+            .notify(|failure: &Failure, delay| tracing::debug!(method, ?delay, reason = %failure.reason, "retrying"))
+            .call()
+            .map_err(|failure| RpcError::Transport {
+                method: method.to_owned(),
+                reason: failure.reason,
+                attempts: attempts.get(),
+            })
     }
+
+    /// One attempt at a request.
+    fn send_once(&self, body: &str) -> Result<Value, Failure> {
+        let transient = |reason: String| Failure { reason, transient: true };
+        match self.agent.post(&self.url).set("content-type", "application/json").send_string(body) {
+            Ok(response) => {
+                let text = response.into_string().map_err(|e| transient(format!("reading the answer: {e}")))?;
+                let answer: Value =
+                    serde_json::from_str(&text).map_err(|e| transient(format!("answer is not JSON: {e}")))?;
+                let code = answer["error"]["code"].as_i64();
+                if code == Some(-32005) || code == Some(429) {
+                    return Err(transient(format!("rate limited: {}", answer["error"]["message"])));
+                }
+                Ok(answer)
+            }
+            Err(ureq::Error::Status(code, response)) if code != 429 && code < 500 => {
+                // A client error is final, but a JSON-RPC error body is still an answer.
+                let text = response.into_string().unwrap_or_default();
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(answer) if answer.get("error").is_some() => Ok(answer),
+                    _ => Err(Failure { reason: format!("HTTP {code}"), transient: false }),
+                }
+            }
+            Err(ureq::Error::Status(code, _)) => Err(transient(format!("HTTP {code}"))),
+            Err(ureq::Error::Transport(e)) => Err(transient(e.to_string())),
+        }
+    }
+}
+
+/// A failed attempt: why, and whether another attempt can succeed.
+#[derive(Debug)]
+struct Failure {
+    reason: String,
+    transient: bool,
 }
 
 fn answer_to_result(method: &str, mut answer: Value) -> Result<Value, RpcError> {

@@ -10,6 +10,8 @@
 //!
 //! Either way the program runs on the result before it is returned.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod client;
 
 pub use client::{RpcClient, RpcError};
@@ -54,19 +56,26 @@ pub struct Report {
 /// Why no input could be built.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcWitnessError {
+    /// A call failed.
     #[error(transparent)]
     Rpc(#[from] RpcError),
+    /// The node does not have the block.
     #[error("block {0} does not exist on the node")]
     NoBlock(u64),
+    /// Block 0 was asked for.
     #[error("block 0 has no parent to prove against")]
     Genesis,
-    #[error("{0}")]
+    /// An answer cannot be turned into program input.
+    #[error(transparent)]
     Format(#[from] bp_formats::FormatError),
+    /// The node's chain is not one whose rules this build knows.
     #[error("chain id {0} is not a known chain; name its rules with --chain or --chain-config")]
     UnknownChain(u64),
+    /// The prestate tracer's answer is not understood.
     #[error("the prestate tracer answer is not understood: {0}")]
     Tracer(String),
-    #[error("building the witness from proofs: {0}")]
+    /// The witness cannot be built from the proofs.
+    #[error("building the witness from proofs")]
     Build(#[from] bp_witness::BuildError),
 }
 

@@ -1,5 +1,7 @@
 //! Test support: where the shared fixtures are, and a real local node (anvil) on 127.0.0.1.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 use std::{
     net::TcpListener,
     path::PathBuf,
@@ -22,6 +24,7 @@ pub fn fixtures() -> PathBuf {
 pub const DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
 /// A running anvil, killed (by its PID) when dropped.
+#[derive(Debug)]
 pub struct Anvil {
     child: Child,
     /// Its JSON-RPC URL.

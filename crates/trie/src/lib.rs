@@ -10,6 +10,7 @@
 //! collapses into a leaf or extension, extensions merge), which may require resolving the lone
 //! remaining sibling; that lookup goes through the same source and fails the same way.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

@@ -22,11 +22,26 @@ pub enum NodeChild {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodedNode {
     /// Terminal node: remaining key nibbles and the value.
-    Leaf { path: Vec<u8>, value: Vec<u8> },
+    Leaf {
+        /// Remaining key nibbles.
+        path: Vec<u8>,
+        /// The value.
+        value: Vec<u8>,
+    },
     /// Shared key nibbles followed by one child.
-    Extension { path: Vec<u8>, child: NodeChild },
+    Extension {
+        /// Shared key nibbles.
+        path: Vec<u8>,
+        /// The child.
+        child: NodeChild,
+    },
     /// Sixteen children and an optional value for keys ending here.
-    Branch { children: Box<[NodeChild; 16]>, value: Option<Vec<u8>> },
+    Branch {
+        /// One child per nibble.
+        children: Box<[NodeChild; 16]>,
+        /// The value of a key ending here.
+        value: Option<Vec<u8>>,
+    },
 }
 
 fn invalid(hash: B256, reason: &'static str) -> TrieError {

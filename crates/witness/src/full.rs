@@ -13,9 +13,13 @@ use crate::{record::record, Generated};
 /// One account of a genesis-style allocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllocAccount {
+    /// Nonce.
     pub nonce: u64,
+    /// Balance in wei.
     pub balance: U256,
+    /// Bytecode (empty for none).
     pub code: Bytes,
+    /// Storage slots.
     pub storage: BTreeMap<U256, U256>,
 }
 
@@ -88,7 +92,7 @@ impl FullState {
     }
 
     /// [`Self::execute`], as an L2 batch when `l2` is set (privileged transactions allowed;
-    /// the result's state-diff hash stays zero, the blob is the caller's to commit to).
+    /// the result carries no L2 commitments: they need the blob, the caller's to commit to).
     pub fn execute_batch(&mut self, blocks: &[EthBlock], chain: &ChainConfig, l2: bool) -> Option<Generated> {
         let parent_hash = blocks.first()?.header.parent_hash;
         let parent = self.headers.get(&parent_hash)?.clone();

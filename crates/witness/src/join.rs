@@ -20,16 +20,45 @@ use crate::{
 /// Why inputs cannot be joined.
 #[derive(Debug, thiserror::Error)]
 pub enum JoinError {
+    /// Nothing to join.
     #[error("no inputs to join")]
     Empty,
+    /// An input that does not start right after the previous one ends.
     #[error("input {index} does not continue the previous one (block {number} after block {previous})")]
-    NotConsecutive { index: usize, number: u64, previous: u64 },
+    NotConsecutive {
+        /// Position of the input.
+        index: usize,
+        /// Its first block.
+        number: u64,
+        /// The previous input's last block.
+        previous: u64,
+    },
+    /// An input without blocks.
     #[error("input {index} has no blocks")]
-    NoBlocks { index: usize },
-    #[error("input {index} is for chain id {found}, the first for {expected}")]
-    ChainMismatch { index: usize, expected: u64, found: u64 },
-    #[error("input {index} is an L2 batch: its blob commits to its own blocks' state diff, so L2 batches are built whole, not joined")]
-    L2 { index: usize },
+    NoBlocks {
+        /// Position of the input.
+        index: usize,
+    },
+    /// An input under other chain rules than the first (compared by configuration hash).
+    #[error("input {index} is for chain configuration {got}, the first for {expected}")]
+    ChainMismatch {
+        /// Position of the input.
+        index: usize,
+        /// The first input's configuration hash.
+        expected: B256,
+        /// This input's.
+        got: B256,
+    },
+    /// An L2 batch input.
+    #[error(
+        "input {index} is an L2 batch: its blob commits to its own blocks' state diff, so L2 batches are built \
+         whole, not joined"
+    )]
+    L2 {
+        /// Position of the input.
+        index: usize,
+    },
+    /// The joined batch does not execute.
     #[error(transparent)]
     Build(#[from] BuildError),
 }
@@ -48,8 +77,8 @@ pub fn join_inputs(inputs: Vec<ProgramInput>) -> Result<ProgramInput, JoinError>
         if input.l2.is_some() {
             return Err(JoinError::L2 { index });
         }
-        if input.chain.chain_id != chain.chain_id {
-            return Err(JoinError::ChainMismatch { index, expected: chain.chain_id, found: input.chain.chain_id });
+        if input.chain != chain {
+            return Err(JoinError::ChainMismatch { index, expected: chain.hash(), got: input.chain.hash() });
         }
         let number = input.blocks.first().ok_or(JoinError::NoBlocks { index })?.header.number;
         let previous = blocks.last().map_or(parent.number, |b: &bp_input::EthBlock| b.header.number);

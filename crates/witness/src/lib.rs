@@ -9,6 +9,8 @@
 //! the witness is exactly the set of nodes the stateless run resolves — including the sibling a
 //! deletion collapses into — and cannot drift from what the program needs.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod full;
 mod join;
 mod proofs;

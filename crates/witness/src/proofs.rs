@@ -83,7 +83,12 @@ pub enum BuildError {
         "trie node {hash} at path 0x{path} is in neither the proofs nor the fetched nodes \
          (a deletion collapses onto it; fetch it with debug_dbGet from a node that keeps it)"
     )]
-    MissingNode { hash: B256, path: String },
+    MissingNode {
+        /// The node's hash.
+        hash: B256,
+        /// Its path (nibbles, hex).
+        path: String,
+    },
     /// A header older than the parent that `BLOCKHASH` needs and the fetcher cannot provide.
     #[error("the hash of block {0} is needed and no header for it can be fetched")]
     MissingHeader(u64),

@@ -1,19 +1,58 @@
 //! One recording run of the program over known pre-state.
 
 use alloy_consensus::Header;
-use alloy_primitives::{keccak256, map::B256Map, Bytes, B256};
+use alloy_primitives::{
+    keccak256,
+    map::{B256Map, B256Set},
+    Bytes, B256,
+};
 use alloy_rlp::Encodable;
 use bp_input::{ChainConfig, EthBlock, ExecutionWitness};
-use bp_program::{execute_batch, Ancestors, NoProbe, ProgramError, ProgramOutput, WitnessDb};
-use bp_trie::{MapSource, RecordingSource, EMPTY_ROOT};
+use bp_program::{
+    execute_batch, l2::L2Batch, Ancestors, NoProbe, ProgramError, ProgramOutput, WitnessDb, WitnessSource,
+};
+use bp_trie::{MapSource, NodeSource, RecordingSource, EMPTY_ROOT};
 
 /// What a successful run leaves behind besides the witness.
 pub(crate) struct Advance {
+    /// The outputs (without L2 commitments, which need the batch's blob).
     pub output: ProgramOutput,
     /// Nodes of the post-state tries that are in memory (new and changed ones).
     pub fresh: Vec<(B256, Vec<u8>)>,
     /// Bytecodes deployed by the batch.
     pub deployed: Vec<(B256, Bytes)>,
+}
+
+/// The program's source over a complete state, noting what the run asks for: every node (by
+/// its inner [`RecordingSource`]), every bytecode, and the oldest ancestor whose hash is read.
+#[derive(Debug)]
+struct Recorder<'a> {
+    nodes: RecordingSource<'a>,
+    codes: &'a B256Map<Bytes>,
+    ancestors: Ancestors,
+    codes_used: B256Set,
+    oldest_block_hash: Option<u64>,
+}
+
+impl NodeSource for Recorder<'_> {
+    fn node(&mut self, hash: &B256) -> Option<Bytes> {
+        self.nodes.node(hash)
+    }
+}
+
+impl WitnessSource for Recorder<'_> {
+    fn code(&mut self, hash: &B256) -> Option<Bytes> {
+        let code = self.codes.get(hash).cloned();
+        if code.is_some() {
+            self.codes_used.insert(*hash);
+        }
+        code
+    }
+
+    fn block_hash(&mut self, number: u64) -> Option<B256> {
+        self.oldest_block_hash = Some(self.oldest_block_hash.map_or(number, |oldest| oldest.min(number)));
+        self.ancestors.get(number)
+    }
 }
 
 /// Runs `blocks` on `parent` against `nodes`/`codes`, recording what the program resolves.
@@ -29,29 +68,32 @@ pub(crate) fn record(
 ) -> (ExecutionWitness, Result<Advance, ProgramError>) {
     let parent = &chain_headers[0];
     let parent_hash = blocks.first().map_or_else(|| parent.hash_slow(), |b| b.header.parent_hash);
-    let ancestors = Ancestors::new(parent, parent_hash, chain_headers);
-    let mut recorder = RecordingSource::new(nodes);
-    let db = WitnessDb::new(&mut recorder, parent.state_root, codes.clone(), ancestors);
+    let mut recorder = Recorder {
+        nodes: RecordingSource::new(nodes),
+        codes,
+        ancestors: Ancestors::new(parent, parent_hash, chain_headers),
+        codes_used: B256Set::default(),
+        oldest_block_hash: None,
+    };
+    let db = WitnessDb::new(&mut recorder, parent.state_root);
+    let l2 = l2.then(L2Batch::default);
     let outcome = execute_batch(blocks, parent, chain, l2, db, &mut NoProbe).map(|mut batch| {
         let mut fresh = Vec::new();
-        batch.db.state_trie.for_each_node(|h, rlp| fresh.push((h, rlp)));
-        for trie in batch.db.storage_tries.values_mut() {
-            trie.for_each_node(|h, rlp| fresh.push((h, rlp)));
-        }
-        let mut used: Vec<B256> = batch.db.codes_used.iter().filter(|h| codes.contains_key(*h)).copied().collect();
-        used.sort_unstable();
-        let deployed = batch.db.codes.into_iter().filter(|(h, _)| !codes.contains_key(h)).collect();
-        let oldest = batch.db.oldest_block_hash_used.unwrap_or(parent.number);
-        (Advance { output: batch.output, fresh, deployed }, used, oldest)
+        batch.db.for_each_node(|h, rlp| fresh.push((h, rlp)));
+        let deployed = batch.db.deployed_codes().iter().map(|(h, c)| (*h, c.clone())).collect();
+        Advance { output: batch.output, fresh, deployed }
     });
-    let mut state = recorder.touched_nodes();
+    let mut state = recorder.nodes.touched_nodes();
     // The parent root belongs in every witness, even if nothing was read.
-    if parent.state_root != EMPTY_ROOT && !recorder.touched().contains(&parent.state_root) {
+    if parent.state_root != EMPTY_ROOT && !recorder.nodes.touched().contains(&parent.state_root) {
         state.extend(nodes.get(&parent.state_root).cloned());
     }
     match outcome {
-        Ok((advance, used, oldest)) => {
+        Ok(advance) => {
+            let mut used: Vec<B256> = recorder.codes_used.into_iter().collect();
+            used.sort_unstable();
             // Headers from the parent back to the child of the oldest BLOCKHASH target.
+            let oldest = recorder.oldest_block_hash.unwrap_or(parent.number);
             let keep = parent.number.saturating_sub(oldest.saturating_add(1).min(parent.number));
             let witness = ExecutionWitness {
                 state,

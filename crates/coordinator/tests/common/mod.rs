@@ -14,22 +14,22 @@ use bp_coordinator::{CoordinatorConfig, DirSource, Running};
 use bp_input::ProgramInput;
 use bp_protocol::{AuthKey, FrameLimits, Message, Request};
 use bp_prover::{Prover, ProverConfig, ProverStats};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// Logs to the test's captured output (shown when a test fails); `BLOCKPROVER_LOG` filters.
-pub fn init_logs() {
+pub(crate) fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BLOCKPROVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
 }
 
-pub fn key() -> AuthKey {
+pub(crate) fn key() -> AuthKey {
     init_logs();
     AuthKey::parse("a shared secret for the service tests").unwrap()
 }
 
 /// Up to `n` single-block inputs with transactions from the EEST Prague suite, one per test.
-pub fn conformance_inputs(n: usize) -> Vec<ProgramInput> {
+pub(crate) fn conformance_inputs(n: usize) -> Vec<ProgramInput> {
     let archive = bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/for_prague.tar.zst");
     let mut found = Vec::new();
     for_each_file(&archive, &mut |_, text| {
@@ -54,14 +54,14 @@ pub fn conformance_inputs(n: usize) -> Vec<ProgramInput> {
 }
 
 /// Writes `inputs` into `dir` as binary program inputs named `c00.bin`, `c01.bin`…
-pub fn write_inputs(dir: &Path, inputs: &[ProgramInput]) {
+pub(crate) fn write_inputs(dir: &Path, inputs: &[ProgramInput]) {
     for (i, input) in inputs.iter().enumerate() {
         std::fs::write(dir.join(format!("c{i:02}.bin")), input.to_binary()).unwrap();
     }
 }
 
 /// Links the four real blocks of the fixtures into `dir`.
-pub fn link_real_blocks(dir: &Path) -> usize {
+pub(crate) fn link_real_blocks(dir: &Path) -> usize {
     let real = bp_testkit::fixtures().join("real-blocks");
     let files = [
         "hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst",
@@ -77,7 +77,7 @@ pub fn link_real_blocks(dir: &Path) -> usize {
     files.len()
 }
 
-pub fn config(data: &Path) -> CoordinatorConfig {
+pub(crate) fn config(data: &Path) -> CoordinatorConfig {
     CoordinatorConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
@@ -92,7 +92,7 @@ pub fn config(data: &Path) -> CoordinatorConfig {
 }
 
 /// Starts a coordinator over `inputs` and waits until it has `batches` batches.
-pub async fn start(config: CoordinatorConfig, inputs: &Path, batches: u64) -> Running {
+pub(crate) async fn start(config: CoordinatorConfig, inputs: &Path, batches: u64) -> Running {
     let source = Box::new(DirSource::new(inputs, None));
     let running = bp_coordinator::start(config, vec![source]).await.expect("coordinator starts");
     wait_for(Duration::from_secs(60), || {
@@ -103,7 +103,7 @@ pub async fn start(config: CoordinatorConfig, inputs: &Path, batches: u64) -> Ru
     running
 }
 
-pub async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
+pub(crate) async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(started.elapsed() < limit, "condition not reached within {limit:?}");
@@ -111,7 +111,7 @@ pub async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-pub fn prover_config(endpoint: &str, data: PathBuf, name: &str) -> ProverConfig {
+pub(crate) fn prover_config(endpoint: &str, data: PathBuf, name: &str) -> ProverConfig {
     ProverConfig {
         endpoints: vec![endpoint.to_owned()],
         poll_interval: Duration::from_millis(50),
@@ -126,17 +126,21 @@ pub fn prover_config(endpoint: &str, data: PathBuf, name: &str) -> ProverConfig 
     }
 }
 
-/// Runs a prover until `stop` is set; returns its stats.
-pub fn spawn_prover(config: ProverConfig, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<ProverStats> {
+/// Runs a prover until `stop` is cancelled; returns its stats.
+pub(crate) fn spawn_prover(config: ProverConfig, stop: CancellationToken) -> tokio::task::JoinHandle<ProverStats> {
     let prover = Prover::new(config, Arc::new(ExecBackend)).expect("prover");
     tokio::spawn(prover.run(stop))
 }
 
-pub fn request(name: &str) -> Message {
+pub(crate) fn request(name: &str) -> Message {
     Message::Request(Request { proof_type: ProofType::Exec, program_id: ExecBackend.program_id(), prover: name.into() })
 }
 
-pub async fn send(endpoint: &str, key: &AuthKey, message: &Message) -> Result<Message, bp_prover::ExchangeError> {
+pub(crate) async fn send(
+    endpoint: &str,
+    key: &AuthKey,
+    message: &Message,
+) -> Result<Message, bp_prover::ExchangeError> {
     let limits = FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5) };
     bp_prover::exchange(endpoint, key, &limits, Duration::from_secs(60), message).await
 }

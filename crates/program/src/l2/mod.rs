@@ -16,10 +16,71 @@ pub use state_diff::{
     StateDiffError, WithdrawalMessage, STATE_DIFF_VERSION,
 };
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::{
+    collections::{BTreeMap, BTreeSet},
+    vec::Vec,
+};
 use alloy_primitives::{b256, Address, Log, B256, U256};
-use bp_input::MESSENGER_ADDRESS;
+use bp_input::{EthBlock, L2Input, MESSENGER_ADDRESS};
 use revm::{database::BundleState, state::AccountInfo};
+
+use crate::{BlockReceipt, L2Commitments, L2Error, StateError, WitnessDb, WitnessSource};
+
+/// What an L2 batch gathers block by block for its commitments: the withdrawals its receipts
+/// log, the deposits its blocks carry and every account and slot it changes.
+#[derive(Debug, Default)]
+pub struct L2Batch {
+    withdrawals: Vec<WithdrawalMessage>,
+    deposits: Vec<B256>,
+    changes: ChangeTracker,
+}
+
+impl L2Batch {
+    /// Takes in one executed block: its withdrawals and deposits, and its state changes
+    /// (`bundle`, before they are written to `db`'s tries, which still answer whether an
+    /// account had storage at the start).
+    pub fn record_block<S: WitnessSource>(
+        &mut self,
+        block: &EthBlock,
+        receipts: &[BlockReceipt],
+        bundle: &BundleState,
+        db: &mut WitnessDb<S>,
+    ) -> Result<(), StateError> {
+        let logs = receipts.iter().flat_map(|r| r.logs.iter());
+        self.withdrawals.extend(logs.filter_map(withdrawal_from_log));
+        let privileged = block.body.transactions.iter().filter_map(|tx| tx.as_privileged());
+        self.deposits.extend(privileged.map(|tx| tx.deposit_hash()));
+        self.changes.record(bundle, |address| db.has_storage(address))
+    }
+
+    /// The batch's commitments: withdrawals root, deposits hash, and the versioned hash of the
+    /// blob `l2` commits to, after checking that the blob holds exactly the state diff of
+    /// blocks `first_block..=last_block`.
+    pub fn commit<S: WitnessSource>(
+        self,
+        first_block: u64,
+        last_block: u64,
+        db: &mut WitnessDb<S>,
+        l2: &L2Input,
+    ) -> Result<L2Commitments, L2Error> {
+        let leaves: Vec<B256> = self.withdrawals.iter().map(WithdrawalMessage::leaf).collect();
+        let withdrawals_root = merkle_root(&leaves);
+        let deposits_hash = deposits_hash(&self.deposits).ok_or(L2Error::TooManyDeposits(self.deposits.len()))?;
+        let diff = build_state_diff(
+            first_block,
+            last_block,
+            &self.changes.accounts,
+            self.withdrawals,
+            self.deposits,
+            |hash| db.code(hash),
+        )?;
+        let encoded = diff.encode();
+        let blob =
+            pack_blob(&encoded).ok_or(L2Error::StateDiffTooLarge { size: encoded.len(), capacity: BLOB_CAPACITY })?;
+        verify_blob(&blob, &l2.blob_commitment, &l2.blob_proof)?;
+        Ok(L2Commitments { withdrawals_root, deposits_hash, state_diff_hash: versioned_hash(&l2.blob_commitment) })
+    }
+}
 
 /// `keccak256("L1Message(address,bytes32,uint256)")`: the messenger's withdrawal event, all
 /// three arguments indexed.
@@ -46,6 +107,7 @@ fn account_state(info: &AccountInfo) -> AccountState {
 /// start of the batch and the latest one.
 #[derive(Debug, Default)]
 pub struct ChangeTracker {
+    /// Every account changed so far, by address.
     pub accounts: BTreeMap<Address, AccountChange>,
     /// Accounts that existed with empty storage at the start and were wiped since.
     wiped_without_storage: BTreeSet<Address>,

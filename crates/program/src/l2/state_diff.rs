@@ -10,14 +10,14 @@ pub const STATE_DIFF_VERSION: u8 = 1;
 
 /// Flags of an account entry, in the order its fields follow.
 mod flag {
-    pub const BALANCE: u8 = 0x01;
-    pub const NONCE: u8 = 0x02;
-    pub const STORAGE: u8 = 0x04;
-    pub const CODE: u8 = 0x08;
-    pub const CODE_HASH: u8 = 0x10;
-    pub const STORAGE_CLEARED: u8 = 0x20;
-    pub const REMOVED: u8 = 0x40;
-    pub const ALL: u8 = 0x7f;
+    pub(super) const BALANCE: u8 = 0x01;
+    pub(super) const NONCE: u8 = 0x02;
+    pub(super) const STORAGE: u8 = 0x04;
+    pub(super) const CODE: u8 = 0x08;
+    pub(super) const CODE_HASH: u8 = 0x10;
+    pub(super) const STORAGE_CLEARED: u8 = 0x20;
+    pub(super) const REMOVED: u8 = 0x40;
+    pub(super) const ALL: u8 = 0x7f;
 }
 
 /// How an account's code changed.
@@ -32,24 +32,31 @@ pub enum CodeChange {
 /// One account's changes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountDiff {
+    /// The account.
     pub address: Address,
     /// The account existed at the start and does not at the end; nothing else is set.
     pub removed: bool,
+    /// The new balance, if it changed.
     pub balance: Option<U256>,
+    /// How much the nonce went up, if it did.
     pub nonce_increase: Option<u64>,
     /// All storage was wiped during the batch (a self-destruct); `storage` then lists every
     /// non-zero slot of the final state.
     pub storage_cleared: bool,
     /// Slots whose final value differs from the initial one (zero: cleared), by slot key.
     pub storage: Vec<(B256, U256)>,
+    /// The new code, if it changed.
     pub code: Option<CodeChange>,
 }
 
 /// A withdrawal: an `L1Message` of the messenger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WithdrawalMessage {
+    /// Who sent it on L2 (the messenger's caller).
     pub from: Address,
+    /// The hash of the message's data (what the L1 side decodes and checks).
     pub data_hash: B256,
+    /// The messenger's running message number, unique per withdrawal.
     pub message_id: U256,
 }
 
@@ -67,10 +74,13 @@ impl WithdrawalMessage {
 /// Everything the batch changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StateDiff {
+    /// The batch's first block.
     pub first_block: u64,
+    /// The batch's last block.
     pub last_block: u64,
     /// By ascending address.
     pub accounts: Vec<AccountDiff>,
+    /// The batch's withdrawals, in order.
     pub withdrawals: Vec<WithdrawalMessage>,
     /// Deposit hashes of the batch's privileged transactions, in order.
     pub deposits: Vec<B256>,
@@ -79,12 +89,16 @@ pub struct StateDiff {
 /// Bytes that are not a state diff this code can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateDiffDecodeError {
+    /// Another encoding version.
     #[error("state diff version {0} is not supported (this build reads {STATE_DIFF_VERSION})")]
     Version(u8),
+    /// The bytes end inside an item.
     #[error("state diff ends early")]
     Truncated,
+    /// An account entry with flags that are unknown or cannot go together.
     #[error("account {0} has unknown or contradictory flags {1:#04x}")]
     Flags(Address, u8),
+    /// Accounts out of ascending address order (or listed twice).
     #[error("accounts are not in ascending address order at {0}")]
     Order(Address),
 }
@@ -246,16 +260,28 @@ impl<'a> Reader<'a> {
 /// An account as the diff compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountState {
+    /// Balance in wei.
     pub balance: U256,
+    /// Nonce.
     pub nonce: u64,
+    /// Hash of the code.
     pub code_hash: B256,
 }
 
 /// A state diff that cannot be expressed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateDiffError {
+    /// An account's nonce went down, which the encoding cannot express.
     #[error("nonce of {address} went down from {initial} to {current}")]
-    NonceDecrease { address: Address, initial: u64, current: u64 },
+    NonceDecrease {
+        /// The account.
+        address: Address,
+        /// Its nonce at the start.
+        initial: u64,
+        /// Its nonce at the end.
+        current: u64,
+    },
+    /// The code of a changed account is not known.
     #[error("code {0} of a changed account is not known")]
     MissingCode(B256),
 }
@@ -282,7 +308,7 @@ pub fn build_state_diff(
     changes: &BTreeMap<Address, AccountChange>,
     withdrawals: Vec<WithdrawalMessage>,
     deposits: Vec<B256>,
-    code: impl Fn(&B256) -> Option<Bytes>,
+    mut code: impl FnMut(&B256) -> Option<Bytes>,
 ) -> Result<StateDiff, StateDiffError> {
     let mut accounts = Vec::new();
     let mut codes_given = alloy_primitives::map::B256Set::default();
