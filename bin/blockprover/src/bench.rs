@@ -73,7 +73,7 @@ impl Selection {
         Ok(())
     }
 
-    fn add_file(&mut self, path: &Path, top: usize, max_gas: u64) -> Result<()> {
+    fn add_file(&mut self, path: &Path, top: usize, max_gas: u64, max_bytes: u64) -> Result<()> {
         let is_archive = path.is_dir() || path.to_string_lossy().ends_with(".tar.zst");
         if is_archive {
             let mut failure = None;
@@ -85,7 +85,7 @@ impl Selection {
             })?;
             return failure.map_or(Ok(()), Err);
         }
-        let bytes = bp_formats::read_bytes(path)?;
+        let bytes = bp_formats::read_bytes(path, max_bytes).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display().to_string();
         if bytes.starts_with(bp_input::BINARY_MAGIC) {
             let loaded = bp_formats::parse(&bytes, None).with_context(|| format!("reading {name}"))?;
@@ -97,10 +97,10 @@ impl Selection {
     }
 }
 
-pub(crate) fn run(top: usize, max_gas: u64, runs: usize, paths: Vec<PathBuf>) -> Result<()> {
+pub(crate) fn run(top: usize, max_gas: u64, runs: usize, paths: Vec<PathBuf>, max_bytes: u64) -> Result<()> {
     let mut selection = Selection::default();
     for path in &paths {
-        selection.add_file(path, top, max_gas)?;
+        selection.add_file(path, top, max_gas, max_bytes)?;
     }
     let blocks: Vec<(String, ProgramInput)> = selection
         .inputs

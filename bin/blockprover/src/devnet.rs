@@ -12,7 +12,7 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 use bp_backend::ProofType;
-use bp_coordinator::{now_ms, CoordinatorConfig, Store};
+use bp_coordinator::{now_ms, ConnectionLimits, CoordinatorConfig, Store};
 use bp_devnet::{Builder, DevnetSource, SealedBatch};
 use bp_program::ProgramOutput;
 use bp_protocol::{AuthKey, FrameLimits};
@@ -80,7 +80,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         limits,
         required: vec![args.backend],
         assignment_timeout: Duration::from_secs(120),
-        max_connections: 64,
+        connections: ConnectionLimits::default(),
         source_poll: Duration::from_millis(50),
     };
     let started = Instant::now();
@@ -101,6 +101,8 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
                 submit_attempts: 5,
                 submit_backoff: Duration::from_millis(200),
                 max_batches: None,
+                max_refusals: 3,
+                idle_report: Duration::from_secs(60),
             };
             let prover = Prover::new(config, backend.clone())?;
             provers.spawn(prover.run(stop.clone()));

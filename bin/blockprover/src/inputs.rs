@@ -6,14 +6,23 @@ use anyhow::{Context, Result};
 use bp_input::{ChainConfig, ProgramInput};
 use bp_rpc_witness::{RpcClient, WitnessPath};
 
-pub(crate) fn load(path: &Path, chain: Option<ChainConfig>) -> Result<(bp_formats::Loaded, f64)> {
+/// How input files are read: the chain rules that override what a file names, and the size
+/// limit (decompressed).
+#[derive(Debug, Clone)]
+pub(crate) struct Reader {
+    pub(crate) chain: Option<ChainConfig>,
+    pub(crate) max_bytes: u64,
+}
+
+pub(crate) fn load(path: &Path, reader: &Reader) -> Result<(bp_formats::Loaded, f64)> {
     let started = Instant::now();
-    let loaded = bp_formats::load(path, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
+    let loaded = bp_formats::load(path, reader.chain.as_ref(), reader.max_bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
     Ok((loaded, started.elapsed().as_secs_f64() * 1e3))
 }
 
-pub(crate) fn execute(path: &Path, chain: Option<ChainConfig>) -> Result<()> {
-    let (loaded, load_ms) = load(path, chain)?;
+pub(crate) fn execute(path: &Path, reader: &Reader) -> Result<()> {
+    let (loaded, load_ms) = load(path, reader)?;
     let input = &loaded.input;
     let started = Instant::now();
     let (output, gas_used) = bp_program::execute_input_with_probe(input, &mut bp_program::NoProbe)
@@ -46,9 +55,11 @@ pub(crate) fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn convert(path: &Path, output: &Path, chain: Option<ChainConfig>) -> Result<()> {
-    let source = bp_formats::read_bytes(path).with_context(|| format!("reading {}", path.display()))?;
-    let loaded = bp_formats::parse(&source, chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
+pub(crate) fn convert(path: &Path, output: &Path, reader: &Reader) -> Result<()> {
+    let source =
+        bp_formats::read_bytes(path, reader.max_bytes).with_context(|| format!("reading {}", path.display()))?;
+    let loaded =
+        bp_formats::parse(&source, reader.chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
     let written = write_input(&loaded.input, output)?;
     let json_size = serde_json::to_vec(&loaded.input)?.len();
     let source_size = source.len();

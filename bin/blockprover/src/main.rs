@@ -20,6 +20,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Largest input file accepted, in MiB once decompressed (a small .zst can inflate to
+    /// gigabytes): execute, prove, verify, convert, bench and the coordinator's --inputs.
+    #[arg(long, global = true, env = "BLOCKPROVER_MAX_INPUT_MIB", default_value_t = 1024)]
+    max_input_mib: u64,
 }
 
 #[derive(Subcommand)]
@@ -247,25 +251,28 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let max_bytes = cli.max_input_mib.saturating_mul(1 << 20);
+    let reader =
+        |chain: &ChainArgs| -> Result<inputs::Reader> { Ok(inputs::Reader { chain: chain.resolve()?, max_bytes }) };
     match cli.command {
         Command::Conformance { fork, list_failures, jobs, sample, paths } => {
             conformance::run(fork, list_failures, jobs, sample.max(1), paths)
         }
-        Command::Bench { top, max_gas, runs, paths } => bench::run(top.max(1), max_gas, runs.max(1), paths),
+        Command::Bench { top, max_gas, runs, paths } => bench::run(top.max(1), max_gas, runs.max(1), paths, max_bytes),
         Command::Execute { input, chain, backend } if backend.backend == bp_backend::ProofType::Exec => {
             backend.check()?;
-            inputs::execute(&input, chain.resolve()?)
+            inputs::execute(&input, &reader(&chain)?)
         }
-        Command::Execute { input, chain, backend } => zkvm::execute(&input, chain.resolve()?, &backend),
+        Command::Execute { input, chain, backend } => zkvm::execute(&input, &reader(&chain)?, &backend),
         Command::Prove { input, format, output, chain, backend } => {
-            zkvm::prove(&input, chain.resolve()?, &backend, format, &output)
+            zkvm::prove(&input, &reader(&chain)?, &backend, format, &output)
         }
-        Command::Verify { proof, input, chain } => zkvm::verify(&proof, input.as_deref(), chain.resolve()?),
-        Command::Convert { input, output, chain } => inputs::convert(&input, &output, chain.resolve()?),
+        Command::Verify { proof, input, chain } => zkvm::verify(&proof, input.as_deref(), &reader(&chain)?),
+        Command::Convert { input, output, chain } => inputs::convert(&input, &output, &reader(&chain)?),
         Command::Witness { rpc, block, output, cache, no_cache, chain } => {
             inputs::witness(&rpc, block, &output, (!no_cache).then_some(cache.as_path()), chain.resolve()?)
         }
-        Command::Coordinator(args) => service::coordinator(args),
+        Command::Coordinator(args) => service::coordinator(args, max_bytes),
         Command::Prover(args) => service::prover(args),
         Command::Devnet(args) => devnet::run(args),
     }

@@ -9,7 +9,7 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 use bp_backend::ProofType;
-use bp_coordinator::{BatchSource, CoordinatorConfig, DirSource, RpcSource};
+use bp_coordinator::{BatchSource, ConnectionLimits, CoordinatorConfig, DirSource, RpcSource};
 use bp_protocol::{AuthKey, FrameLimits};
 use bp_prover::{Prover, ProverConfig};
 use bp_rpc_witness::RpcClient;
@@ -92,12 +92,27 @@ pub(crate) struct CoordinatorArgs {
     /// Largest frame accepted, in MiB (inputs and proofs travel in one frame).
     #[arg(long, default_value_t = 256)]
     max_frame_mib: usize,
-    /// Seconds a client has to send a whole frame (slow clients are cut off).
+    /// Seconds a client has to send a whole frame once it started (slow clients are cut off).
     #[arg(long, default_value_t = 30)]
     io_timeout_secs: u64,
-    /// Connections served at once; more are answered `busy`.
+    /// Seconds a connection may wait between frames before it is closed.
+    #[arg(long, default_value_t = 30)]
+    idle_timeout_secs: u64,
+    /// Connections open at once; more are closed unread.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
+    /// Connections open at once from one IP address; more are closed unread.
+    #[arg(long, default_value_t = 256)]
+    max_connections_per_peer: usize,
+    /// Seconds a new connection has to complete the handshake.
+    #[arg(long, default_value_t = 10)]
+    handshake_timeout_secs: u64,
+    /// Largest frame accepted before the handshake, in bytes.
+    #[arg(long, default_value_t = 4096)]
+    max_handshake_frame_bytes: usize,
+    /// MiB of frame bodies being read at once over all connections (at least --max-frame-mib).
+    #[arg(long, default_value_t = 1024)]
+    frame_budget_mib: usize,
     /// How often batch sources are polled, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     poll_ms: u64,
@@ -107,7 +122,7 @@ pub(crate) struct CoordinatorArgs {
     chain: ChainArgs,
 }
 
-pub(crate) fn coordinator(args: CoordinatorArgs) -> Result<()> {
+pub(crate) fn coordinator(args: CoordinatorArgs, max_input_bytes: u64) -> Result<()> {
     let key = args.auth.key(None)?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let metrics_listen = match args.metrics_addr.as_str() {
@@ -120,7 +135,7 @@ pub(crate) fn coordinator(args: CoordinatorArgs) -> Result<()> {
         if !dir.is_dir() {
             bail!("--inputs {} is not a directory", dir.display());
         }
-        sources.push(Box::new(DirSource::new(dir, chain.clone())));
+        sources.push(Box::new(DirSource::new(dir, chain.clone()).with_max_input_bytes(max_input_bytes)));
     }
     if let Some(url) = &args.rpc {
         let client = RpcClient::new(url, args.rpc_cache.as_deref());
@@ -135,11 +150,18 @@ pub(crate) fn coordinator(args: CoordinatorArgs) -> Result<()> {
         key,
         limits: FrameLimits {
             max_frame: args.max_frame_mib << 20,
+            max_handshake_frame: args.max_handshake_frame_bytes,
             io_timeout: Duration::from_secs(args.io_timeout_secs),
+            idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+        },
+        connections: ConnectionLimits {
+            max_connections: args.max_connections,
+            max_connections_per_peer: args.max_connections_per_peer,
+            handshake_timeout: Duration::from_secs(args.handshake_timeout_secs),
+            frame_budget: args.frame_budget_mib << 20,
         },
         required: args.proof_types,
         assignment_timeout: Duration::from_secs(args.assignment_timeout_secs),
-        max_connections: args.max_connections,
         source_poll: Duration::from_millis(args.poll_ms),
     };
     runtime()?.block_on(async {
@@ -232,22 +254,24 @@ pub(crate) fn prover(args: ProverArgs) -> Result<()> {
         name,
         data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("blockprover-prover")),
         key: args.auth.key(file.auth_secret_file.as_deref())?,
-        limits: FrameLimits { max_frame: file.max_frame_mib.unwrap_or(256) << 20, io_timeout: Duration::from_secs(30) },
+        limits: FrameLimits { max_frame: file.max_frame_mib.unwrap_or(256) << 20, ..FrameLimits::default() },
         reply_timeout: Duration::from_secs(file.reply_timeout_secs.unwrap_or(600)),
         submit_attempts: 8,
         submit_backoff: Duration::from_millis(500),
         max_batches: args.max_batches,
+        max_refusals: 3,
+        idle_report: Duration::from_secs(60),
     };
     let prover = Prover::new(config, backend)?;
     runtime()?.block_on(async {
         let stop = tokio_util::sync::CancellationToken::new();
         let mut run = tokio::spawn(prover.run(stop.clone()));
         let stats = tokio::select! {
-            stats = &mut run => stats?,
+            stats = &mut run => stats??,
             _ = shutdown_signal() => {
                 tracing::info!("stopping after the current batch");
                 stop.cancel();
-                run.await?
+                run.await??
             }
         };
         println!(

@@ -2,9 +2,9 @@
 
 use std::{path::Path, time::Instant};
 
+use crate::inputs::Reader;
 use anyhow::{bail, Context, Result};
 use bp_backend::{Backend, Execution, Proof, ProofFormat, ProofType};
-use bp_input::ChainConfig;
 
 /// Options of a zkVM run.
 #[derive(clap::Args, Debug, Clone)]
@@ -47,14 +47,14 @@ impl BackendArgs {
 }
 
 /// The binary program input of any file `execute` reads, and the name of the format it was in.
-fn binary_input(path: &Path, chain: Option<ChainConfig>) -> Result<(Vec<u8>, &'static str, usize)> {
-    let (loaded, _) = crate::inputs::load(path, chain)?;
+fn binary_input(path: &Path, reader: &Reader) -> Result<(Vec<u8>, &'static str, usize)> {
+    let (loaded, _) = crate::inputs::load(path, reader)?;
     Ok((loaded.input.to_binary(), loaded.format.name(), loaded.input.witness.byte_size()))
 }
 
 /// `execute --backend B`: outputs, and for a zkVM the cycles per region and per gas.
-pub(crate) fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArgs) -> Result<()> {
-    let (input, format, witness_bytes) = binary_input(path, chain)?;
+pub(crate) fn execute(path: &Path, reader: &Reader, args: &BackendArgs) -> Result<()> {
+    let (input, format, witness_bytes) = binary_input(path, reader)?;
     let backend = args.open()?;
     let started = Instant::now();
     let Execution { output, gas_used, cycles } = backend.execute(&input).context("execution failed")?;
@@ -86,14 +86,8 @@ pub(crate) fn execute(path: &Path, chain: Option<ChainConfig>, args: &BackendArg
 }
 
 /// `prove`: writes the proof file and prints what was proved, how long it took and the peak memory.
-pub(crate) fn prove(
-    path: &Path,
-    chain: Option<ChainConfig>,
-    args: &BackendArgs,
-    format: ProofFormat,
-    out: &Path,
-) -> Result<()> {
-    let (input, _, _) = binary_input(path, chain)?;
+pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: ProofFormat, out: &Path) -> Result<()> {
+    let (input, _, _) = binary_input(path, reader)?;
     let backend = args.open()?;
     eprintln!("proving {} with {} ({format}); this takes minutes for a zkVM", path.display(), backend.proof_type());
     let started = Instant::now();
@@ -117,12 +111,12 @@ pub(crate) fn prove(
 }
 
 /// `verify`: checks a proof file; prints its public outputs as JSON.
-pub(crate) fn verify(path: &Path, input: Option<&Path>, chain: Option<ChainConfig>) -> Result<()> {
+pub(crate) fn verify(path: &Path, input: Option<&Path>, reader: &Reader) -> Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let proof = Proof::from_bytes(&bytes).with_context(|| format!("{} is not a proof file", path.display()))?;
     let backend = bp_backend::backend(proof.proof_type)?;
     let input = match input {
-        Some(input) => binary_input(input, chain)?.0,
+        Some(input) => binary_input(input, reader)?.0,
         None if backend.verify_needs_input() => {
             bail!("an {} proof is checked by re-executing its input: pass --input", proof.proof_type)
         }

@@ -72,17 +72,14 @@ fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
 
 fn exchange(port: u16, message: &Message) -> Result<Message, bp_prover::ExchangeError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let limits = FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5) };
+    let limits = FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5), ..FrameLimits::default() };
     let key = AuthKey::parse(SECRET).unwrap();
-    runtime.block_on(bp_prover::exchange(&format!("127.0.0.1:{port}"), &key, &limits, Duration::from_secs(60), message))
+    let endpoint = format!("127.0.0.1:{port}");
+    runtime.block_on(bp_prover::exchange(&endpoint, &key, "test", &limits, Duration::from_secs(60), message))
 }
 
 fn take_work(port: u16) -> bp_protocol::Assignment {
-    let request = Message::Request(Request {
-        proof_type: ProofType::Exec,
-        program_id: ExecBackend.program_id(),
-        prover: "test".into(),
-    });
+    let request = Message::Request(Request { proof_type: ProofType::Exec, program_id: ExecBackend.program_id() });
     match exchange(port, &request).unwrap() {
         Message::Response(Some(assignment)) => assignment,
         other => panic!("expected work, got {other:?}"),
@@ -145,7 +142,6 @@ fn a_killed_coordinator_loses_nothing_and_repeats_nothing() {
         batch: in_flight.batch,
         proof_type: ProofType::Exec,
         proof: proof.to_bytes(),
-        prover: "test".into(),
         proving_ms: 1,
     });
     assert!(exchange(port, &submit).is_err(), "the coordinator is down");

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use alloy_hardforks::EthereumHardfork;
 use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_rlp::Decodable;
 use bp_input::{ChainConfig, ChainConfigError, EthBlock, ProgramInput};
 use bp_program::{execute_input, ProgramError};
 use bp_witness::{AllocAccount, FullState};
@@ -66,11 +65,9 @@ fn parse_alloc(pre: &Value) -> Result<BTreeMap<Address, AllocAccount>, String> {
     Ok(alloc)
 }
 
-/// A block decoded from exactly its RLP, or `None` if the bytes are not a valid block.
+/// A block decoded from exactly its canonical RLP, or `None` if the bytes are not one.
 fn decode_block(rlp: &[u8]) -> Option<EthBlock> {
-    let mut buf = rlp;
-    let block = EthBlock::decode(&mut buf).ok()?;
-    buf.is_empty().then_some(block)
+    bp_input::decode_block(rlp).ok()
 }
 
 fn chain_for(fixture: &Value, network: &str) -> Result<ChainConfig, Outcome> {

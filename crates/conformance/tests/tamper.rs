@@ -108,3 +108,64 @@ fn wrong_code_is_missing() {
         other => panic!("expected a missing bytecode, got {other:?}"),
     }
 }
+
+/// A real Cancun block with a blob transaction.
+fn input_with_blob_tx() -> (ProgramInput, usize) {
+    let mut found = None;
+    for_each_file(&archive(), &mut |_, text| {
+        if found.is_some() {
+            return;
+        }
+        let tests: serde_json::Value = serde_json::from_str(&text).expect("fixture JSON");
+        for fixture in tests.as_object().expect("object").values() {
+            let Ok(inputs) = stateless_inputs(fixture) else { continue };
+            for input in inputs {
+                let blob_tx =
+                    input.blocks[0].body.transactions.iter().position(|tx| {
+                        matches!(tx, bp_input::BlockTx::Ethereum(alloy_consensus::TxEnvelope::Eip4844(_)))
+                    });
+                if let Some(index) = blob_tx {
+                    found = Some((input, index));
+                    return;
+                }
+            }
+        }
+    })
+    .expect("archive readable");
+    found.expect("the suite has a block with a blob transaction")
+}
+
+/// The held-back class of invalid block: a blob transaction in its network form (with the
+/// sidecar) in a block body. alloy decodes it (the network form is a valid encoding), the
+/// transactions root can be made to match, and it must still be refused, in every fork from
+/// Cancun on.
+#[test]
+fn a_blob_transaction_with_its_sidecar_makes_the_block_invalid() {
+    use alloy_consensus::{transaction::TxEip4844Variant, TxEip4844WithSidecar, TxEnvelope};
+    use alloy_eips::eip7594::BlobTransactionSidecarVariant;
+
+    let (mut input, index) = input_with_blob_tx();
+    assert!(execute_input(&input).is_ok(), "the untampered block is valid");
+    let block = &mut input.blocks[0];
+    let bp_input::BlockTx::Ethereum(TxEnvelope::Eip4844(signed)) = &block.body.transactions[index] else {
+        unreachable!("found above")
+    };
+    let (tx, signature, _) = signed.clone().into_parts();
+    let TxEip4844Variant::TxEip4844(tx) = tx else { panic!("blocks decode the bare form") };
+    let with_sidecar = TxEip4844WithSidecar::from_tx_and_sidecar(
+        tx,
+        BlobTransactionSidecarVariant::Eip4844(alloy_eips::eip4844::BlobTransactionSidecar::default()),
+    );
+    let network =
+        alloy_consensus::Signed::new_unhashed(TxEip4844Variant::TxEip4844WithSidecar(with_sidecar), signature);
+    block.body.transactions[index] = bp_input::BlockTx::Ethereum(TxEnvelope::Eip4844(network));
+    block.header.transactions_root = alloy_consensus::proofs::calculate_transaction_root(&block.body.transactions);
+    // The block still decodes from its (network-form) RLP...
+    assert!(bp_input::decode_block(&alloy_rlp::encode(&*block)).is_ok());
+    // ...and the program refuses it for exactly this reason.
+    let number = block.header.number;
+    assert_eq!(
+        execute_input(&input),
+        Err(ProgramError::InvalidBlock { number, error: BlockError::BlobSidecarInBlock { index } })
+    );
+}

@@ -13,6 +13,7 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod connections;
 mod metrics;
 mod server;
 mod source;
@@ -27,7 +28,8 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use bp_backend::{Backend, ProofType};
 use bp_program::ErrorChain;
-use bp_protocol::{AuthKey, FrameLimits};
+use bp_protocol::{AuthKey, FrameBudget, FrameLimits};
+use connections::Connections;
 use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -42,16 +44,41 @@ pub struct CoordinatorConfig {
     pub db: PathBuf,
     /// The provers' shared credential.
     pub key: AuthKey,
-    /// Frame size and I/O deadline.
+    /// Frame sizes (before and after the handshake) and deadlines.
     pub limits: FrameLimits,
+    /// What connections may hold.
+    pub connections: ConnectionLimits,
     /// Proof types every batch needs.
     pub required: Vec<ProofType>,
     /// After this long without a proof, an assigned batch is handed to another prover.
     pub assignment_timeout: Duration,
-    /// Connections served at once; more are refused with `Busy`.
-    pub max_connections: usize,
     /// How often batch sources are polled.
     pub source_poll: Duration,
+}
+
+/// Bounds on what connections hold, before and after they authenticate (docs/protocol.md).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Connections open at once; more are closed unread.
+    pub max_connections: usize,
+    /// Connections open at once from one IP address; more are closed unread.
+    pub max_connections_per_peer: usize,
+    /// Time a new connection has to complete the handshake.
+    pub handshake_timeout: Duration,
+    /// Bytes of frame bodies being read at once, over all connections (at least the largest
+    /// frame).
+    pub frame_budget: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_connections_per_peer: 256,
+            handshake_timeout: Duration::from_secs(10),
+            frame_budget: 1 << 30,
+        }
+    }
 }
 
 /// Why the coordinator cannot start.
@@ -71,6 +98,14 @@ pub enum CoordinatorError {
     /// No proof type was required.
     #[error("no proof type is required")]
     NothingRequired,
+    /// The frame budget cannot hold one frame of the largest size.
+    #[error("the frame budget of {budget} bytes is smaller than the largest frame ({max_frame} bytes)")]
+    FrameBudget {
+        /// The budget.
+        budget: usize,
+        /// The largest frame.
+        max_frame: usize,
+    },
     /// A listening address cannot be bound.
     #[error("binding {addr}")]
     Bind {
@@ -88,6 +123,8 @@ pub struct Coordinator {
     backends: Vec<Box<dyn Backend>>,
     config: CoordinatorConfig,
     metrics: Metrics,
+    budget: FrameBudget,
+    connections: Connections,
 }
 
 impl Coordinator {
@@ -102,7 +139,21 @@ impl Coordinator {
                 .map_err(|source| CoordinatorError::Backend { proof_type: *proof_type, source })?;
             backends.push(backend);
         }
-        Ok(Self { store: Store::open(&config.db)?, backends, config, metrics: Metrics::new() })
+        let (budget, max_frame) = (config.connections.frame_budget, config.limits.max_frame);
+        if budget < max_frame {
+            return Err(CoordinatorError::FrameBudget { budget, max_frame });
+        }
+        let connections =
+            Connections::new(config.connections.max_connections, config.connections.max_connections_per_peer);
+        let metrics = Metrics::new(&config);
+        Ok(Self {
+            store: Store::open(&config.db)?,
+            backends,
+            budget: FrameBudget::new(budget),
+            connections,
+            config,
+            metrics,
+        })
     }
 
     /// The database.

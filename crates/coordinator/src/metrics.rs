@@ -23,7 +23,7 @@ use prometheus_client::{
 };
 use serde_json::json;
 
-use crate::{source::now_ms, Coordinator, Counts};
+use crate::{connections::Refusal, source::now_ms, Coordinator, CoordinatorConfig, Counts};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BatchLabels {
@@ -46,6 +46,16 @@ struct OutcomeLabel {
     outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabel {
+    limit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NameLabel {
+    name: String,
+}
+
 type HistogramFamily = Family<TypeLabel, Histogram, fn() -> Histogram>;
 
 /// The coordinator's metrics.
@@ -57,11 +67,47 @@ pub struct Metrics {
     rejected: Family<ReasonLabel, Counter>,
     requests: Family<OutcomeLabel, Counter>,
     submissions: Family<OutcomeLabel, Counter>,
+    connections_open: Gauge,
+    connections_refused: Family<LimitLabel, Counter>,
+    handshakes: Family<OutcomeLabel, Counter>,
+    frame_bytes_held: Gauge,
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(config: &CoordinatorConfig) -> Self {
         let mut registry = Registry::with_prefix("blockprover");
+        let connections_open = Gauge::default();
+        registry.register("connections_open", "Prover connections open now", connections_open.clone());
+        let connections_refused = Family::<LimitLabel, Counter>::default();
+        registry.register(
+            "connections_refused",
+            "Connections closed unread at a connection limit (total, per_peer)",
+            connections_refused.clone(),
+        );
+        let handshakes = Family::<OutcomeLabel, Counter>::default();
+        registry.register("handshakes", "Connection handshakes, by outcome (ok, failed, timeout)", handshakes.clone());
+        let frame_bytes_held = Gauge::default();
+        registry.register(
+            "frame_budget_bytes_held",
+            "Bytes of frame bodies being read now, over all connections",
+            frame_bytes_held.clone(),
+        );
+        let limits = Family::<NameLabel, Gauge>::default();
+        registry.register("limit", "Every configured limit, by name (bytes, seconds or counts)", limits.clone());
+        let (frames, connections) = (&config.limits, &config.connections);
+        for (name, value) in [
+            ("max_connections", connections.max_connections as u64),
+            ("max_connections_per_peer", connections.max_connections_per_peer as u64),
+            ("handshake_timeout_seconds", connections.handshake_timeout.as_secs()),
+            ("frame_budget_bytes", connections.frame_budget as u64),
+            ("max_frame_bytes", frames.max_frame as u64),
+            ("max_handshake_frame_bytes", frames.max_handshake_frame as u64),
+            ("io_timeout_seconds", frames.io_timeout.as_secs()),
+            ("idle_timeout_seconds", frames.idle_timeout.as_secs()),
+            ("assignment_timeout_seconds", config.assignment_timeout.as_secs()),
+        ] {
+            limits.get_or_create(&NameLabel { name: name.into() }).set(i64::try_from(value).unwrap_or(i64::MAX));
+        }
         let batches = Family::<BatchLabels, Gauge>::default();
         registry.register("batches", "Batches by state (pending, assigned, proved) and proof type", batches.clone());
         let proving_seconds: HistogramFamily =
@@ -81,7 +127,26 @@ impl Metrics {
             "Proof submissions, by outcome (stored, duplicate, rejected)",
             submissions.clone(),
         );
-        Self { registry, batches, proving_seconds, rejected, requests, submissions }
+        Self {
+            registry,
+            batches,
+            proving_seconds,
+            rejected,
+            requests,
+            submissions,
+            connections_open,
+            connections_refused,
+            handshakes,
+            frame_bytes_held,
+        }
+    }
+
+    pub(crate) fn connection_refused(&self, refusal: Refusal) {
+        self.connections_refused.get_or_create(&LimitLabel { limit: refusal.name().into() }).inc();
+    }
+
+    pub(crate) fn handshake(&self, outcome: &str) {
+        self.handshakes.get_or_create(&OutcomeLabel { outcome: outcome.into() }).inc();
     }
 
     pub(crate) fn rejected(&self, reason: RejectReason) {
@@ -151,6 +216,8 @@ async fn metrics(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
         c.metrics().set_batches(proof_type, "assigned", n.assigned);
         c.metrics().set_batches(proof_type, "proved", n.proved);
     }
+    c.metrics().connections_open.set(c.connections.open() as i64);
+    c.metrics().frame_bytes_held.set(c.budget.held() as i64);
     let mut text = String::new();
     match encode(&mut text, &c.metrics().registry) {
         Ok(()) => {

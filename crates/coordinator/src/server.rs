@@ -1,18 +1,16 @@
-//! The TCP side: one task per connection, one reply per message, every failure answered with a
-//! reason (where the peer can still hear it) and logged, never affecting other connections.
+//! The TCP side: connections admitted under the connection limits, one task per connection,
+//! the handshake first, then one reply per message; every failure answered with a reason (where
+//! the peer can still hear it) and logged, never affecting other connections.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use alloy_primitives::B256;
 use bp_backend::{check_identity, Proof, ProofType};
 use bp_program::ProgramOutput;
 use bp_protocol::{
-    read_message, write_message, Assignment, Direction, Message, ProtocolError, RejectReason, Rejection, Request,
-    Submission, SubmitAck,
+    Assignment, Message, ProtocolError, RejectReason, Rejection, Request, Session, Submission, SubmitAck,
 };
-use tokio::{
-    net::{TcpListener, TcpStream},
-    sync::Semaphore,
-};
+use tokio::net::{TcpListener, TcpStream};
 
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +21,6 @@ fn reject(reason: RejectReason, detail: impl Into<String>) -> Rejection {
 }
 
 pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, stop: CancellationToken) {
-    let permits = Arc::new(Semaphore::new(coordinator.config.max_connections.max(1)));
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -39,61 +36,75 @@ pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, 
                 continue;
             }
         };
+        // Over a connection limit, the connection is closed unread and unanswered: refusing
+        // costs no more than accepting.
+        let slot = match coordinator.connections.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                coordinator.metrics().connection_refused(refusal);
+                tracing::debug!(%peer, limit = refusal.name(), "connection refused");
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let coordinator = coordinator.clone();
-        match permits.clone().try_acquire_owned() {
-            Ok(permit) => {
-                let stop = stop.clone();
-                connections.spawn(async move {
-                    connection(&coordinator, stream, peer, stop).await;
-                    drop(permit);
-                });
-            }
-            Err(_) => {
-                connections.spawn(async move {
-                    let mut stream = stream;
-                    coordinator.metrics().rejected(RejectReason::Busy);
-                    let busy = Message::Rejected(reject(RejectReason::Busy, "too many connections; retry later"));
-                    let _ = write_message(
-                        &mut stream,
-                        &coordinator.config.key,
-                        Direction::ToProver,
-                        &busy,
-                        &coordinator.config.limits,
-                    )
-                    .await;
-                });
-            }
-        }
+        let stop = stop.clone();
+        connections.spawn(async move {
+            connection(&coordinator, stream, peer, stop).await;
+            drop(slot);
+        });
         while connections.try_join_next().is_some() {}
     }
     while connections.join_next().await.is_some() {}
 }
 
+/// Serves one connection: the handshake within its deadline, then one answer per message.
 async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer: SocketAddr, stop: CancellationToken) {
     let config = &coordinator.config;
+    let accept = Session::accept(&mut stream, &config.key, B256::random(), &config.limits);
+    let handshake = tokio::select! {
+        handshake = tokio::time::timeout(config.connections.handshake_timeout, accept) => handshake,
+        _ = stop.cancelled() => return,
+    };
+    let (mut session, prover) = match handshake {
+        Ok(Ok(accepted)) => {
+            coordinator.metrics().handshake("ok");
+            accepted
+        }
+        Ok(Err(error)) => {
+            coordinator.metrics().handshake("failed");
+            let reason = reason_for(&error);
+            coordinator.metrics().rejected(reason);
+            tracing::warn!(%peer, reason = reason.name(), "handshake refused, connection closed: {error}");
+            return;
+        }
+        Err(_) => {
+            coordinator.metrics().handshake("timeout");
+            tracing::debug!(%peer, "no handshake within {:?}, connection closed", config.connections.handshake_timeout);
+            return;
+        }
+    };
     loop {
         // On shutdown a connection waiting for a frame is dropped; one being answered finishes.
         let read = tokio::select! {
-            read = read_message(&mut stream, &config.key, Direction::ToCoordinator, &config.limits) => read,
+            read = session.receive(&mut stream, &config.limits, Some(&coordinator.budget)) => read,
             _ = stop.cancelled() => return,
         };
         let reply = match read {
-            Ok(message) => handle(coordinator, message, peer).await,
+            Ok(message) => handle(coordinator, message, &prover, peer).await,
             Err(ProtocolError::Closed) => return,
+            Err(ProtocolError::Idle(after)) => {
+                tracing::debug!(%peer, %prover, "idle for {after:?}, connection closed");
+                return;
+            }
             Err(error) => {
-                let reason = match &error {
-                    ProtocolError::BadTag => RejectReason::Unauthorized,
-                    ProtocolError::Version(_) => RejectReason::VersionMismatch,
-                    _ => RejectReason::Malformed,
-                };
-                tracing::warn!(%peer, reason = reason.name(), "frame refused, connection closed: {error}");
+                let reason = reason_for(&error);
+                tracing::warn!(%peer, %prover, reason = reason.name(), "frame refused, connection closed: {error}");
                 coordinator.metrics().rejected(reason);
                 // A peer that stopped mid-frame or never finished it gets no answer.
                 if !matches!(error, ProtocolError::Truncated | ProtocolError::Timeout(_) | ProtocolError::Io(_)) {
                     let refusal = Message::Rejected(reject(reason, error.to_string()));
-                    let _ =
-                        write_message(&mut stream, &config.key, Direction::ToProver, &refusal, &config.limits).await;
+                    let _ = session.send(&mut stream, &refusal, &config.limits).await;
                 }
                 return;
             }
@@ -101,19 +112,30 @@ async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer:
         if let Message::Rejected(rejection) = &reply {
             coordinator.metrics().rejected(rejection.reason);
         }
-        if let Err(e) = write_message(&mut stream, &config.key, Direction::ToProver, &reply, &config.limits).await {
-            tracing::warn!(%peer, "reply not delivered: {e}");
+        if let Err(e) = session.send(&mut stream, &reply, &config.limits).await {
+            tracing::warn!(%peer, %prover, "reply not delivered: {e}");
             return;
         }
     }
 }
 
-async fn handle(coordinator: &Arc<Coordinator>, message: Message, peer: SocketAddr) -> Message {
+/// The refusal code of a frame that could not be taken.
+fn reason_for(error: &ProtocolError) -> RejectReason {
+    match error {
+        ProtocolError::BadTag => RejectReason::Unauthorized,
+        ProtocolError::Version(_) => RejectReason::VersionMismatch,
+        ProtocolError::Busy => RejectReason::Busy,
+        _ => RejectReason::Malformed,
+    }
+}
+
+async fn handle(coordinator: &Arc<Coordinator>, message: Message, prover: &str, peer: SocketAddr) -> Message {
     let kind = message.kind();
     let c = coordinator.clone();
+    let prover = prover.to_owned();
     let outcome = match message {
-        Message::Request(request) => tokio::task::spawn_blocking(move || c.request(&request, peer)).await,
-        Message::Submit(submission) => tokio::task::spawn_blocking(move || c.submit(submission, peer)).await,
+        Message::Request(request) => tokio::task::spawn_blocking(move || c.request(&request, &prover, peer)).await,
+        Message::Submit(submission) => tokio::task::spawn_blocking(move || c.submit(submission, &prover, peer)).await,
         other => {
             return Message::Rejected(reject(
                 RejectReason::Malformed,
@@ -151,19 +173,19 @@ impl Coordinator {
         Ok(())
     }
 
-    fn request(&self, request: &Request, peer: SocketAddr) -> Message {
+    fn request(&self, request: &Request, prover: &str, peer: SocketAddr) -> Message {
         if let Err(rejection) = self.check_type(request.proof_type, request.program_id) {
-            tracing::warn!(%peer, prover = %request.prover, "request refused: {rejection}");
+            tracing::warn!(%peer, %prover, "request refused: {rejection}");
             self.metrics().request("rejected");
             return Message::Rejected(rejection);
         }
-        match self.store.assign(request.proof_type, &request.prover, now_ms(), self.config.assignment_timeout) {
+        match self.store.assign(request.proof_type, prover, now_ms(), self.config.assignment_timeout) {
             Ok(Some(batch)) => {
                 self.metrics().request("assigned");
                 tracing::info!(
                     batch = batch.number,
                     proof_type = %request.proof_type,
-                    prover = %request.prover,
+                    %prover,
                     %peer,
                     blocks = %format!("{}..={}", batch.first_block, batch.last_block),
                     "batch assigned"
@@ -185,9 +207,9 @@ impl Coordinator {
         }
     }
 
-    fn submit(&self, submission: Submission, peer: SocketAddr) -> Message {
+    fn submit(&self, submission: Submission, prover: &str, peer: SocketAddr) -> Message {
         let (batch, proof_type) = (submission.batch, submission.proof_type);
-        let outcome = self.check_and_store(submission);
+        let outcome = self.check_and_store(submission, prover);
         match &outcome {
             Ok(stored) => {
                 self.metrics().submission(if *stored { "stored" } else { "duplicate" });
@@ -204,7 +226,7 @@ impl Coordinator {
     }
 
     /// `Ok(true)`: stored; `Ok(false)`: already had it.
-    fn check_and_store(&self, s: Submission) -> Result<bool, Message> {
+    fn check_and_store(&self, s: Submission, prover: &str) -> Result<bool, Message> {
         let refuse = |reason, detail: String| Message::Rejected(reject(reason, detail));
         let batch = self
             .store
@@ -215,7 +237,7 @@ impl Coordinator {
             .backend(s.proof_type)
             .ok_or_else(|| refuse(RejectReason::TypeNotNeeded, format!("{} proofs are not needed", s.proof_type)))?;
         if self.store.has_proof(s.batch, s.proof_type).map_err(internal)? {
-            tracing::info!(batch = s.batch, proof_type = %s.proof_type, prover = %s.prover, "duplicate proof acknowledged");
+            tracing::info!(batch = s.batch, proof_type = %s.proof_type, %prover, "duplicate proof acknowledged");
             return Ok(false);
         }
         if self.store.times_assigned(s.batch, s.proof_type).map_err(internal)? == 0 {
@@ -249,7 +271,7 @@ impl Coordinator {
                 proof_type: s.proof_type,
                 public_outputs: proof.public_outputs.clone(),
                 proof: s.proof,
-                prover: s.prover.clone(),
+                prover: prover.to_owned(),
                 proving_ms: s.proving_ms,
                 stored_at_ms: now_ms(),
             })
@@ -259,7 +281,7 @@ impl Coordinator {
             tracing::info!(
                 batch = s.batch,
                 proof_type = %s.proof_type,
-                prover = %s.prover,
+                %prover,
                 proving_ms = s.proving_ms,
                 verify_ms = started.elapsed().as_millis() as u64,
                 final_state_root = %claimed.final_state_root,

@@ -122,13 +122,22 @@ fn add(store: &Store, batch: &NewBatch) -> Result<u64, SourceError> {
 pub struct DirSource {
     dir: PathBuf,
     chain: Option<ChainConfig>,
+    max_input_bytes: u64,
     unreadable: HashMap<PathBuf, (u64, Option<SystemTime>)>,
 }
 
 impl DirSource {
-    /// A source over `dir`; `chain` overrides the rules the inputs name or imply.
+    /// A source over `dir`; `chain` overrides the rules the inputs name or imply. Files of more
+    /// than [`bp_formats::DEFAULT_MAX_INPUT_BYTES`] (decompressed) are refused.
     pub fn new(dir: &Path, chain: Option<ChainConfig>) -> Self {
-        Self { dir: dir.to_path_buf(), chain, unreadable: HashMap::new() }
+        let max_input_bytes = bp_formats::DEFAULT_MAX_INPUT_BYTES;
+        Self { dir: dir.to_path_buf(), chain, max_input_bytes, unreadable: HashMap::new() }
+    }
+
+    /// Refuses files of more than `limit` bytes, decompressed.
+    pub fn with_max_input_bytes(mut self, limit: u64) -> Self {
+        self.max_input_bytes = limit;
+        self
     }
 }
 
@@ -160,7 +169,7 @@ impl BatchSource for DirSource {
             if self.unreadable.get(&path) == Some(&stamp) {
                 continue;
             }
-            let loaded = match bp_formats::load(&path, self.chain.as_ref()) {
+            let loaded = match bp_formats::load(&path, self.chain.as_ref(), self.max_input_bytes) {
                 Ok(loaded) => loaded,
                 Err(e) => {
                     tracing::warn!(file = %path.display(), "not a program input, skipped: {e}");

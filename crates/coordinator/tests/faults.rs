@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::B256;
 use bp_backend::{Backend, ExecBackend, Proof, ProofType};
-use bp_protocol::{AuthKey, Direction, Message, RejectReason, Request, Submission, PROTOCOL_VERSION};
+use bp_protocol::{
+    encode_frame, Auth, AuthKey, Direction, Hello, Message, RejectReason, Request, Session, Submission,
+    PROTOCOL_VERSION,
+};
 use common::*;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -29,13 +32,7 @@ fn rejected(answer: Message) -> RejectReason {
 }
 
 fn submission(batch: u64, proof: &Proof) -> Message {
-    Message::Submit(Submission {
-        batch,
-        proof_type: proof.proof_type,
-        proof: proof.to_bytes(),
-        prover: "t".into(),
-        proving_ms: 1,
-    })
+    Message::Submit(Submission { batch, proof_type: proof.proof_type, proof: proof.to_bytes(), proving_ms: 1 })
 }
 
 async fn coordinator_with(
@@ -56,11 +53,11 @@ async fn a_dead_provers_batch_is_handed_out_again_after_the_timeout() {
     let (running, _dir) = coordinator_with(1, |c| c.assignment_timeout = Duration::from_millis(800)).await;
     let endpoint = running.addr.to_string();
     // This prover takes the batch and dies without a word.
-    let doomed = assigned(send(&endpoint, &key(), &request("doomed")).await.unwrap());
+    let doomed = assigned(send(&endpoint, &key(), &request()).await.unwrap());
     let taken_at = Instant::now();
-    assert_eq!(send(&endpoint, &key(), &request("healthy")).await.unwrap(), Message::Response(None));
+    assert_eq!(send(&endpoint, &key(), &request()).await.unwrap(), Message::Response(None));
     wait_for(Duration::from_secs(5), || taken_at.elapsed() > Duration::from_millis(850)).await;
-    let again = assigned(send(&endpoint, &key(), &request("healthy")).await.unwrap());
+    let again = assigned(send(&endpoint, &key(), &request()).await.unwrap());
     assert_eq!(again.batch, doomed.batch);
     let store = running.coordinator().store();
     assert_eq!(store.times_assigned(again.batch, ProofType::Exec).unwrap(), 2);
@@ -75,8 +72,8 @@ async fn wrong_proofs_and_requests_are_refused_with_a_reason() {
     let (running, _dir) = coordinator_with(3, |_| {}).await;
     let endpoint = running.addr.to_string();
     let store = running.coordinator().store();
-    let first = assigned(send(&endpoint, &key(), &request("p")).await.unwrap());
-    let second = assigned(send(&endpoint, &key(), &request("p")).await.unwrap());
+    let first = assigned(send(&endpoint, &key(), &request()).await.unwrap());
+    let second = assigned(send(&endpoint, &key(), &request()).await.unwrap());
     let good = ExecBackend.prove(&first.input).unwrap();
     let other = ExecBackend.prove(&second.input).unwrap();
     let submit = |batch, proof: Proof| {
@@ -99,7 +96,6 @@ async fn wrong_proofs_and_requests_are_refused_with_a_reason() {
         batch: first.batch,
         proof_type: ProofType::Exec,
         proof: vec![0xff; 40],
-        prover: "t".into(),
         proving_ms: 0,
     });
     assert_eq!(rejected(send(&endpoint, &key(), &garbage).await.unwrap()), RejectReason::Malformed);
@@ -114,9 +110,9 @@ async fn wrong_proofs_and_requests_are_refused_with_a_reason() {
     assert_eq!(store.proofs().unwrap().len(), 1);
 
     // A prover of an unneeded type, or of another program version.
-    let risc0 = Message::Request(Request { proof_type: ProofType::Risc0, program_id: B256::ZERO, prover: "r".into() });
+    let risc0 = Message::Request(Request { proof_type: ProofType::Risc0, program_id: B256::ZERO });
     assert_eq!(rejected(send(&endpoint, &key(), &risc0).await.unwrap()), RejectReason::TypeNotNeeded);
-    let stale = Message::Request(Request { proof_type: ProofType::Exec, program_id: B256::ZERO, prover: "old".into() });
+    let stale = Message::Request(Request { proof_type: ProofType::Exec, program_id: B256::ZERO });
     assert_eq!(rejected(send(&endpoint, &key(), &stale).await.unwrap()), RejectReason::VersionMismatch);
     // A message only a coordinator sends.
     assert_eq!(rejected(send(&endpoint, &key(), &Message::Response(None)).await.unwrap()), RejectReason::Malformed);
@@ -128,53 +124,88 @@ async fn clients_without_the_credential_get_nothing() {
     let (running, _dir) = coordinator_with(1, |_| {}).await;
     let endpoint = running.addr.to_string();
     for wrong in [AuthKey::insecure(), AuthKey::parse("a guess at the shared secret").unwrap()] {
-        // The refusal is tagged with the real credential, so the impostor cannot even read it.
-        let answer = send(&endpoint, &wrong, &request("intruder")).await;
-        assert!(
-            matches!(
-                answer,
-                Err(bp_prover::ExchangeError::Protocol { source: bp_protocol::ProtocolError::BadTag, .. })
-            ),
-            "{answer:?}"
-        );
+        // The coordinator's greeting does not verify under another secret: the client knows at
+        // once, before it sends anything.
+        let answer = send(&endpoint, &wrong, &request()).await;
+        assert!(answer.as_ref().is_err_and(|e| e.is_unauthorized()), "{answer:?}");
     }
-    // Under the real credential the refusal reads as `unauthorized`.
-    let mut stream = TcpStream::connect(running.addr).await.unwrap();
-    let frame = encode(&AuthKey::parse("a guess at the shared secret").unwrap(), &request("intruder")).await;
-    stream.write_all(&frame).await.unwrap();
-    let answer =
-        bp_protocol::read_message(&mut stream, &key(), Direction::ToProver, &Default::default()).await.unwrap();
-    assert_eq!(rejected(answer), RejectReason::Unauthorized);
+    // A client that ignores the greeting's tag and answers under its guess is cut off unanswered.
+    let (closed, _) =
+        handshake_then(running.addr, &AuthKey::parse("a guess at the shared secret").unwrap(), |_| Vec::new()).await;
+    assert!(closed);
     let store = running.coordinator().store();
     assert_eq!(store.times_assigned(0, ProofType::Exec).unwrap(), 0, "no work handed out");
-    assert!(assigned(send(&endpoint, &key(), &request("member")).await.unwrap()).batch == 0);
+    assert!(assigned(send(&endpoint, &key(), &request()).await.unwrap()).batch == 0);
     running.shutdown().await;
 }
 
-async fn encode(key: &AuthKey, message: &Message) -> Vec<u8> {
-    let mut out = Vec::new();
-    bp_protocol::write_message(&mut out, key, Direction::ToCoordinator, message, &Default::default()).await.unwrap();
-    out
-}
-
-/// A frame with a valid tag around an arbitrary body.
-fn tagged(body: &[u8]) -> Vec<u8> {
-    bp_protocol::encode_frame(&key(), Direction::ToCoordinator, body)
-}
-
-/// Sends raw bytes, then reads the answer (if any) and whether the coordinator closed.
-async fn raw(addr: std::net::SocketAddr, bytes: &[u8], close_write: bool) -> (Option<Message>, bool) {
+/// Connects, reads the greeting without checking it, answers `Auth` tagged under `key`, then
+/// sends what `after` builds from the session; returns whether the coordinator closed the
+/// connection without another frame, and the frames it sent after the greeting (raw).
+async fn handshake_then(
+    addr: std::net::SocketAddr,
+    key: &AuthKey,
+    after: impl FnOnce(&mut Session) -> Vec<u8>,
+) -> (bool, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(bytes).await.unwrap();
-    if close_write {
-        stream.shutdown().await.unwrap();
+    let mut header = [0u8; 4];
+    stream.read_exact(&mut header).await.unwrap();
+    let mut hello = vec![0u8; u32::from_be_bytes(header) as usize + 32];
+    stream.read_exact(&mut hello).await.unwrap();
+    let Ok(Message::Hello(Hello { nonce })) = postcard::from_bytes(&hello[2..hello.len() - 32]) else {
+        panic!("a greeting comes first");
+    };
+    let auth = bp_protocol::encode_body(&Message::Auth(Auth { prover: "raw".into() }), 1 << 20).unwrap();
+    stream.write_all(&encode_frame(key, Direction::ToCoordinator, &nonce, 0, &auth)).await.unwrap();
+    let mut session = Session::resume(key.clone(), nonce);
+    let more = after(&mut session);
+    stream.write_all(&more).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    (matches!(read, Ok(Ok(_)) | Ok(Err(_))), answer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_frame_is_refused_within_and_across_connections() {
+    let (running, _dir) = coordinator_with(2, |_| {}).await;
+    let addr = running.addr;
+    let body = bp_protocol::encode_body(&request(), 1 << 20).unwrap();
+
+    // Within a connection: the same request frame twice. The first is answered, the copy (frame
+    // 1 again where frame 2 is due) is refused and the connection closed.
+    let mut recorded = Vec::new();
+    let (closed, answers) = handshake_then(addr, &key(), |session| {
+        let frame = session.seal(&body);
+        recorded = frame.clone();
+        [frame.clone(), frame].concat()
+    })
+    .await;
+    assert!(closed);
+    assert_eq!(count_frames(&answers), 2, "one answer, then the refusal of the copy");
+
+    // Across connections: a frame recorded on one connection is refused on another.
+    let (closed, answers) = handshake_then(addr, &key(), |_| recorded.clone()).await;
+    assert!(closed);
+    assert_eq!(count_frames(&answers), 1, "only the refusal");
+
+    let store = running.coordinator().store();
+    let counts = store.counts(ProofType::Exec, 0).unwrap();
+    assert_eq!(counts.assigned, 1, "the replays took no work");
+    running.shutdown().await;
+}
+
+/// How many whole frames `bytes` holds.
+fn count_frames(mut bytes: &[u8]) -> usize {
+    let mut frames = 0;
+    while bytes.len() >= 4 {
+        let len = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize + 4 + 32;
+        if bytes.len() < len {
+            break;
+        }
+        bytes = &bytes[len..];
+        frames += 1;
     }
-    let limits = bp_protocol::FrameLimits { max_frame: 1 << 20, io_timeout: Duration::from_secs(5) };
-    let answer = bp_protocol::read_message(&mut stream, &key(), Direction::ToProver, &limits).await.ok();
-    let mut rest = [0u8; 1];
-    let closed =
-        matches!(tokio::time::timeout(Duration::from_secs(5), stream.read(&mut rest)).await, Ok(Ok(0)) | Ok(Err(_)));
-    (answer, closed)
+    frames
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,54 +213,85 @@ async fn malformed_truncated_oversized_and_slow_frames_are_refused_alone() {
     let (running, _dir) = coordinator_with(1, |c| {
         c.limits.max_frame = 1 << 20;
         c.limits.io_timeout = Duration::from_millis(700);
+        c.connections.handshake_timeout = Duration::from_millis(700);
     })
     .await;
     let addr = running.addr;
 
     // A slow client holds a connection open mid-frame...
     let mut slow = TcpStream::connect(addr).await.unwrap();
-    let whole = encode(&key(), &request("slow")).await;
-    slow.write_all(&whole[..7]).await.unwrap();
+    slow.write_all(&[0, 0]).await.unwrap();
     // ...while others are served at once.
     let started = Instant::now();
-    assert!(matches!(send(&addr.to_string(), &key(), &request("quick")).await.unwrap(), Message::Response(Some(_))));
+    assert!(matches!(send(&addr.to_string(), &key(), &request()).await.unwrap(), Message::Response(Some(_))));
     assert!(started.elapsed() < Duration::from_millis(500), "served while a slow frame is pending");
 
-    // Garbage after a valid tag: malformed.
-    let mut body = PROTOCOL_VERSION.to_be_bytes().to_vec();
-    body.extend_from_slice(&[0xee; 9]);
-    let (answer, closed) = raw(addr, &tagged(&body), false).await;
-    assert_eq!(rejected(answer.unwrap()), RejectReason::Malformed);
-    assert!(closed);
-    // A future protocol version: version mismatch.
-    let (answer, _) = raw(addr, &tagged(&[0, 99, 0]), false).await;
-    assert_eq!(rejected(answer.unwrap()), RejectReason::VersionMismatch);
-    // Oversized: refused from the length alone.
-    let (answer, closed) = raw(addr, &(2u32 << 20).to_be_bytes(), false).await;
-    assert_eq!(rejected(answer.unwrap()), RejectReason::Malformed);
-    assert!(closed);
-    // Truncated: the peer leaves mid-frame; nothing to answer.
-    let (answer, closed) = raw(addr, &whole[..whole.len() - 5], true).await;
-    assert!(answer.is_none() && closed);
-    // A short body without its tag, then the peer leaves.
-    let (answer, closed) = raw(addr, &[0, 0, 0, 3, 1, 2, 3, 4, 5, 6], true).await;
-    assert!(answer.is_none() && closed);
-    // A whole frame whose tag is random: unauthorized.
-    let mut forged = whole.clone();
-    let end = forged.len();
-    forged[end - 32..].fill(0x42);
-    let (answer, closed) = raw(addr, &forged, false).await;
-    assert_eq!(rejected(answer.unwrap()), RejectReason::Unauthorized);
-    assert!(closed);
+    // Before the handshake, a frame over the handshake limit is refused from its length alone.
+    let mut early = TcpStream::connect(addr).await.unwrap();
+    early.write_all(&(1u32 << 20).to_be_bytes()).await.unwrap();
+    let mut sink = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), early.read_to_end(&mut sink)).await;
+    assert!(matches!(read, Ok(Ok(_)) | Ok(Err(_))), "closed at once");
 
-    // The slow client is cut off after the I/O deadline.
-    let mut rest = [0u8; 64];
-    let cut = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut rest)).await.expect("closed in time");
-    assert!(matches!(cut, Ok(0) | Err(_)), "{cut:?}");
+    // After it: garbage after a valid tag is malformed; a future protocol version a version
+    // mismatch; an oversized length is refused from the length alone; a random tag is
+    // unauthorized. Each is answered with the reason, then the connection is closed.
+    let mut garbage = PROTOCOL_VERSION.to_be_bytes().to_vec();
+    garbage.extend_from_slice(&[0xee; 9]);
+    for (bytes, reason) in [
+        (
+            Box::new(move |s: &mut Session| s.seal(&garbage)) as Box<dyn FnOnce(&mut Session) -> Vec<u8> + Send>,
+            RejectReason::Malformed,
+        ),
+        (Box::new(|s: &mut Session| s.seal(&[0, 99, 0])), RejectReason::VersionMismatch),
+        (Box::new(|_: &mut Session| (2u32 << 20).to_be_bytes().to_vec()), RejectReason::Malformed),
+        (
+            Box::new(|s: &mut Session| {
+                let mut forged = s.seal(&bp_protocol::encode_body(&request(), 1 << 20).unwrap());
+                let end = forged.len();
+                forged[end - 32..].fill(0x42);
+                forged
+            }),
+            RejectReason::Unauthorized,
+        ),
+    ] {
+        let (closed, answer) = handshake_then(addr, &key(), bytes).await;
+        assert!(closed, "{reason:?}");
+        assert_eq!(rejection_in(&answer), Some(reason));
+    }
+    // Truncated: the peer leaves mid-frame; nothing to answer.
+    let whole = {
+        let mut s = Session::resume(key(), B256::ZERO);
+        s.seal(&bp_protocol::encode_body(&request(), 1 << 20).unwrap())
+    };
+    let (closed, answer) = handshake_then(addr, &key(), |_| whole[..whole.len() - 5].to_vec()).await;
+    assert!(closed && answer.is_empty());
+
+    // The slow client is cut off after the handshake deadline.
+    let mut rest = [0u8; 256];
+    let cut = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match slow.read(&mut rest).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(cut.is_ok(), "closed in time");
 
     // And the coordinator still works.
-    assert_eq!(send(&addr.to_string(), &key(), &request("after")).await.unwrap(), Message::Response(None));
+    assert_eq!(send(&addr.to_string(), &key(), &request()).await.unwrap(), Message::Response(None));
     let metrics = running.coordinator().store().counts(ProofType::Exec, 0).unwrap();
     assert_eq!(metrics.assigned, 1);
     running.shutdown().await;
+}
+
+/// The reason of the `Rejected` message in the frames the coordinator sent (tags not checked).
+fn rejection_in(frames: &[u8]) -> Option<RejectReason> {
+    let len = u32::from_be_bytes(frames.get(..4)?.try_into().ok()?) as usize;
+    match postcard::from_bytes(frames.get(6..4 + len)?) {
+        Ok(Message::Rejected(rejection)) => Some(rejection.reason),
+        _ => None,
+    }
 }

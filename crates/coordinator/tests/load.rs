@@ -28,7 +28,7 @@ async fn fifty_clients_poll_without_errors() {
                 let started = Instant::now();
                 while started.elapsed() < DURATION {
                     let sent = Instant::now();
-                    let answer = send(&endpoint, &key(), &request(&format!("load{i}"))).await;
+                    let answer = send_as(&endpoint, &key(), &format!("load{i}"), &request()).await;
                     latencies.push(sent.elapsed());
                     match answer {
                         Ok(Message::Response(Some(_))) => assigned += 1,

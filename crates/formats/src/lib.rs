@@ -70,6 +70,14 @@ pub enum FormatError {
         /// Why.
         error: std::io::Error,
     },
+    /// The file holds more than the input size limit, decompressed (callers name the file).
+    #[error("more than the input size limit of {limit} bytes once decompressed (--max-input-mib)")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
     /// The compressed stream is corrupt.
     #[error("decompressing")]
     Decompress(#[source] std::io::Error),
@@ -110,30 +118,39 @@ pub struct Loaded {
     pub recovered_siblings: usize,
 }
 
-/// The file's bytes, decompressed if they are gzip or zstd.
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>, FormatError> {
-    let raw = std::fs::read(path).map_err(|error| FormatError::Io { path: path.display().to_string(), error })?;
-    decompress(raw)
-}
+/// How many bytes an input file may hold, decompressed, unless the caller says otherwise
+/// (`--max-input-mib`): 1 GiB, about a hundred times the largest real block input seen.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
 
-/// Decompresses gzip or zstd data; anything else is returned unchanged.
-pub fn decompress(raw: Vec<u8>) -> Result<Vec<u8>, FormatError> {
-    let mut out = Vec::new();
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(FormatError::Decompress)?;
+/// The file's bytes, decompressed if they are gzip or zstd; refused as soon as they pass
+/// `limit` bytes, so a small file that inflates to gigabytes costs about `limit` of memory.
+pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, FormatError> {
+    let io = |error| FormatError::Io { path: path.display().to_string(), error };
+    let too_large = || FormatError::TooLarge { path: path.display().to_string(), limit };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let raw = read_limited(file, limit).map_err(io)?.ok_or_else(too_large)?;
+    let decompressed = if raw.starts_with(&[0x1f, 0x8b]) {
+        read_limited(flate2::read::GzDecoder::new(raw.as_slice()), limit)
     } else if raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        zstd::stream::read::Decoder::new(raw.as_slice())
-            .and_then(|mut d| d.read_to_end(&mut out))
-            .map_err(FormatError::Decompress)?;
+        zstd::stream::read::Decoder::new(raw.as_slice()).and_then(|decoder| read_limited(decoder, limit))
     } else {
         return Ok(raw);
-    }
-    Ok(out)
+    };
+    decompressed.map_err(FormatError::Decompress)?.ok_or_else(too_large)
 }
 
-/// Reads a program input from a file. `chain` overrides the chain the file names or implies.
-pub fn load(path: &Path, chain: Option<&ChainConfig>) -> Result<Loaded, FormatError> {
-    parse(&read_bytes(path)?, chain)
+/// Reads `reader` to its end, or `None` once it has given more than `limit` bytes. Memory stays
+/// near the bytes read: the buffer grows as they arrive.
+pub fn read_limited(reader: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut out = Vec::new();
+    let read = reader.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+    Ok((read as u64 <= limit).then_some(out))
+}
+
+/// Reads a program input from a file of at most `limit` bytes decompressed. `chain` overrides
+/// the chain the file names or implies.
+pub fn load(path: &Path, chain: Option<&ChainConfig>, limit: u64) -> Result<Loaded, FormatError> {
+    parse(&read_bytes(path, limit)?, chain)
 }
 
 /// Reads a program input from (decompressed) bytes.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use alloy_primitives::{b256, B256};
 use bp_conformance::for_each_file;
-use bp_formats::{load, parse, Format};
+use bp_formats::{load, parse, Format, DEFAULT_MAX_INPUT_BYTES};
 use bp_input::ProgramInput;
 use bp_program::execute_input;
 
@@ -22,7 +22,7 @@ fn check(path: &str, format: Format, number: u64, post_root: B256) -> ProgramInp
 }
 
 fn check_recovering(path: &str, format: Format, number: u64, post_root: B256, recovered: usize) -> ProgramInput {
-    let loaded = load(&fixtures().join(path), None).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let loaded = load(&fixtures().join(path), None, DEFAULT_MAX_INPUT_BYTES).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert_eq!(loaded.format, format);
     assert_eq!(loaded.recovered_siblings, recovered, "collapse siblings recovered from post-state proofs");
     let input = loaded.input;
@@ -143,8 +143,13 @@ fn nodes_missing_from_proofs_are_fetched_by_hash_or_named() {
     use alloy_rlp::Decodable;
     use bp_witness::{BuildError, ProofWitnessBuilder};
 
-    let input =
-        load(&fixtures().join("hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst"), None).expect("loads").input;
+    let input = load(
+        &fixtures().join("hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst"),
+        None,
+        DEFAULT_MAX_INPUT_BYTES,
+    )
+    .expect("loads")
+    .input;
     let headers: Vec<alloy_consensus::Header> = input
         .witness
         .headers

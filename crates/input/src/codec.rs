@@ -53,6 +53,37 @@ pub enum CodecError {
     ForkKind(u8),
 }
 
+/// Why bytes are not a block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockDecodeError {
+    /// Malformed RLP, a list where a string belongs, a field out of range, an unknown
+    /// transaction type…
+    #[error("not a block: {0}")]
+    Rlp(alloy_rlp::Error),
+    /// Bytes after the block.
+    #[error("{0} bytes after the block")]
+    Trailing(usize),
+    /// RLP that decodes but is not the block's canonical encoding.
+    #[error("not the canonical encoding of the block it decodes to")]
+    NonCanonical,
+}
+
+/// A block from exactly its canonical RLP: decoding must use every byte, and encoding the
+/// result must give the same bytes. alloy's decoder already refuses leading zeros in integers
+/// and long forms of short lengths; the round trip catches whatever else a decoder accepts
+/// that is not the one encoding of the block.
+pub fn decode_block(bytes: &[u8]) -> Result<EthBlock, BlockDecodeError> {
+    let mut rest = bytes;
+    let block = EthBlock::decode(&mut rest).map_err(BlockDecodeError::Rlp)?;
+    if !rest.is_empty() {
+        return Err(BlockDecodeError::Trailing(rest.len()));
+    }
+    if alloy_rlp::encode(&block) != bytes {
+        return Err(BlockDecodeError::NonCanonical);
+    }
+    Ok(block)
+}
+
 #[derive(RlpEncodable, RlpDecodable)]
 #[rlp(trailing)]
 struct WireInput {

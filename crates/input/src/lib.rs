@@ -13,7 +13,8 @@ mod witness;
 
 pub use chain::{default_blob_params, ChainConfig, ChainConfigError, MAINNET_DEPOSIT_CONTRACT};
 pub use codec::{
-    CodecError, MAGIC as BINARY_MAGIC, OLDEST_VERSION as OLDEST_BINARY_VERSION, VERSION as BINARY_VERSION,
+    decode_block, BlockDecodeError, CodecError, MAGIC as BINARY_MAGIC, OLDEST_VERSION as OLDEST_BINARY_VERSION,
+    VERSION as BINARY_VERSION,
 };
 pub use l2::{BlockTx, BlockTxType, Bytes48, L2Input, PrivilegedTx, MESSENGER_ADDRESS, PRIVILEGED_TX_TYPE};
 pub use witness::ExecutionWitness;

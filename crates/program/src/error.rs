@@ -151,6 +151,13 @@ pub enum BlockError {
         /// Its EIP-2718 type.
         tx_type: u8,
     },
+    /// A blob transaction in its network form, with the sidecar: a block carries only the
+    /// transaction itself.
+    #[error("transaction {index}: a blob transaction with its sidecar (network form) in a block")]
+    BlobSidecarInBlock {
+        /// Position in the block.
+        index: usize,
+    },
     /// A privileged transaction with a field the L1 bridge does not bind (docs/l2.md).
     #[error("transaction {index}: a privileged transaction's {field} must be empty or zero")]
     PrivilegedField {

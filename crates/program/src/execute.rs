@@ -191,6 +191,12 @@ fn recover_senders<'a>(block: &'a EthBlock, chain: &ChainConfig, l2: bool) -> Re
             if !allowed {
                 return Err(BlockError::TxTypeNotActive { index, tx_type: tx.ty() });
             }
+            if let BlockTx::Ethereum(TxEnvelope::Eip4844(blob_tx)) = tx {
+                // The network form (blobs, commitments, proofs attached) is for the mempool only.
+                if blob_tx.tx().as_with_sidecar().is_some() {
+                    return Err(BlockError::BlobSidecarInBlock { index });
+                }
+            }
             let signer = match tx {
                 BlockTx::Ethereum(tx) => tx.recover_signer().map_err(|_| BlockError::Signature { index })?,
                 BlockTx::Privileged(tx) => {

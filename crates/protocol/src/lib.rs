@@ -5,10 +5,14 @@
 //! do, retry later"). The prover proves and sends [`Message::Submit`]; the coordinator checks
 //! the proof and answers [`Message::SubmitAck`], or [`Message::Rejected`] with a reason.
 //!
-//! Every message travels in one frame: a length, the body (protocol version, then the message in
-//! postcard), and an HMAC-SHA256 tag under a shared secret that also binds the direction, so
-//! only credential holders can take work or submit, and an answer cannot be reflected back as a
-//! request. Frames have a maximum size and every read and write a deadline.
+//! Every connection starts with a handshake: the coordinator greets with a fresh nonce
+//! ([`Message::Hello`]), the prover answers with its identity ([`Message::Auth`]). Every message
+//! travels in one frame: a length, the body (protocol version, then the message in postcard),
+//! and an HMAC-SHA256 tag under a shared secret that also binds the direction, the connection's
+//! nonce and the frame's sequence number ([`Session`]), so only credential holders can take work
+//! or submit, an answer cannot be reflected back as a request, and no frame can be replayed.
+//! Frames have a maximum size (a few KB until the handshake succeeds) and every read and write
+//! a deadline.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -16,7 +20,9 @@ mod frame;
 mod message;
 
 pub use frame::{
-    encode_frame, read_message, write_message, AuthKey, Direction, FrameLimits, ProtocolError, FRAME_HEADER_BYTES,
-    TAG_BYTES,
+    encode_body, encode_frame, AuthKey, Direction, FrameBudget, FrameLimits, ProtocolError, Session,
+    FRAME_HEADER_BYTES, MAX_IDENTITY_BYTES, TAG_BYTES,
 };
-pub use message::{Assignment, Message, RejectReason, Rejection, Request, Submission, SubmitAck, PROTOCOL_VERSION};
+pub use message::{
+    Assignment, Auth, Hello, Message, RejectReason, Rejection, Request, Submission, SubmitAck, PROTOCOL_VERSION,
+};

@@ -1,11 +1,12 @@
-//! The messages. Field and variant order is the wire format: only append.
+//! The messages. Field and variant order is the wire format: within a protocol version, only
+//! append.
 
 use alloy_primitives::B256;
 use bp_backend::ProofType;
 use serde::{Deserialize, Serialize};
 
 /// The version of the message set and framing this build speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// One protocol message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +21,10 @@ pub enum Message {
     SubmitAck(SubmitAck),
     /// Coordinator → prover: refused, with why.
     Rejected(Rejection),
+    /// Coordinator → prover, first on every connection: the connection's nonce.
+    Hello(Hello),
+    /// Prover → coordinator, first on every connection: who it is.
+    Auth(Auth),
 }
 
 impl Message {
@@ -31,6 +36,8 @@ impl Message {
             Message::Submit(_) => "Submit",
             Message::SubmitAck(_) => "SubmitAck",
             Message::Rejected(_) => "Rejected",
+            Message::Hello(_) => "Hello",
+            Message::Auth(_) => "Auth",
         }
     }
 }
@@ -42,7 +49,20 @@ pub struct Request {
     pub proof_type: ProofType,
     /// The identity of the program it proves (see `bp_backend::Backend::program_id`).
     pub program_id: B256,
-    /// A name for logs and metrics; not an identity (the credential is).
+}
+
+/// The coordinator's greeting: every later frame of the connection, in both directions, is
+/// tagged under this nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Fresh random bytes, one value per connection.
+    pub nonce: B256,
+}
+
+/// The prover's answer to the greeting; its tag (under the nonce) is what authenticates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Auth {
+    /// A name for logs and metrics (1 to 128 printable bytes); the credential is the secret.
     pub prover: String,
 }
 
@@ -74,8 +94,6 @@ pub struct Submission {
     /// `bp_backend::Proof::to_bytes`.
     #[serde(with = "serde_bytes")]
     pub proof: Vec<u8>,
-    /// Who proved it (for logs and metrics).
-    pub prover: String,
     /// How long proving took, as the prover measured it.
     pub proving_ms: u64,
 }

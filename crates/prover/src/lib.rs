@@ -11,14 +11,16 @@ mod pending;
 
 pub use pending::{PendingProof, PendingStore};
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use bp_backend::{Backend, ProofType};
-use bp_protocol::{
-    read_message, write_message, Assignment, AuthKey, Direction, FrameLimits, Message, ProtocolError, Rejection,
-    Request, Submission,
-};
+use bp_program::ErrorChain;
+use bp_protocol::{Assignment, AuthKey, FrameLimits, Message, ProtocolError, Rejection, Request, Session, Submission};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
@@ -45,6 +47,12 @@ pub struct ProverConfig {
     pub submit_backoff: Duration,
     /// Stop after proving this many batches (for tests and one-shot runs).
     pub max_batches: Option<u64>,
+    /// Stop with an error after this many refusals in a row that retrying cannot cure: a
+    /// coordinator whose greeting does not verify under our secret, or one that refuses our
+    /// requests for good (another program, a proof type it does not need).
+    pub max_refusals: u32,
+    /// How often an idle prover says it is idle.
+    pub idle_report: Duration,
 }
 
 /// What a prover did.
@@ -66,6 +74,19 @@ pub enum ProverError {
     /// No coordinator to ask.
     #[error("no coordinator endpoint given")]
     NoEndpoint,
+    /// An endpoint that is not `host:port`.
+    #[error("coordinator endpoint {0:?} is not HOST:PORT")]
+    Endpoint(String),
+    /// The coordinators refused us for good, again and again.
+    #[error("{endpoint} refused {times} times in a row, giving up: {reason}")]
+    Refused {
+        /// The last coordinator that refused.
+        endpoint: String,
+        /// How many refusals in a row.
+        times: u32,
+        /// The last refusal.
+        reason: String,
+    },
     /// The data directory cannot be created or read.
     #[error("data directory {path}")]
     DataDir {
@@ -87,6 +108,15 @@ pub enum ExchangeError {
         /// Why.
         reason: String,
     },
+    /// The handshake failed: the greeting did not verify under our secret, or the coordinator
+    /// closed the connection (at a connection limit, say).
+    #[error("handshake with {endpoint}")]
+    Handshake {
+        /// The coordinator.
+        endpoint: String,
+        /// Why.
+        source: ProtocolError,
+    },
     /// The connection failed or the coordinator's frame was refused.
     #[error("{endpoint}")]
     Protocol {
@@ -97,10 +127,35 @@ pub enum ExchangeError {
     },
 }
 
-/// Sends one message to `endpoint` on a fresh connection and reads the answer.
+impl ExchangeError {
+    /// Whether the coordinator's greeting did not verify under our secret: retrying the same
+    /// secret cannot succeed.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ExchangeError::Handshake { source: ProtocolError::BadTag, .. })
+    }
+}
+
+/// Checks that every endpoint is `host:port` with a numeric port (resolving is left to each
+/// connection: a name may resolve later).
+pub fn check_endpoints(endpoints: &[String]) -> Result<(), ProverError> {
+    if endpoints.is_empty() {
+        return Err(ProverError::NoEndpoint);
+    }
+    for endpoint in endpoints {
+        let valid =
+            endpoint.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !valid {
+            return Err(ProverError::Endpoint(endpoint.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Sends one message to `endpoint` on a fresh connection, as `prover`, and reads the answer.
 pub async fn exchange(
     endpoint: &str,
     key: &AuthKey,
+    prover: &str,
     limits: &FrameLimits,
     reply_timeout: Duration,
     message: &Message,
@@ -112,10 +167,23 @@ pub async fn exchange(
         Err(_) => return Err(ExchangeError::Connect { endpoint: endpoint.into(), reason: "timed out".into() }),
     };
     let _ = stream.set_nodelay(true);
+    let mut session = Session::connect(&mut stream, key, prover, limits)
+        .await
+        .map_err(|source| ExchangeError::Handshake { endpoint: endpoint.into(), source })?;
     let protocol = |source| ExchangeError::Protocol { endpoint: endpoint.into(), source };
-    write_message(&mut stream, key, Direction::ToCoordinator, message, limits).await.map_err(protocol)?;
-    let reply_limits = FrameLimits { io_timeout: reply_timeout, ..*limits };
-    read_message(&mut stream, key, Direction::ToProver, &reply_limits).await.map_err(protocol)
+    session.send(&mut stream, message, limits).await.map_err(protocol)?;
+    let reply_limits = FrameLimits { idle_timeout: reply_timeout, ..*limits };
+    session.receive(&mut stream, &reply_limits, None).await.map_err(protocol)
+}
+
+/// What asking a coordinator for work gave.
+enum Asked {
+    /// A batch.
+    Work(Assignment),
+    /// Nothing to do now, or the coordinator cannot be reached: ask again later.
+    Nothing,
+    /// A refusal retrying cannot cure, described.
+    Refused(String),
 }
 
 /// A prover client.
@@ -136,9 +204,7 @@ enum SubmitOutcome {
 impl Prover {
     /// A prover using `backend`.
     pub fn new(config: ProverConfig, backend: Arc<dyn Backend>) -> Result<Self, ProverError> {
-        if config.endpoints.is_empty() {
-            return Err(ProverError::NoEndpoint);
-        }
+        check_endpoints(&config.endpoints)?;
         let pending = PendingStore::open(&config.data_dir)
             .map_err(|source| ProverError::DataDir { path: config.data_dir.display().to_string(), source })?;
         Ok(Self { config, backend, pending, stats: ProverStats::default() })
@@ -149,8 +215,9 @@ impl Prover {
     }
 
     /// Runs until `stop` is cancelled (checked between batches) or `max_batches` are proved and
-    /// acknowledged.
-    pub async fn run(mut self, stop: CancellationToken) -> ProverStats {
+    /// acknowledged; fails after [`ProverConfig::max_refusals`] refusals in a row that retrying
+    /// cannot cure.
+    pub async fn run(mut self, stop: CancellationToken) -> Result<ProverStats, ProverError> {
         tracing::info!(
             prover = %self.config.name,
             backend = %self.proof_type(),
@@ -158,6 +225,9 @@ impl Prover {
             "prover started"
         );
         let mut next_endpoint = 0;
+        let mut refusals = 0u32;
+        let mut idle_since = Instant::now();
+        let mut idle_said = Instant::now();
         loop {
             if stop.is_cancelled() || self.done() {
                 break;
@@ -170,47 +240,77 @@ impl Prover {
             let quota_reached = self.config.max_batches.is_some_and(|max| self.stats.proved >= max);
             for i in (0..self.config.endpoints.len()).filter(|_| !quota_reached) {
                 let endpoint = self.config.endpoints[(next_endpoint + i) % self.config.endpoints.len()].clone();
-                if let Some(assignment) = self.ask(&endpoint).await {
-                    next_endpoint = (next_endpoint + i + 1) % self.config.endpoints.len();
-                    self.prove_and_submit(&endpoint, assignment, &stop).await;
-                    worked = true;
-                    break;
+                match self.ask(&endpoint).await {
+                    Asked::Work(assignment) => {
+                        refusals = 0;
+                        next_endpoint = (next_endpoint + i + 1) % self.config.endpoints.len();
+                        self.prove_and_submit(&endpoint, assignment, &stop).await;
+                        worked = true;
+                        break;
+                    }
+                    Asked::Nothing => refusals = 0,
+                    Asked::Refused(reason) => {
+                        refusals += 1;
+                        tracing::error!(%endpoint, refusals, "{reason}");
+                        if refusals >= self.config.max_refusals.max(1) {
+                            return Err(ProverError::Refused { endpoint, times: refusals, reason });
+                        }
+                    }
                 }
             }
-            if !worked {
+            if worked {
+                idle_since = Instant::now();
+            } else {
+                if idle_said.elapsed() >= self.config.idle_report {
+                    idle_said = Instant::now();
+                    tracing::info!(
+                        prover = %self.config.name,
+                        "idle: no coordinator has had work for {:.0?}",
+                        idle_since.elapsed()
+                    );
+                }
                 let _ = tokio::time::timeout(self.config.poll_interval, stop.cancelled()).await;
             }
         }
         tracing::info!(prover = %self.config.name, stats = ?self.stats, "prover stopped");
-        self.stats
+        Ok(self.stats)
     }
 
     fn done(&self) -> bool {
         self.config.max_batches.is_some_and(|max| self.stats.proved >= max) && self.pending.is_empty()
     }
 
-    async fn ask(&self, endpoint: &str) -> Option<Assignment> {
-        let request = Message::Request(Request {
-            proof_type: self.proof_type(),
-            program_id: self.backend.program_id(),
-            prover: self.config.name.clone(),
-        });
-        match exchange(endpoint, &self.config.key, &self.config.limits, self.config.reply_timeout, &request).await {
-            Ok(Message::Response(Some(assignment))) if assignment.proof_type == self.proof_type() => Some(assignment),
-            Ok(Message::Response(_)) => None,
-            Ok(Message::Rejected(rejection)) => {
-                tracing::error!(endpoint, "work request refused: {rejection}");
-                None
+    async fn ask(&self, endpoint: &str) -> Asked {
+        let request =
+            Message::Request(Request { proof_type: self.proof_type(), program_id: self.backend.program_id() });
+        let answer = self.exchange(endpoint, &request).await;
+        match answer {
+            Ok(Message::Response(Some(assignment))) if assignment.proof_type == self.proof_type() => {
+                Asked::Work(assignment)
+            }
+            Ok(Message::Response(_)) => Asked::Nothing,
+            Ok(Message::Rejected(rejection)) if !rejection.reason.is_transient() => {
+                Asked::Refused(format!("work request refused: {rejection}"))
             }
             Ok(other) => {
                 tracing::warn!(endpoint, "unexpected answer {} to a work request", other.kind());
-                None
+                Asked::Nothing
             }
+            Err(e) if e.is_unauthorized() => Asked::Refused(format!(
+                "{}: the coordinator's greeting does not verify under our secret (is the shared secret the \
+                 coordinator's?)",
+                ErrorChain(&e)
+            )),
             Err(e) => {
-                tracing::warn!("{e}");
-                None
+                tracing::warn!("{}", ErrorChain(&e));
+                Asked::Nothing
             }
         }
+    }
+
+    async fn exchange(&self, endpoint: &str, message: &Message) -> Result<Message, ExchangeError> {
+        let config = &self.config;
+        exchange(endpoint, &config.key, &config.name, &config.limits, config.reply_timeout, message).await
     }
 
     async fn prove_and_submit(&mut self, endpoint: &str, assignment: Assignment, stop: &CancellationToken) {
@@ -249,7 +349,6 @@ impl Prover {
                 batch,
                 proof_type: self.proof_type(),
                 proof: proof.to_bytes(),
-                prover: self.config.name.clone(),
                 proving_ms: elapsed.as_millis() as u64,
             },
         };
@@ -300,9 +399,7 @@ impl Prover {
             .with_max_times(self.config.submit_attempts.saturating_sub(1) as usize)
             .build();
         for attempt in 1.. {
-            let answer =
-                exchange(&pending.endpoint, &self.config.key, &self.config.limits, self.config.reply_timeout, &message)
-                    .await;
+            let answer = self.exchange(&pending.endpoint, &message).await;
             match answer {
                 Ok(Message::SubmitAck(ack)) if ack.batch == pending.submission.batch => {
                     return SubmitOutcome::Acknowledged
@@ -311,7 +408,7 @@ impl Prover {
                     return SubmitOutcome::Refused(rejection)
                 }
                 Ok(other) => tracing::warn!(attempt, "submit answered with {other:?}"),
-                Err(e) => tracing::warn!(attempt, "submit failed: {e}"),
+                Err(e) => tracing::warn!(attempt, "submit failed: {}", ErrorChain(&e)),
             }
             let Some(delay) = delays.next().filter(|_| !stop.is_cancelled()) else { break };
             tokio::select! {

@@ -107,7 +107,10 @@ pub fn matches_exec_on_an_l2_batch(backend: &dyn Backend) {
 /// The real Hoodi block the backends are measured on: same outputs as `exec`.
 pub fn matches_exec_on_a_real_block(backend: &dyn Backend) {
     let path = bp_testkit::fixtures().join("real-blocks/hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst");
-    let input = bp_formats::load(&path, None).expect("loads the Hoodi block").input.to_binary();
+    let input = bp_formats::load(&path, None, bp_formats::DEFAULT_MAX_INPUT_BYTES)
+        .expect("loads the Hoodi block")
+        .input
+        .to_binary();
     let cycles = assert_same_as_exec(backend, "hoodi 1281069", &input);
     eprintln!("hoodi 1281069: {cycles} {} cycles", backend.proof_type());
 }

@@ -10,7 +10,7 @@ use std::{
 
 use bp_backend::{Backend, ExecBackend, ProofType};
 use bp_conformance::{for_each_file, stateless_inputs};
-use bp_coordinator::{CoordinatorConfig, DirSource, Running};
+use bp_coordinator::{ConnectionLimits, CoordinatorConfig, DirSource, Running};
 use bp_input::ProgramInput;
 use bp_protocol::{AuthKey, FrameLimits, Message, Request};
 use bp_prover::{Prover, ProverConfig, ProverStats};
@@ -83,10 +83,10 @@ pub(crate) fn config(data: &Path) -> CoordinatorConfig {
         metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
         db: data.join("coordinator.sqlite"),
         key: key(),
-        limits: FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(2) },
+        limits: FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(2), ..FrameLimits::default() },
+        connections: ConnectionLimits { frame_budget: 256 << 20, ..ConnectionLimits::default() },
         required: vec![ProofType::Exec],
         assignment_timeout: Duration::from_secs(60),
-        max_connections: 256,
         source_poll: Duration::from_millis(100),
     }
 }
@@ -118,29 +118,47 @@ pub(crate) fn prover_config(endpoint: &str, data: PathBuf, name: &str) -> Prover
         name: name.to_owned(),
         data_dir: data,
         key: key(),
-        limits: FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5) },
+        limits: limits(),
         reply_timeout: Duration::from_secs(60),
         submit_attempts: 5,
         submit_backoff: Duration::from_millis(50),
         max_batches: None,
+        max_refusals: 3,
+        idle_report: Duration::from_secs(60),
     }
+}
+
+/// A client's frame limits.
+pub(crate) fn limits() -> FrameLimits {
+    FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5), ..FrameLimits::default() }
 }
 
 /// Runs a prover until `stop` is cancelled; returns its stats.
 pub(crate) fn spawn_prover(config: ProverConfig, stop: CancellationToken) -> tokio::task::JoinHandle<ProverStats> {
     let prover = Prover::new(config, Arc::new(ExecBackend)).expect("prover");
-    tokio::spawn(prover.run(stop))
+    tokio::spawn(async move { prover.run(stop).await.expect("the prover is not refused") })
 }
 
-pub(crate) fn request(name: &str) -> Message {
-    Message::Request(Request { proof_type: ProofType::Exec, program_id: ExecBackend.program_id(), prover: name.into() })
+/// An exec prover's work request.
+pub(crate) fn request() -> Message {
+    Message::Request(Request { proof_type: ProofType::Exec, program_id: ExecBackend.program_id() })
 }
 
+/// One exchange on a fresh connection, as prover `name`.
+pub(crate) async fn send_as(
+    endpoint: &str,
+    key: &AuthKey,
+    name: &str,
+    message: &Message,
+) -> Result<Message, bp_prover::ExchangeError> {
+    bp_prover::exchange(endpoint, key, name, &limits(), Duration::from_secs(60), message).await
+}
+
+/// One exchange on a fresh connection, as prover `test`.
 pub(crate) async fn send(
     endpoint: &str,
     key: &AuthKey,
     message: &Message,
 ) -> Result<Message, bp_prover::ExchangeError> {
-    let limits = FrameLimits { max_frame: 64 << 20, io_timeout: Duration::from_secs(5) };
-    bp_prover::exchange(endpoint, key, &limits, Duration::from_secs(60), message).await
+    send_as(endpoint, key, "test", message).await
 }
