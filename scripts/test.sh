@@ -16,10 +16,15 @@ done
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
 
 # The default build (no zkVM, what `cargo build` gives a user): every unit and integration test.
-# The coordinator's load test runs on its own so that its latency figures are printed.
+# The measuring tests run on their own so that their figures are printed: the coordinator under
+# load and under an unauthenticated flood, a decompression bomb, and the fuzz targets' short run.
+MEASURED=(fifty_clients_poll_without_errors an_unauthenticated_flood_costs_little_and_provers_are_still_served
+    a_decompression_bomb_is_refused_at_the_limit every_target_survives_its_mutated_seeds)
 cargo build --release --workspace --locked
-cargo test --release --workspace --locked -- --skip fifty_clients_poll_without_errors
-cargo test --release --workspace --locked --test load -- --nocapture
+cargo test --release --workspace --locked -- "${MEASURED[@]/#/--skip=}"
+cargo test --release --locked -p bp-coordinator --test load -- --nocapture
+cargo test --release --locked -p blockprover --test attack --test bomb -- --nocapture
+cargo test --release --locked -p bp-fuzz --test fuzz -- --nocapture
 
 # The RISC Zero backend (its guest is built with Debian's rustc-web, see
 # scripts/build-guest-risc0.sh). DOCS_RS=1 skips risc0's recursion-circuit download, which fails

@@ -1,5 +1,6 @@
 //! `blockprover conformance`: blockchain-test suites through the stateless program.
 
+use crate::output::outln;
 use std::{
     path::PathBuf,
     sync::{mpsc, Mutex},
@@ -14,6 +15,7 @@ pub(crate) fn run(
     list_failures: bool,
     jobs: Option<usize>,
     sample: usize,
+    json: bool,
     paths: Vec<PathBuf>,
 ) -> Result<()> {
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
@@ -63,15 +65,23 @@ pub(crate) fn run(
     })?;
 
     eprintln!("finished in {:.1?}", started.elapsed());
-    if list_failures {
-        for (id, reason) in &report.failures {
-            println!("FAIL {id}: {reason}");
+    if json {
+        crate::output::json(&report.to_json());
+    } else {
+        if list_failures {
+            for (id, reason) in &report.failures {
+                outln!("FAIL {id}: {reason}");
+            }
         }
+        crate::output::write(report.render());
     }
-    print!("{}", report.render());
-    let (_, failed, _) = report.totals();
+    let (passed, failed, skipped) = report.totals();
     if failed > 0 {
         bail!("{failed} conformance tests failed");
+    }
+    if passed == 0 {
+        let filter = fork.map(|f| format!(" for fork {f}")).unwrap_or_default();
+        bail!("no test was run{filter} ({skipped} skipped): nothing run is not a pass");
     }
     Ok(())
 }

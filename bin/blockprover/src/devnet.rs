@@ -2,9 +2,10 @@
 //! batches, a coordinator on 127.0.0.1 and several prover clients — with progress while it
 //! runs and a table of the proved batches at the end.
 
+use crate::output::outln;
 use std::{
     io::Read,
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     path::PathBuf,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -34,14 +35,20 @@ pub(crate) struct DevnetArgs {
     #[arg(long, default_value_t = 2)]
     provers: usize,
     /// Proof backend the provers use (`exec`: native execution, no zero-knowledge proof).
-    #[arg(long, default_value = "exec")]
+    #[arg(long, env = "BLOCKPROVER_BACKEND", default_value = "exec")]
     backend: ProofType,
     /// Where the builder's blocks, the coordinator's database and the provers' kept proofs live.
-    #[arg(long, env = "BLOCKPROVER_DEVNET_DIR", default_value = "blockprover-devnet")]
+    #[arg(long, env = "BLOCKPROVER_DATA_DIR", default_value = "blockprover-devnet")]
     data_dir: PathBuf,
-    /// Coordinator address (port 0: any free port on 127.0.0.1).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: SocketAddr,
+    /// Address the devnet's coordinator listens on.
+    #[arg(long, default_value = "127.0.0.1")]
+    listen_ip: IpAddr,
+    /// Port the devnet's coordinator listens on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    listen_port: u16,
+    /// Print the summary as JSON (every output word in full) instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// A batch's line in the summary: the builder's batch, and its proof's outputs and proving
@@ -60,6 +67,16 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     let builder = Builder::open(&args.data_dir.join("l2.sqlite")).context("opening the L2 builder")?;
     let existing = builder.sealed().len();
     let target = args.batches.max(existing);
+    if let Some(last) = builder.sealed().last() {
+        let stored = last.last_block - last.first_block + 1;
+        if stored != args.blocks_per_batch && target > existing {
+            eprintln!(
+                "devnet: the stored chain's last batch has {stored} block(s); new batches will have {} \
+                 (--blocks-per-batch)",
+                args.blocks_per_batch
+            );
+        }
+    }
     eprintln!(
         "devnet: chain {} in {}; {existing} batch(es) already built, building up to {target} of {} block(s); {} {} prover(s)",
         builder.chain().chain_id,
@@ -73,7 +90,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     let limits = FrameLimits::default();
     let db = args.data_dir.join("coordinator.sqlite");
     let config = CoordinatorConfig {
-        listen: args.listen,
+        listen: SocketAddr::new(args.listen_ip, args.listen_port),
         metrics_listen: None,
         db: db.clone(),
         key: key.clone(),
@@ -140,22 +157,55 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
 
     let builder = builder.lock().unwrap_or_else(|p| p.into_inner());
     let rows = summary_rows(&builder, &Store::open(&db)?, args.backend)?;
-    print_summary(&rows);
     let proved = rows.iter().filter(|r| r.proved.is_some()).count();
     let mismatched = rows.iter().filter(|r| r.proved.as_ref().is_some_and(|(o, _)| *o != r.sealed.expected)).count();
-    println!(
-        "{proved} of {} batches proved with {}, {mismatched} mismatching the builder's outputs; {:.1} s",
-        rows.len(),
-        args.backend,
-        started.elapsed().as_secs_f64()
-    );
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        print_json(&rows, args.backend, seconds);
+    } else {
+        print_summary(&rows);
+        outln!(
+            "{proved} of {} batches proved with {}, {mismatched} mismatching the builder's outputs; {seconds:.1} s",
+            rows.len(),
+            args.backend,
+        );
+    }
     if mismatched > 0 {
         bail!("{mismatched} proof(s) disagree with the builder");
     }
-    if interrupted {
-        eprintln!("devnet: run the same command again to resume");
+    if interrupted && proved < target {
+        bail!("interrupted with {proved} of {target} batches proved; run the same command again to resume");
     }
     Ok(())
+}
+
+/// The summary as one JSON document: every batch with its counts and full outputs.
+fn print_json(rows: &[Row<'_>], backend: ProofType, seconds: f64) {
+    let batches: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let s = r.sealed;
+            serde_json::json!({
+                "batch": s.index,
+                "first_block": s.first_block,
+                "last_block": s.last_block,
+                "transactions": s.transactions,
+                "deposits": s.deposits,
+                "withdrawals": s.withdrawals,
+                "gas_used": s.gas_used,
+                "state_diff_bytes": s.state_diff_bytes,
+                "outputs": s.expected,
+                "proved": r.proved.is_some(),
+                "proving_ms": r.proved.map(|(_, ms)| ms),
+                "check": match &r.proved {
+                    Some((output, _)) if *output == s.expected => "ok",
+                    Some(_) => "mismatch",
+                    None => "not proved",
+                },
+            })
+        })
+        .collect();
+    crate::output::json(&serde_json::json!({ "backend": backend.name(), "seconds": seconds, "batches": batches }));
 }
 
 fn summary_rows<'a>(builder: &'a Builder, store: &Store, proof_type: ProofType) -> Result<Vec<Row<'a>>> {
@@ -190,7 +240,7 @@ fn short(hash: &alloy_primitives::B256) -> String {
 }
 
 fn print_summary(rows: &[Row<'_>]) {
-    println!(
+    outln!(
         "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  check",
         "batch",
         "blocks",
@@ -214,7 +264,7 @@ fn print_summary(rows: &[Row<'_>]) {
         };
         let e = &s.expected;
         let l2 = e.l2.unwrap_or_default();
-        println!(
+        outln!(
             "{:>5} {:>9} {:>4} {:>4} {:>4} {:>9} {:>6} {:>8}  {:<16} {:<16} {:<16} {:<16}  {check}",
             s.index,
             format!("{}..={}", s.first_block, s.last_block),

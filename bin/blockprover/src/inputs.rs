@@ -32,11 +32,18 @@ pub(crate) fn execute(path: &Path, reader: &Reader) -> Result<()> {
     json["batch_kind"] = if output.l2.is_some() { "l2" } else { "l1" }.into();
     json["format"] = loaded.format.name().into();
     json["blocks"] = input.blocks.len().into();
+    json["first_block"] = input.blocks.first().map(|b| b.header.number).into();
+    json["last_block"] = input.blocks.last().map(|b| b.header.number).into();
     json["witness_bytes"] = input.witness.byte_size().into();
-    json["load_ms"] = load_ms.into();
-    json["elapsed_ms"] = (started.elapsed().as_secs_f64() * 1e3).into();
-    println!("{}", serde_json::to_string_pretty(&json)?);
+    json["load_ms"] = micros(load_ms).into();
+    json["elapsed_ms"] = micros(started.elapsed().as_secs_f64() * 1e3).into();
+    crate::output::json(&json);
     Ok(())
+}
+
+/// Milliseconds rounded to the microsecond.
+pub(crate) fn micros(ms: f64) -> f64 {
+    (ms * 1e3).round() / 1e3
 }
 
 /// Writes `input` as JSON if `output` ends in `.json`, else in the binary form; returns the size.
@@ -50,9 +57,11 @@ fn write_input(input: &ProgramInput, output: &Path) -> Result<usize> {
 /// Writes `bytes` beside `output` and renames it into place, so a reader never sees half a file.
 pub(crate) fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = output.with_extension("partial");
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, output).with_context(|| format!("renaming to {}", output.display()))?;
-    Ok(())
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, output));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.with_context(|| format!("writing {}", output.display()))
 }
 
 pub(crate) fn convert(path: &Path, output: &Path, reader: &Reader) -> Result<()> {
@@ -72,15 +81,40 @@ pub(crate) fn convert(path: &Path, output: &Path, reader: &Reader) -> Result<()>
     Ok(())
 }
 
+/// Which block `witness --block` names: a number (decimal or 0x-hex) or `latest`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum BlockTag {
+    /// That block.
+    Number(u64),
+    /// The node's head when asked.
+    Latest,
+}
+
+impl std::str::FromStr for BlockTag {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let number = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+            _ if s.eq_ignore_ascii_case("latest") => return Ok(BlockTag::Latest),
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => s.parse(),
+        };
+        number.map(BlockTag::Number).map_err(|_| format!("{s:?} is not a block number (decimal, 0x-hex or latest)"))
+    }
+}
+
 pub(crate) fn witness(
     url: &str,
-    block: u64,
+    block: BlockTag,
     output: &Path,
     cache: Option<&Path>,
     chain: Option<ChainConfig>,
 ) -> Result<()> {
     let client = RpcClient::new(url, cache);
     let chain = bp_rpc_witness::resolve_chain(&client, chain)?;
+    let block = match block {
+        BlockTag::Number(number) => number,
+        BlockTag::Latest => bp_rpc_witness::block_number(&client).context("asking the node for its head")?,
+    };
     let started = Instant::now();
     let result = bp_rpc_witness::build_input(&client, block, &chain);
     let calls = (client.calls(), client.cache_hits());

@@ -6,17 +6,38 @@ mod bench;
 mod conformance;
 mod devnet;
 mod inputs;
+mod output;
 mod service;
+mod status;
 mod zkvm;
 
-use std::path::PathBuf;
+use std::{io::IsTerminal, path::PathBuf, sync::LazyLock};
 
 use anyhow::{Context, Result};
 use bp_input::ChainConfig;
 use clap::{Parser, Subcommand};
 
+/// The version, and the backends this binary was built with.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let backends: Vec<&str> =
+        bp_backend::ProofType::ALL.iter().filter(|t| bp_backend::backend_built(**t)).map(|t| t.name()).collect();
+    format!(
+        "{} (program v{}, protocol v{}; backends: {})",
+        env!("CARGO_PKG_VERSION"),
+        bp_program::PROGRAM_VERSION,
+        bp_protocol::PROTOCOL_VERSION,
+        backends.join(", ")
+    )
+});
+
+const AFTER_HELP: &str = "\
+Logging: BLOCKPROVER_LOG (or RUST_LOG) sets the log filter, e.g. BLOCKPROVER_LOG=debug or
+BLOCKPROVER_LOG=warn,bp_coordinator=info; logs go to standard error, coloured only on a terminal
+and never with NO_COLOR set. Results go to standard output.";
+
 #[derive(Parser)]
-#[command(name = "blockprover", version, about = "Proves Ethereum block execution statelessly")]
+#[command(name = "blockprover", version = VERSION.as_str(), about = "Proves Ethereum block execution statelessly")]
+#[command(after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,6 +69,9 @@ enum Command {
         /// Run only every Nth test file (a deterministic sample); 1 runs everything.
         #[arg(long, default_value_t = 1)]
         sample: usize,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
         /// JSON files, directories or .tar.zst archives of blockchain tests.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -67,9 +91,12 @@ enum Command {
         /// limits (up to 2^44) that measure nothing about real blocks.
         #[arg(long, default_value_t = 60_000_000)]
         max_gas: u64,
-        /// Runs per block; the fastest is reported.
+        /// Timed runs per block, after one untimed warm-up run; the fastest is reported.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
         /// Program inputs, blockchain-test JSON files, directories or .tar.zst archives.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -152,15 +179,16 @@ enum Command {
         /// The node's JSON-RPC URL.
         #[arg(long, env = "BLOCKPROVER_RPC_URL")]
         rpc: String,
-        /// The block to prove (its parent's state is the pre-state).
+        /// The block to prove (its parent's state is the pre-state): a number, decimal or 0x-hex,
+        /// or `latest`.
         #[arg(long)]
-        block: u64,
+        block: inputs::BlockTag,
         /// Where to write the input; a `.json` name writes JSON, anything else the binary form.
         #[arg(short, long)]
         output: PathBuf,
         /// Directory for cached RPC answers.
-        #[arg(long, env = "BLOCKPROVER_RPC_CACHE", default_value = ".blockprover-rpc-cache")]
-        cache: PathBuf,
+        #[arg(long, alias = "cache", env = "BLOCKPROVER_RPC_CACHE", default_value = ".blockprover-rpc-cache")]
+        rpc_cache: PathBuf,
         /// Do not read or write the RPC cache.
         #[arg(long)]
         no_cache: bool,
@@ -198,6 +226,21 @@ enum Command {
     /// deposits hash and state-diff hash; exits non-zero on any mismatch. Ctrl-C stops cleanly
     /// (nothing acknowledged is lost) and the same command resumes. See docs/l2.md.
     Devnet(devnet::DevnetArgs),
+    /// Show a coordinator's batches: blocks, state per proof type, full public outputs.
+    ///
+    /// Reads `coordinator.sqlite` in the data directory (a running coordinator keeps serving).
+    /// The table shows the final state root in full; `--json` prints every output word.
+    Status(status::StatusArgs),
+    /// Work with stored proofs.
+    #[command(subcommand)]
+    Proof(ProofCommand),
+}
+
+/// `blockprover proof …`
+#[derive(Subcommand, Debug)]
+enum ProofCommand {
+    /// Write a batch's stored proof to a file (`blockprover verify FILE` checks it).
+    Export(status::ExportArgs),
 }
 
 /// Which chain's rules apply.
@@ -234,16 +277,16 @@ fn main() {
     let cli = Cli::parse();
     // The devnet prints its own progress; its components' logs are kept to warnings unless asked.
     let default_filter = match cli.command {
-        Command::Devnet(_) => "warn,bp_devnet=info",
+        Command::Devnet(_) => "warn",
         _ => "info",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BLOCKPROVER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = ["BLOCKPROVER_LOG", "RUST_LOG"]
+        .into_iter()
+        .find_map(|var| tracing_subscriber::EnvFilter::try_from_env(var).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default_filter));
+    // Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
     if let Err(error) = run(cli) {
         eprintln!("error: {error:#}");
         std::process::exit(1);
@@ -255,11 +298,13 @@ fn run(cli: Cli) -> Result<()> {
     let reader =
         |chain: &ChainArgs| -> Result<inputs::Reader> { Ok(inputs::Reader { chain: chain.resolve()?, max_bytes }) };
     match cli.command {
-        Command::Conformance { fork, list_failures, jobs, sample, paths } => {
-            conformance::run(fork, list_failures, jobs, sample.max(1), paths)
+        Command::Conformance { fork, list_failures, jobs, sample, json, paths } => {
+            conformance::run(fork, list_failures, jobs, sample.max(1), json, paths)
         }
-        Command::Bench { top, max_gas, runs, paths } => bench::run(top.max(1), max_gas, runs.max(1), paths, max_bytes),
-        Command::Execute { input, chain, backend } if backend.backend == bp_backend::ProofType::Exec => {
+        Command::Bench { top, max_gas, runs, json, paths } => {
+            bench::run(top.max(1), max_gas, runs.max(1), paths, max_bytes, json)
+        }
+        Command::Execute { input, chain, backend } if backend.kind() == bp_backend::ProofType::Exec => {
             backend.check()?;
             inputs::execute(&input, &reader(&chain)?)
         }
@@ -269,11 +314,13 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Verify { proof, input, chain } => zkvm::verify(&proof, input.as_deref(), &reader(&chain)?),
         Command::Convert { input, output, chain } => inputs::convert(&input, &output, &reader(&chain)?),
-        Command::Witness { rpc, block, output, cache, no_cache, chain } => {
-            inputs::witness(&rpc, block, &output, (!no_cache).then_some(cache.as_path()), chain.resolve()?)
+        Command::Witness { rpc, block, output, rpc_cache, no_cache, chain } => {
+            inputs::witness(&rpc, block, &output, (!no_cache).then_some(rpc_cache.as_path()), chain.resolve()?)
         }
         Command::Coordinator(args) => service::coordinator(args, max_bytes),
         Command::Prover(args) => service::prover(args),
         Command::Devnet(args) => devnet::run(args),
+        Command::Status(args) => status::status(args),
+        Command::Proof(ProofCommand::Export(args)) => status::export(args),
     }
 }

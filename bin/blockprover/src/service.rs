@@ -1,5 +1,6 @@
 //! `coordinator` and `prover`: the proving service's two sides.
 
+use crate::output::outln;
 use std::{
     net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
@@ -80,7 +81,7 @@ pub(crate) struct CoordinatorArgs {
     #[arg(long)]
     from_block: Option<u64>,
     /// Directory for cached RPC answers (--rpc).
-    #[arg(long)]
+    #[arg(long, env = "BLOCKPROVER_RPC_CACHE")]
     rpc_cache: Option<PathBuf>,
     /// Proof types every batch needs, comma-separated (exec; risc0 and sp1 need builds with
     /// those features).
@@ -166,9 +167,9 @@ pub(crate) fn coordinator(args: CoordinatorArgs, max_input_bytes: u64) -> Result
     };
     runtime()?.block_on(async {
         let running = bp_coordinator::start(config, sources).await?;
-        println!("coordinator listening on {}", running.addr);
+        outln!("coordinator listening on {}", running.addr);
         if let Some(addr) = running.metrics_addr {
-            println!("health and metrics on http://{addr}/health and /metrics");
+            outln!("health and metrics on http://{addr}/health and /metrics");
         }
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -188,7 +189,8 @@ pub(crate) struct ProverArgs {
     /// Proving backend: exec (native, no proof); risc0 and sp1 need builds with those features.
     #[arg(long, env = "PROVER_CLIENT_BACKEND")]
     backend: Option<ProofType>,
-    /// Directory where proofs are kept until a coordinator acknowledges them.
+    /// Directory where proofs are kept until a coordinator acknowledges them (default:
+    /// blockprover-prover).
     #[arg(long, env = "PROVER_CLIENT_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// A name for the coordinators' logs (default: the host name and process id).
@@ -197,9 +199,10 @@ pub(crate) struct ProverArgs {
     /// Stop after proving this many batches (and seeing them acknowledged).
     #[arg(long)]
     max_batches: Option<u64>,
-    /// A TOML file with any of: endpoints, proving_time_ms, backend, data_dir, name,
-    /// auth_secret_file, max_frame_mib, reply_timeout_secs. Flags and environment win over it.
-    /// A relative name is looked up in CONFIGS_PATH.
+    /// A TOML file with any of: endpoints (a list, or one string as on the command line),
+    /// proving_time_ms, backend, data_dir, name, auth_secret_file, max_frame_mib,
+    /// reply_timeout_secs. Flags and environment win over it. A relative name is looked up in
+    /// CONFIGS_PATH; relative paths inside it are relative to the file.
     #[arg(long, env = "PROVER_CLIENT_CONFIG_FILE")]
     config: Option<PathBuf>,
     #[command(flatten)]
@@ -210,6 +213,7 @@ pub(crate) struct ProverArgs {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProverFile {
+    #[serde(default, deserialize_with = "one_or_many")]
     endpoints: Option<Vec<String>>,
     proving_time_ms: Option<u64>,
     backend: Option<String>,
@@ -220,13 +224,35 @@ struct ProverFile {
     reply_timeout_secs: Option<u64>,
 }
 
+/// `endpoints = "a:1,b:2"` as on the command line, or `endpoints = ["a:1", "b:2"]`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(Some(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(list) => list.split(',').map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect(),
+        OneOrMany::Many(list) => list,
+    }))
+}
+
 fn read_prover_file(path: &Path) -> Result<ProverFile> {
     let path = match std::env::var_os("CONFIGS_PATH") {
         Some(dir) if path.is_relative() => PathBuf::from(dir).join(path),
         _ => path.to_path_buf(),
     };
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    let mut file: ProverFile = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    // Paths in the file are relative to the file, not to wherever the prover is started.
+    let base = path.parent().unwrap_or(Path::new("."));
+    for relative in [&mut file.data_dir, &mut file.auth_secret_file].into_iter().flatten() {
+        if relative.is_relative() {
+            *relative = base.join(&*relative);
+        }
+    }
+    Ok(file)
 }
 
 pub(crate) fn prover(args: ProverArgs) -> Result<()> {
@@ -238,6 +264,7 @@ pub(crate) fn prover(args: ProverArgs) -> Result<()> {
     if endpoints.is_empty() {
         bail!("no coordinator: --endpoint HOST:PORT, PROVER_CLIENT_PROVER_SERVER_ENDPOINT or `endpoints` in the config file");
     }
+    bp_prover::check_endpoints(&endpoints)?;
     let backend = match (args.backend, file.backend) {
         (Some(b), _) => b,
         (None, Some(name)) => name.parse().map_err(anyhow::Error::msg).context("`backend` in the config file")?,
@@ -274,9 +301,12 @@ pub(crate) fn prover(args: ProverArgs) -> Result<()> {
                 run.await??
             }
         };
-        println!(
+        outln!(
             "proved {}, acknowledged {}, refused {}, failed {}",
-            stats.proved, stats.acknowledged, stats.rejected, stats.failed
+            stats.proved,
+            stats.acknowledged,
+            stats.rejected,
+            stats.failed
         );
         anyhow::Ok(())
     })

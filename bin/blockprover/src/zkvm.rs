@@ -10,9 +10,10 @@ use bp_backend::{Backend, Execution, Proof, ProofFormat, ProofType};
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct BackendArgs {
     /// exec (native, no proof), risc0 (a build with `--features risc0`) or sp1 (a build with
-    /// `--features sp1`).
-    #[arg(long, default_value = "exec", env = "BLOCKPROVER_BACKEND")]
-    pub backend: ProofType,
+    /// `--features sp1`); `blockprover --version` lists the backends of this binary. `execute`
+    /// defaults to exec; `prove` has no default.
+    #[arg(long, env = "BLOCKPROVER_BACKEND")]
+    pub backend: Option<ProofType>,
     /// RISC Zero: compute keccak-f in software instead of with the zkVM's keccak accelerator
     /// (to measure what the accelerator saves; results are the same).
     #[arg(long)]
@@ -24,10 +25,15 @@ pub(crate) struct BackendArgs {
 }
 
 impl BackendArgs {
+    /// The backend to run the program with: exec unless another is named.
+    pub(crate) fn kind(&self) -> ProofType {
+        self.backend.unwrap_or(ProofType::Exec)
+    }
+
     /// Refuses options the chosen backend does not have, rather than ignoring them.
     pub(crate) fn check(&self) -> Result<()> {
-        if self.backend != ProofType::Risc0 && (self.no_keccak_accelerator || self.segment_po2.is_some()) {
-            bail!("--no-keccak-accelerator and --segment-po2 are options of the risc0 backend, not {}", self.backend);
+        if self.kind() != ProofType::Risc0 && (self.no_keccak_accelerator || self.segment_po2.is_some()) {
+            bail!("--no-keccak-accelerator and --segment-po2 are options of the risc0 backend, not {}", self.kind());
         }
         Ok(())
     }
@@ -35,26 +41,26 @@ impl BackendArgs {
     fn open(&self) -> Result<Box<dyn Backend>> {
         self.check()?;
         #[cfg(feature = "risc0")]
-        if self.backend == ProofType::Risc0 {
+        if self.kind() == ProofType::Risc0 {
             let mut backend = bp_backend::Risc0Backend::new()?.with_keccak_accelerator(!self.no_keccak_accelerator);
             if let Some(po2) = self.segment_po2 {
                 backend = backend.with_segment_po2(po2)?;
             }
             return Ok(Box::new(backend));
         }
-        Ok(bp_backend::backend(self.backend)?)
+        Ok(bp_backend::backend(self.kind())?)
     }
 }
 
 /// The binary program input of any file `execute` reads, and the name of the format it was in.
-fn binary_input(path: &Path, reader: &Reader) -> Result<(Vec<u8>, &'static str, usize)> {
+fn binary_input(path: &Path, reader: &Reader) -> Result<(Vec<u8>, bp_formats::Loaded)> {
     let (loaded, _) = crate::inputs::load(path, reader)?;
-    Ok((loaded.input.to_binary(), loaded.format.name(), loaded.input.witness.byte_size()))
+    Ok((loaded.input.to_binary(), loaded))
 }
 
 /// `execute --backend B`: outputs, and for a zkVM the cycles per region and per gas.
 pub(crate) fn execute(path: &Path, reader: &Reader, args: &BackendArgs) -> Result<()> {
-    let (input, format, witness_bytes) = binary_input(path, reader)?;
+    let (input, loaded) = binary_input(path, reader)?;
     let backend = args.open()?;
     let started = Instant::now();
     let Execution { output, gas_used, cycles } = backend.execute(&input).context("execution failed")?;
@@ -62,10 +68,14 @@ pub(crate) fn execute(path: &Path, reader: &Reader, args: &BackendArgs) -> Resul
     json["backend"] = backend.proof_type().name().into();
     json["program_id"] = backend.program_id().to_string().into();
     json["gas_used"] = gas_used.into();
-    json["format"] = format.into();
-    json["witness_bytes"] = witness_bytes.into();
+    json["batch_kind"] = if output.l2.is_some() { "l2" } else { "l1" }.into();
+    json["format"] = loaded.format.name().into();
+    json["blocks"] = loaded.input.blocks.len().into();
+    json["first_block"] = loaded.input.blocks.first().map(|b| b.header.number).into();
+    json["last_block"] = loaded.input.blocks.last().map(|b| b.header.number).into();
+    json["witness_bytes"] = loaded.input.witness.byte_size().into();
     json["input_bytes"] = input.len().into();
-    json["elapsed_ms"] = (started.elapsed().as_secs_f64() * 1e3).into();
+    json["elapsed_ms"] = crate::inputs::micros(started.elapsed().as_secs_f64() * 1e3).into();
     if let Some(cycles) = cycles {
         let regions: serde_json::Map<String, serde_json::Value> =
             cycles.regions.regions().into_iter().map(|(name, count)| (name.to_owned(), count.into())).collect();
@@ -81,15 +91,28 @@ pub(crate) fn execute(path: &Path, reader: &Reader, args: &BackendArgs) -> Resul
             json["cycles"]["keccak_accelerator"] = (!args.no_keccak_accelerator).into();
         }
     }
-    println!("{}", serde_json::to_string_pretty(&json)?);
+    crate::output::json(&json);
     Ok(())
 }
 
 /// `prove`: writes the proof file and prints what was proved, how long it took and the peak memory.
 pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: ProofFormat, out: &Path) -> Result<()> {
-    let (input, _, _) = binary_input(path, reader)?;
+    let Some(kind) = args.backend else {
+        bail!(
+            "choose the backend: --backend risc0 or sp1 for a zkVM proof, or --backend exec for none (an exec \
+             \"proof\" only carries the outputs; `verify --input` checks it by re-executing the input)"
+        );
+    };
+    let (input, _) = binary_input(path, reader)?;
     let backend = args.open()?;
-    eprintln!("proving {} with {} ({format}); this takes minutes for a zkVM", path.display(), backend.proof_type());
+    if kind == ProofType::Exec {
+        eprintln!(
+            "warning: --backend exec proves nothing: the file carries the public outputs, and `verify --input` \
+             checks them by re-executing the input"
+        );
+    } else {
+        eprintln!("proving {} with {kind} ({format}); this takes minutes", path.display());
+    }
     let started = Instant::now();
     let proof = backend.prove_as(&input, format).context("proving failed")?;
     let proving_s = started.elapsed().as_secs_f64();
@@ -106,7 +129,7 @@ pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: Pr
     if let Some(peak) = peak_memory_mib() {
         json["peak_memory_mib"] = peak.into();
     }
-    println!("{}", serde_json::to_string_pretty(&json)?);
+    crate::output::json(&json);
     Ok(())
 }
 
@@ -129,7 +152,7 @@ pub(crate) fn verify(path: &Path, input: Option<&Path>, reader: &Reader) -> Resu
     json["backend"] = proof.proof_type.name().into();
     json["program_id"] = proof.program_id.to_string().into();
     json["verify_ms"] = (started.elapsed().as_secs_f64() * 1e3).into();
-    println!("{}", serde_json::to_string_pretty(&json)?);
+    crate::output::json(&json);
     Ok(())
 }
 

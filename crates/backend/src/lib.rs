@@ -272,6 +272,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn verify(&self, proof: &Proof, input: &[u8]) -> Result<ProgramOutput, BackendError>;
 }
 
+/// Whether this binary was built with the backend of `proof_type`.
+pub fn backend_built(proof_type: ProofType) -> bool {
+    match proof_type {
+        ProofType::Exec => true,
+        ProofType::Risc0 => cfg!(feature = "risc0"),
+        ProofType::Sp1 => cfg!(feature = "sp1"),
+    }
+}
+
 /// The backend for `proof_type`, if this binary has it.
 pub fn backend(proof_type: ProofType) -> Result<Box<dyn Backend>, BackendError> {
     match proof_type {

@@ -58,4 +58,24 @@ impl Report {
         out += &format!("{p} passed, {f} failed, {s} skipped\n");
         out
     }
+
+    /// The same as JSON: per fork, the skips by reason, the failures, the totals.
+    pub fn to_json(&self) -> serde_json::Value {
+        let forks: serde_json::Map<String, serde_json::Value> = self
+            .by_fork
+            .iter()
+            .map(|(fork, [p, f, s])| (fork.clone(), serde_json::json!({"passed": p, "failed": f, "skipped": s})))
+            .collect();
+        let failures: Vec<_> =
+            self.failures.iter().map(|(id, reason)| serde_json::json!({"test": id, "reason": reason})).collect();
+        let (p, f, s) = self.totals();
+        serde_json::json!({
+            "forks": forks,
+            "skips": self.skips,
+            "failures": failures,
+            "passed": p,
+            "failed": f,
+            "skipped": s,
+        })
+    }
 }

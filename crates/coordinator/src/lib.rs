@@ -21,7 +21,7 @@ mod store;
 
 pub use metrics::Metrics;
 pub use source::{new_batch, now_ms, BatchSource, DirSource, RpcSource, SourceError};
-pub use store::{Batch, Counts, Expected, NewBatch, Store, StoreError, StoredProof};
+pub use store::{Added, Batch, Continuity, Counts, Expected, NewBatch, Store, StoreError, StoredProof};
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -107,7 +107,7 @@ pub enum CoordinatorError {
         max_frame: usize,
     },
     /// A listening address cannot be bound.
-    #[error("binding {addr}")]
+    #[error("binding {addr} (another process on that port? choose another address or port)")]
     Bind {
         /// The address.
         addr: SocketAddr,

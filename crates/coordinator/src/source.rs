@@ -9,7 +9,7 @@ use std::{
 use bp_input::{ChainConfig, ProgramInput};
 use bp_rpc_witness::RpcClient;
 
-use crate::store::{Expected, NewBatch, Store, StoreError};
+use crate::store::{Added, Continuity, Expected, NewBatch, Store, StoreError};
 use bp_program::L2Commitments;
 
 /// Why a source could not produce batches this round.
@@ -102,17 +102,29 @@ pub fn new_batch(source: String, input: &ProgramInput, l2: Option<L2Commitments>
     })
 }
 
+/// Stores `batch`, saying so, and saying so louder when it does not continue the previous one.
 fn add(store: &Store, batch: &NewBatch) -> Result<u64, SourceError> {
-    let number = store.add_batch(batch, now_ms())?;
-    tracing::info!(
-        batch = number,
-        source = %batch.source,
-        blocks = %format!("{}..={}", batch.first_block, batch.last_block),
-        gas = batch.gas_used,
-        input_bytes = batch.input.len(),
-        "batch added"
-    );
-    Ok(number)
+    let added = store.add_batch(batch, now_ms())?;
+    if let Added::New { number, follows } = added {
+        tracing::info!(
+            batch = number,
+            source = %batch.source,
+            blocks = %format!("{}..={}", batch.first_block, batch.last_block),
+            gas = batch.gas_used,
+            input_bytes = batch.input.len(),
+            "batch added"
+        );
+        if let Continuity::Gap { previous_last_block_hash } = follows {
+            tracing::warn!(
+                batch = number,
+                source = %batch.source,
+                parent = %batch.expected.parent_block_hash,
+                previous_last_block = %previous_last_block_hash,
+                "batch does not start where the previous batch ended (fine for independent L1 blocks)"
+            );
+        }
+    }
+    Ok(added.number())
 }
 
 /// Every file in a directory is one batch: any input format `blockprover execute` reads (plain,
@@ -185,8 +197,14 @@ impl BatchSource for DirSource {
                     continue;
                 }
             };
-            add(store, &batch)?;
-            added += 1;
+            match add(store, &batch) {
+                Ok(_) => added += 1,
+                Err(SourceError::Store(e @ StoreError::Duplicate { .. })) => {
+                    tracing::warn!(file = %path.display(), "skipped: {e}");
+                    self.unreadable.insert(path, stamp);
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(added)
     }

@@ -5,6 +5,7 @@
 
 use std::{path::Path, sync::Mutex, time::Duration};
 
+use alloy_primitives::B256;
 use bp_backend::ProofType;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -35,6 +36,16 @@ pub enum StoreError {
         /// This build's.
         expected: i64,
     },
+    /// The same blocks are already stored as another batch.
+    #[error("{origin} holds the blocks of batch {batch} ({existing}) again; not stored twice")]
+    Duplicate {
+        /// The new batch's source.
+        origin: String,
+        /// The batch that holds them.
+        batch: u64,
+        /// That batch's source.
+        existing: String,
+    },
     /// A stored value cannot be read back.
     #[error("stored {what} of batch {batch} is corrupt")]
     Corrupt {
@@ -63,6 +74,44 @@ pub struct NewBatch {
     pub expected: Expected,
     /// The binary program input.
     pub input: Vec<u8>,
+}
+
+/// What [`Store::add_batch`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Stored as a new batch with this number.
+    New {
+        /// Its number.
+        number: u64,
+        /// How it relates to the batch stored before it.
+        follows: Continuity,
+    },
+    /// Its source was stored before, as this batch.
+    Known(u64),
+}
+
+impl Added {
+    /// The batch's number.
+    pub fn number(self) -> u64 {
+        match self {
+            Added::New { number, .. } | Added::Known(number) => number,
+        }
+    }
+}
+
+/// Whether a new batch starts where the previous one ended (its parent is the previous batch's
+/// last block). Independent L1 blocks need not; an L2's batches must.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuity {
+    /// The store had no batch.
+    First,
+    /// The batch's parent is the previous batch's last block.
+    Follows,
+    /// It is not.
+    Gap {
+        /// The previous batch's last block hash.
+        previous_last_block_hash: B256,
+    },
 }
 
 /// A stored batch.
@@ -197,16 +246,45 @@ impl Store {
         Ok(conn.query_row("SELECT 1 FROM batches WHERE source = ?1", [source], |_| Ok(())).optional()?.is_some())
     }
 
-    /// Stores a batch under the next number and returns it; a source already stored keeps its number.
-    pub fn add_batch(&self, batch: &NewBatch, now_ms: u64) -> Result<u64, StoreError> {
+    /// Stores a batch under the next number. A source already stored keeps its number; the
+    /// same blocks from another source are refused ([`StoreError::Duplicate`]).
+    pub fn add_batch(&self, batch: &NewBatch, now_ms: u64) -> Result<Added, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         if let Some(number) = tx
             .query_row("SELECT number FROM batches WHERE source = ?1", [&batch.source], |r| r.get::<_, i64>(0))
             .optional()?
         {
-            return Ok(number as u64);
+            return Ok(Added::Known(number as u64));
         }
+        let same_blocks = {
+            let mut statement = tx.prepare(&format!(
+                "SELECT {} FROM batches WHERE first_block = ?1 AND last_block = ?2",
+                Self::BATCH_COLUMNS
+            ))?;
+            let rows = statement
+                .query_map(params![as_i64(batch.first_block), as_i64(batch.last_block)], Self::read_batch)?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().collect::<Result<Vec<_>, _>>()?
+        };
+        if let Some(existing) = same_blocks.into_iter().find(|b| {
+            b.expected.last_block_hash == batch.expected.last_block_hash
+                && b.expected.parent_block_hash == batch.expected.parent_block_hash
+        }) {
+            return Err(StoreError::Duplicate {
+                origin: batch.source.clone(),
+                batch: existing.number,
+                existing: existing.source,
+            });
+        }
+        let previous: Option<Vec<u8>> =
+            tx.query_row("SELECT expected FROM batches ORDER BY number DESC LIMIT 1", [], |r| r.get(0)).optional()?;
+        let follows = match previous.map(|bytes| Expected::from_public_bytes(&bytes)) {
+            None => Continuity::First,
+            Some(Ok(previous)) if previous.last_block_hash == batch.expected.parent_block_hash => Continuity::Follows,
+            Some(Ok(previous)) => Continuity::Gap { previous_last_block_hash: previous.last_block_hash },
+            Some(Err(_)) => Continuity::Gap { previous_last_block_hash: B256::ZERO },
+        };
         let number: i64 = tx.query_row("SELECT COALESCE(MAX(number) + 1, 0) FROM batches", [], |r| r.get(0))?;
         tx.execute(
             "INSERT INTO batches (number, source, first_block, last_block, expected, gas_used, input, created_ms)
@@ -223,7 +301,7 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(number as u64)
+        Ok(Added::New { number: number as u64, follows })
     }
 
     /// The block after the last batched one, if any batch exists.
@@ -380,6 +458,29 @@ impl Store {
             proofs.push(StoredProof { batch, proof_type, proof, public_outputs, prover, proving_ms, stored_at_ms });
         }
         Ok(proofs)
+    }
+
+    /// Every assignment not yet followed by a proof: (batch, proof type, prover, expiry in ms).
+    pub fn open_assignments(&self) -> Result<Vec<(u64, ProofType, String, u64)>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT a.batch, a.proof_type, a.prover, a.expires_ms FROM assignments a
+             WHERE NOT EXISTS (SELECT 1 FROM proofs p WHERE p.batch = a.batch AND p.proof_type = a.proof_type)
+             ORDER BY a.batch, a.proof_type",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? as u64))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (batch, kind, prover, expires) = row?;
+            let proof_type = u8::try_from(kind)
+                .ok()
+                .and_then(ProofType::from_index)
+                .ok_or(StoreError::Corrupt { batch, what: "proof type" })?;
+            out.push((batch, proof_type, prover, expires));
+        }
+        Ok(out)
     }
 
     /// Batch counts for `proof_type` at `now`.

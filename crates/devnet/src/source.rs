@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use bp_coordinator::{new_batch, now_ms, BatchSource, SourceError, Store};
+use bp_coordinator::{new_batch, now_ms, Added, BatchSource, SourceError, Store};
 
 use crate::Builder;
 
@@ -45,7 +45,8 @@ impl BatchSource for DevnetSource {
             let name = source_name(sealed.first_block, sealed.last_block);
             let mut batch = new_batch(name, &sealed.input, sealed.expected.l2)?;
             batch.gas_used = sealed.gas_used;
-            let number = store.add_batch(&batch, now_ms())?;
+            // A batch reloaded after a restart was stored before: only new ones are news.
+            let Added::New { number, .. } = store.add_batch(&batch, now_ms())? else { continue };
             tracing::info!(
                 batch = number,
                 blocks = %format!("{}..={}", sealed.first_block, sealed.last_block),

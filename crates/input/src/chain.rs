@@ -24,7 +24,10 @@ pub struct ChainConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainConfigError {
     /// The network name is not one this program knows.
-    #[error("unknown network {0:?}")]
+    #[error(
+        "unknown network {0:?} (known: mainnet, sepolia, hoodi, and the test-suite forks Paris, Shanghai, Cancun, \
+         Prague, Osaka and their transitions such as CancunToPragueAtTime15k; or give --chain-config FILE)"
+    )]
     UnknownNetwork(String),
     /// The network's rules predate the merge, which the program does not execute.
     #[error("network {0:?} is pre-merge (proof-of-work rules are not supported)")]

@@ -1,0 +1,32 @@
+//! What commands print on standard output. A reader that goes away (`blockprover execute … |
+//! head -1`) ends the command quietly, with success, instead of a panic.
+
+use std::{
+    fmt::Display,
+    io::{ErrorKind, Write},
+};
+
+/// Writes `text` to standard output; exits quietly if the reader has gone.
+pub(crate) fn write(text: impl Display) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = write!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// A JSON document on one or more lines.
+pub(crate) fn json(value: &serde_json::Value) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    write(format_args!("{text}\n"));
+}
+
+/// `println!` through [`write`].
+macro_rules! outln {
+    () => { $crate::output::write("\n") };
+    ($($arg:tt)*) => { $crate::output::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+pub(crate) use outln;
