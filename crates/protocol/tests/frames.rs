@@ -29,10 +29,11 @@ fn request() -> Message {
 }
 
 /// Both sides of a fresh connection, handshake done: (coordinator session and stream, prover
-/// session and stream).
+/// session and stream). Every connection has its own nonce, as the coordinator draws them.
 async fn connected() -> ((Session, DuplexStream), (Session, DuplexStream)) {
+    static CONNECTIONS: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
     let (mut a, mut b) = tokio::io::duplex(1 << 20);
-    let nonce = B256::repeat_byte(0x5a);
+    let nonce = B256::repeat_byte(CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let coordinator = async { Session::accept(&mut a, &key(), nonce, &limits()).await };
     let prover = async { Session::connect(&mut b, &key(), "p1", &limits()).await };
     let (coordinator, prover) = tokio::join!(coordinator, prover);
