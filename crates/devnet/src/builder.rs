@@ -14,7 +14,7 @@ use alloy_eips::{
 use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
 use alloy_rlp::Decodable;
 use alloy_trie::EMPTY_ROOT_HASH;
-use bp_input::{ChainConfig, EthBlock, L2Input, ProgramInput};
+use bp_input::{Bytes48, ChainConfig, EthBlock, L2Input, ProgramInput};
 use bp_program::{
     l2::{self, AccountChange, AccountState, WithdrawalMessage},
     BlockReceipt, ErrorChain, L2Commitments, ProgramOutput,
@@ -135,6 +135,22 @@ pub struct SealedBatch {
     pub expected: ProgramOutput,
     /// Its program input.
     pub input: ProgramInput,
+    /// Its state-diff blob, as the committer posts it and the proof sender opens it.
+    pub blob: BlobData,
+}
+
+/// A batch's state-diff blob with what L1 needs of it.
+#[derive(Debug, Clone)]
+pub struct BlobData {
+    /// The blob (the state diff packed).
+    pub blob: l2::Blob,
+    /// Its KZG commitment.
+    pub commitment: Bytes48,
+    /// Its blob proof (`compute_blob_kzg_proof`), for the EIP-4844 transaction's sidecar.
+    pub proof: Bytes48,
+    /// Its opening at the program's evaluation point (`blob_z`), for the point-evaluation
+    /// precompile.
+    pub opening_proof: Bytes48,
 }
 
 /// The devnet chain configuration: Prague rules from genesis, chain id [`DEVNET_CHAIN_ID`], no
@@ -383,6 +399,11 @@ impl Builder {
             capacity: l2::BLOB_CAPACITY,
         })?;
         let (blob_commitment, blob_proof) = l2::commit_blob(&blob)?;
+        let state_diff_hash = l2::versioned_hash(&blob_commitment);
+        // The point is the program's definition; the value comes from c-kzg's own evaluation,
+        // with the opening proof the L1 contract's point-evaluation check takes.
+        let blob_z = l2::evaluation_point(&state_diff_hash, &encoded);
+        let (opening_proof, blob_y) = l2::open_blob(&blob, &blob_z)?;
         let leaves: Vec<B256> = withdrawals.iter().map(WithdrawalMessage::leaf).collect();
         let transactions: usize = blocks.iter().map(|b| b.body.transactions.len()).sum();
         let expected = ProgramOutput {
@@ -396,7 +417,9 @@ impl Builder {
             l2: Some(L2Commitments {
                 withdrawals_root: l2::merkle_root(&leaves),
                 deposits_hash: l2::deposits_hash(&deposits).unwrap_or_default(),
-                state_diff_hash: l2::versioned_hash(&blob_commitment),
+                state_diff_hash,
+                blob_z,
+                blob_y,
             }),
         };
 
@@ -415,7 +438,7 @@ impl Builder {
             parent_header: parent,
             witness: generated.witness,
             chain: self.chain.clone(),
-            l2: Some(L2Input { blob_commitment, blob_proof }),
+            l2: Some(L2Input { blob_commitment }),
         };
         let proved = bp_program::execute_input(&input).map_err(|e| disagree(ErrorChain(&e).to_string()))?;
         if let Some((word, program, builder)) = proved.first_difference(&expected) {
@@ -432,6 +455,7 @@ impl Builder {
             state_diff_bytes: encoded.len(),
             expected,
             input,
+            blob: BlobData { blob, commitment: blob_commitment, proof: blob_proof, opening_proof },
         });
         Ok(())
     }

@@ -11,7 +11,9 @@ mod source;
 mod state;
 mod traffic;
 
-pub use builder::{chain_config, Builder, BuilderError, SealedBatch, BLOCK_TIME, COINBASE, DEVNET_CHAIN_ID, GAS_LIMIT};
+pub use builder::{
+    chain_config, BlobData, Builder, BuilderError, SealedBatch, BLOCK_TIME, COINBASE, DEVNET_CHAIN_ID, GAS_LIMIT,
+};
 pub use source::{source_name, DevnetSource};
 pub use state::{DevAccount, DevState};
 pub use traffic::{l1_depositor, DevAccountKey, DEV_ACCOUNTS};

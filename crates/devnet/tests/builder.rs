@@ -20,11 +20,18 @@ fn batches_prove_to_the_builders_outputs_and_replay_after_restart() {
         assert_ne!(l2.deposits_hash, alloy_primitives::B256::ZERO);
         assert_eq!(l2.state_diff_hash[0], 1);
         assert_eq!(output.chain_config_hash, bp_devnet::chain_config().hash());
-        // A wrong blob commitment is refused.
+        // Another blob commitment gives another versioned hash, evaluation point and value: the
+        // L1 contract, which sees the posted blob's hash, refuses such a proof.
         let mut tampered = sealed.input.clone();
         let l2 = tampered.l2.as_mut().expect("an L2 input");
-        l2.blob_proof = l2.blob_commitment;
-        assert!(bp_program::execute_input(&tampered).is_err());
+        l2.blob_commitment = bp_program::l2::commit_blob(&bp_program::l2::pack_blob(b"other").unwrap()).unwrap().0;
+        let other = bp_program::execute_input(&tampered).expect("the program evaluates any commitment");
+        let (ours, theirs) = (output.l2.unwrap(), other.l2.unwrap());
+        assert_ne!(ours.state_diff_hash, theirs.state_diff_hash);
+        assert_ne!(ours.blob_z, theirs.blob_z);
+        // The program's evaluation of the blob it rebuilt equals c-kzg's of the blob the builder posts.
+        let (_, y) = bp_program::l2::open_blob(&sealed.blob.blob, &ours.blob_z).unwrap();
+        assert_eq!(y, ours.blob_y);
         // The binary form carries everything.
         let decoded = bp_input::ProgramInput::from_binary(&sealed.input.to_binary()).expect("decodes");
         assert_eq!(decoded, sealed.input);

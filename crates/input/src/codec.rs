@@ -11,8 +11,9 @@
 //! Layout: `[blocks, parent_header, [state, codes, headers, keys], chain, l2?]` with
 //! `chain = [chain_id, [[fork_name, kind, a, b, c]…], [[fork_name, target, max, update_fraction,
 //! min_blob_fee, max_blobs_per_tx, blob_base_cost]…], deposit_contract_or_empty]` and, for an L2
-//! batch only, `l2 = [blob_commitment, blob_proof]`. Version 2 added `l2` and the privileged
-//! transaction type; a version-1 input reads unchanged.
+//! batch only, `l2 = [blob_commitment]`. Version 2 added `l2` (then with a blob proof) and the
+//! privileged transaction type; version 3 dropped the blob proof (the L1 contract checks the
+//! blob, docs/l2.md). An L1 input of version 1 or 2 reads unchanged.
 
 use alloc::{string::String, vec::Vec};
 use alloy_consensus::Header;
@@ -27,7 +28,7 @@ use crate::{ChainConfig, EthBlock, ExecutionWitness, L2Input, ProgramInput};
 /// First bytes of every binary input.
 pub const MAGIC: &[u8; 4] = b"BPIN";
 /// The layout version this code writes and reads.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// The oldest layout version this code reads.
 pub const OLDEST_VERSION: u8 = 1;
 
@@ -255,7 +256,11 @@ impl ProgramInput {
         if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(CodecError::Version(version));
         }
-        let wire = WireInput::decode(&mut rest).map_err(|e| CodecError::Rlp(alloc::format!("{e}")))?;
+        let wire = WireInput::decode(&mut rest).map_err(|e| match version {
+            // Version 3 dropped the L2 blob proof; an L1 input of version 1 or 2 reads unchanged.
+            2 => CodecError::Rlp(alloc::format!("{e} (an L2 input of version 2 carries a blob proof: rebuild it)")),
+            _ => CodecError::Rlp(alloc::format!("{e}")),
+        })?;
         if !rest.is_empty() {
             return Err(CodecError::Rlp(alloc::format!("{} trailing bytes", rest.len())));
         }
@@ -328,7 +333,7 @@ mod tests {
         let mut v1 = v1;
         v1[4] = 1;
         assert_eq!(ProgramInput::from_binary(&v1), Ok(input.clone()));
-        input.l2 = Some(L2Input { blob_commitment: [1; 48].into(), blob_proof: [2; 48].into() });
+        input.l2 = Some(L2Input { blob_commitment: [1; 48].into() });
         let bytes = input.to_binary();
         assert_eq!(ProgramInput::from_binary(&bytes), Ok(input));
     }

@@ -285,14 +285,13 @@ impl FromTxWithEncoded<BlockTx> for TxEnv {
 pub type Bytes48 = FixedBytes<48>;
 
 /// What an L2 batch's input adds: the KZG commitment to the blob holding the batch's state
-/// diff, and the KZG proof that the program checks the blob it rebuilds against.
+/// diff. Its versioned hash is a public output; the L1 contract checks the program's evaluation
+/// of the blob against the blob posted under that hash (docs/l2.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, RlpEncodable, RlpDecodable)]
 #[serde(rename_all = "camelCase")]
 pub struct L2Input {
-    /// KZG commitment to the state-diff blob (its versioned hash is a public output).
+    /// KZG commitment to the state-diff blob.
     pub blob_commitment: Bytes48,
-    /// KZG proof of the blob against the commitment (`compute_blob_kzg_proof`).
-    pub blob_proof: Bytes48,
 }
 
 #[cfg(test)]

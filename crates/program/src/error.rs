@@ -222,7 +222,7 @@ pub enum L2Error {
         /// What one blob holds.
         capacity: usize,
     },
-    /// The blob does not match the input's commitment and proof.
+    /// The blob's polynomial cannot be evaluated.
     #[error("state-diff blob")]
     Kzg(#[from] crate::l2::KzgError),
 }

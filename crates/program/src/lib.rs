@@ -38,4 +38,4 @@ pub use output::{
 /// The version of the program's rules and public outputs. A proof names the program it is of
 /// (an image id, a verifying key, or for `exec` a hash naming this version), so a change of
 /// either bumps it and old proofs are refused.
-pub const PROGRAM_VERSION: u32 = 2;
+pub const PROGRAM_VERSION: u32 = 3;

@@ -18,6 +18,12 @@ pub struct L2Commitments {
     /// EIP-4844 versioned hash of the state-diff blob's commitment (never zero: its first byte
     /// is the version, 0x01).
     pub state_diff_hash: B256,
+    /// The point at which the program evaluated the blob's polynomial: `keccak256(versioned
+    /// hash ‖ keccak256(state diff))` modulo the BLS12-381 scalar field order.
+    pub blob_z: B256,
+    /// The blob's polynomial at `blob_z`, which the L1 contract checks against the posted blob
+    /// with the point-evaluation precompile.
+    pub blob_y: B256,
 }
 
 /// What the program proves about a batch: its public outputs.
@@ -48,7 +54,7 @@ pub struct ProgramOutput {
 }
 
 /// Number of 32-byte words in the public outputs.
-pub const OUTPUT_WORDS: usize = 11;
+pub const OUTPUT_WORDS: usize = 13;
 
 /// Size of [`ProgramOutput::to_public_bytes`].
 pub const PUBLIC_OUTPUT_BYTES: usize = OUTPUT_WORDS * 32;
@@ -66,6 +72,8 @@ pub const OUTPUT_WORD_NAMES: [&str; OUTPUT_WORDS] = [
     "withdrawals root",
     "deposits hash",
     "state diff hash",
+    "blob evaluation point",
+    "blob evaluation",
 ];
 
 /// The `batch kind` word of an L1 batch.
@@ -129,6 +137,8 @@ impl ProgramOutput {
             l2.withdrawals_root,
             l2.deposits_hash,
             l2.state_diff_hash,
+            l2.blob_z,
+            l2.blob_y,
         ]
     }
 
@@ -145,9 +155,13 @@ impl ProgramOutput {
                 }
                 None
             }
-            BATCH_KIND_L2 => {
-                Some(L2Commitments { withdrawals_root: words[8], deposits_hash: words[9], state_diff_hash: words[10] })
-            }
+            BATCH_KIND_L2 => Some(L2Commitments {
+                withdrawals_root: words[8],
+                deposits_hash: words[9],
+                state_diff_hash: words[10],
+                blob_z: words[11],
+                blob_y: words[12],
+            }),
             other => return Err(OutputDecodeError::BatchKind(other)),
         };
         Ok(Self {
@@ -209,6 +223,8 @@ mod tests {
                 withdrawals_root: B256::repeat_byte(8),
                 deposits_hash: B256::repeat_byte(9),
                 state_diff_hash: B256::repeat_byte(10),
+                blob_z: B256::repeat_byte(11),
+                blob_y: B256::repeat_byte(12),
             }),
         }
     }
@@ -218,7 +234,7 @@ mod tests {
         let output = l2_output();
         let bytes = output.to_public_bytes();
         let word = |i: usize| &bytes[i * 32..(i + 1) * 32];
-        for (i, fill) in [(0, 1u8), (1, 2), (2, 3), (3, 4), (5, 6), (8, 8), (9, 9), (10, 10)] {
+        for (i, fill) in [(0, 1u8), (1, 2), (2, 3), (3, 4), (5, 6), (8, 8), (9, 9), (10, 10), (11, 11), (12, 12)] {
             assert!(word(i).iter().all(|b| *b == fill), "word {i}");
         }
         assert_eq!(word(4)[30..], [1, 2]);
@@ -236,7 +252,7 @@ mod tests {
     #[test]
     fn refuses_what_no_run_commits() {
         let bytes = l2_output().to_public_bytes();
-        assert_eq!(ProgramOutput::from_public_bytes(&bytes[1..]), Err(OutputDecodeError::Length { got: 351 }));
+        assert_eq!(ProgramOutput::from_public_bytes(&bytes[1..]), Err(OutputDecodeError::Length { got: 415 }));
         let mut wide = bytes;
         wide[4 * 32] = 1;
         assert_eq!(

@@ -1,5 +1,5 @@
 //! The blocks execution program inside RISC Zero: reads a binary program input (`BPIN`) from
-//! the host, runs [`bp_program::execute_input_with_probe`] and commits the 352-byte public
+//! the host, runs [`bp_program::execute_input_with_probe`] and commits the 416-byte public
 //! outputs to the journal. A rejected input panics, so no receipt exists for it.
 //!
 //! Cycles spent per region go to the host on stdout (not the journal): they are

@@ -1,5 +1,5 @@
 //! The blocks execution program inside SP1: reads a binary program input (`BPIN`) from the
-//! host, runs [`bp_program::execute_input_with_probe`] and commits the 352-byte public outputs
+//! host, runs [`bp_program::execute_input_with_probe`] and commits the 416-byte public outputs
 //! as the proof's public values. A rejected input panics, so no proof exists for it.
 //!
 //! Cycles per region reach the host through SP1's cycle tracker (`cycle-tracker-report-*`

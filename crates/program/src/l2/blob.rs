@@ -48,44 +48,40 @@ pub fn versioned_hash(commitment: &Bytes48) -> B256 {
     B256::from(hash)
 }
 
-/// Why a blob does not match its commitment.
+/// A blob or a point that is not made of field elements, or a commitment the KZG library
+/// refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KzgError {
-    /// The proof does not show the blob is committed to by the commitment.
-    #[error("the KZG proof does not verify the blob against the commitment")]
-    Mismatch,
-    /// A commitment or proof that is not a valid G1 point, or a blob element not below the modulus.
+    /// A blob element or an evaluation point not below the BLS12-381 scalar field order, or a
+    /// KZG library error.
     #[error("invalid KZG input: {0}")]
     Invalid(alloc::string::String),
 }
 
-/// Checks `verify_blob_kzg_proof(blob, commitment, proof)` with the Ethereum trusted setup.
-#[cfg(feature = "native-crypto")]
-pub fn verify_blob(blob: &[u8; BLOB_BYTES], commitment: &Bytes48, proof: &Bytes48) -> Result<(), KzgError> {
-    let settings = c_kzg::ethereum_kzg_settings(0);
-    let blob = c_kzg::Blob::new(*blob);
-    let ok = settings
-        .verify_blob_kzg_proof(&blob, &c_kzg::Bytes48::new(commitment.0), &c_kzg::Bytes48::new(proof.0))
-        .map_err(|e| KzgError::Invalid(alloc::format!("{e:?}")))?;
-    ok.then_some(()).ok_or(KzgError::Mismatch)
-}
-
-/// Checks `verify_blob_kzg_proof(blob, commitment, proof)` with the Ethereum trusted setup
-/// (pure Rust, for zkVM guests).
-#[cfg(not(feature = "native-crypto"))]
-pub fn verify_blob(blob: &[u8; BLOB_BYTES], commitment: &Bytes48, proof: &Bytes48) -> Result<(), KzgError> {
-    super::kzg::verify_blob_arkworks(blob, commitment, proof)
-}
-
-/// The commitment and proof of a blob, as a block builder (never the program) computes them.
+/// The commitment of a blob and its blob proof (`compute_blob_kzg_proof`, what an EIP-4844
+/// transaction's sidecar carries), as a block builder (never the program) computes them.
 #[cfg(feature = "native-crypto")]
 pub fn commit_blob(blob: &[u8; BLOB_BYTES]) -> Result<(Bytes48, Bytes48), KzgError> {
     let settings = c_kzg::ethereum_kzg_settings(0);
     let blob = c_kzg::Blob::new(*blob);
-    let invalid = |e: c_kzg::Error| KzgError::Invalid(alloc::format!("{e:?}"));
-    let commitment = settings.blob_to_kzg_commitment(&blob).map_err(invalid)?.to_bytes();
-    let proof = settings.compute_blob_kzg_proof(&blob, &commitment).map_err(invalid)?.to_bytes();
+    let commitment = settings.blob_to_kzg_commitment(&blob).map_err(kzg_error)?.to_bytes();
+    let proof = settings.compute_blob_kzg_proof(&blob, &commitment).map_err(kzg_error)?.to_bytes();
     Ok((Bytes48::from(*commitment), Bytes48::from(*proof)))
+}
+
+/// The KZG opening of a blob at `z`: the proof the point-evaluation precompile takes and the
+/// value `p(z)` (`compute_kzg_proof`), as the L1 proof sender computes them.
+#[cfg(feature = "native-crypto")]
+pub fn open_blob(blob: &[u8; BLOB_BYTES], z: &B256) -> Result<(Bytes48, B256), KzgError> {
+    let settings = c_kzg::ethereum_kzg_settings(0);
+    let (proof, y) =
+        settings.compute_kzg_proof(&c_kzg::Blob::new(*blob), &c_kzg::Bytes32::new(z.0)).map_err(kzg_error)?;
+    Ok((Bytes48::from(*proof.to_bytes()), B256::from(*y)))
+}
+
+#[cfg(feature = "native-crypto")]
+fn kzg_error(e: c_kzg::Error) -> KzgError {
+    KzgError::Invalid(alloc::format!("{e:?}"))
 }
 
 #[cfg(all(test, feature = "native-crypto"))]
@@ -109,19 +105,15 @@ mod tests {
     }
 
     #[test]
-    fn kzg_check_accepts_the_right_commitment_only() {
+    fn commitments_differ_and_open_at_any_point() {
         let blob = pack_blob(b"a state diff").expect("fits");
-        let (commitment, proof) = commit_blob(&blob).expect("commits");
-        verify_blob(&blob, &commitment, &proof).expect("verifies");
-        let other = pack_blob(b"another state diff").expect("fits");
-        let (other_commitment, other_proof) = commit_blob(&other).expect("commits");
-        assert_eq!(verify_blob(&blob, &other_commitment, &proof), Err(KzgError::Mismatch));
-        assert_eq!(verify_blob(&blob, &commitment, &other_proof), Err(KzgError::Mismatch));
-        assert_eq!(verify_blob(&other, &commitment, &proof), Err(KzgError::Mismatch));
-        let mut garbage = commitment;
-        garbage[5] ^= 0xff;
-        assert!(verify_blob(&blob, &garbage, &proof).is_err());
+        let (commitment, _) = commit_blob(&blob).expect("commits");
+        let (other, _) = commit_blob(&pack_blob(b"another state diff").expect("fits")).expect("commits");
+        assert_ne!(commitment, other);
         assert_eq!(versioned_hash(&commitment)[0], 1);
+        let (_, y) = open_blob(&blob, &B256::with_last_byte(9)).expect("opens");
+        assert_ne!(y, B256::ZERO);
+        assert!(open_blob(&blob, &B256::repeat_byte(0xff)).is_err(), "z not a field element");
     }
 
     /// The empty blob's commitment is the point at infinity (0xc0 ‖ zeros); its versioned

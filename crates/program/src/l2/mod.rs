@@ -2,14 +2,14 @@
 //! the withdrawals Merkle root and the state-diff blob commitment (docs/l2.md).
 
 mod blob;
-mod kzg;
+mod eval;
 mod merkle;
 mod state_diff;
 
 #[cfg(feature = "native-crypto")]
-pub use blob::commit_blob;
-pub use blob::{pack_blob, unpack_blob, verify_blob, versioned_hash, Blob, KzgError, BLOB_BYTES, BLOB_CAPACITY};
-pub use kzg::verify_blob_arkworks;
+pub use blob::{commit_blob, open_blob};
+pub use blob::{pack_blob, unpack_blob, versioned_hash, Blob, KzgError, BLOB_BYTES, BLOB_CAPACITY};
+pub use eval::{evaluate_blob, evaluation_point};
 pub use merkle::{deposits_hash, merkle_proof, merkle_root, verify_merkle_proof};
 pub use state_diff::{
     build_state_diff, AccountChange, AccountDiff, AccountState, CodeChange, StateDiff, StateDiffDecodeError,
@@ -53,9 +53,10 @@ impl L2Batch {
         self.changes.record(bundle, |address| db.has_storage(address))
     }
 
-    /// The batch's commitments: withdrawals root, deposits hash, and the versioned hash of the
-    /// blob `l2` commits to, after checking that the blob holds exactly the state diff of
-    /// blocks `first_block..=last_block`.
+    /// The batch's commitments: withdrawals root, deposits hash, the versioned hash of the blob
+    /// `l2` commits to, and the blob's polynomial at the Fiat–Shamir point (the point and the
+    /// value), where the blob is the state diff of blocks `first_block..=last_block` packed. The
+    /// L1 contract checks the point and value against the posted blob (docs/l2.md).
     pub fn commit<S: WitnessSource>(
         self,
         first_block: u64,
@@ -77,8 +78,10 @@ impl L2Batch {
         let encoded = diff.encode();
         let blob =
             pack_blob(&encoded).ok_or(L2Error::StateDiffTooLarge { size: encoded.len(), capacity: BLOB_CAPACITY })?;
-        verify_blob(&blob, &l2.blob_commitment, &l2.blob_proof)?;
-        Ok(L2Commitments { withdrawals_root, deposits_hash, state_diff_hash: versioned_hash(&l2.blob_commitment) })
+        let state_diff_hash = versioned_hash(&l2.blob_commitment);
+        let blob_z = evaluation_point(&state_diff_hash, &encoded);
+        let blob_y = evaluate_blob(&blob, &blob_z)?;
+        Ok(L2Commitments { withdrawals_root, deposits_hash, state_diff_hash, blob_z, blob_y })
     }
 }
 
