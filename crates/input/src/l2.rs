@@ -20,6 +20,10 @@ pub const PRIVILEGED_TX_TYPE: u8 = 0x7e;
 /// The messenger predeploy whose `L1Message` logs are the batch's withdrawals.
 pub const MESSENGER_ADDRESS: Address = address!("0x000000000000000000000000000000000000fffe");
 
+/// The L2 bridge predeploy (`contracts/src/L2Bridge.sol`): its messenger messages bind an ether
+/// withdrawal's receiver and amount, and the L1 bridge pays only those.
+pub const L2_BRIDGE_ADDRESS: Address = address!("0x000000000000000000000000000000000000fffd");
+
 /// A transaction the L1 bridge forces into the L2: it has no signature, its sender is `from`,
 /// `value` is minted to `from` just before it runs, it pays no fee and its `nonce` is the
 /// bridge's deposit number (not checked against the sender's account nonce). See docs/l2.md.

@@ -16,7 +16,9 @@ pub use codec::{
     decode_block, BlockDecodeError, CodecError, MAGIC as BINARY_MAGIC, OLDEST_VERSION as OLDEST_BINARY_VERSION,
     VERSION as BINARY_VERSION,
 };
-pub use l2::{BlockTx, BlockTxType, Bytes48, L2Input, PrivilegedTx, MESSENGER_ADDRESS, PRIVILEGED_TX_TYPE};
+pub use l2::{
+    BlockTx, BlockTxType, Bytes48, L2Input, PrivilegedTx, L2_BRIDGE_ADDRESS, MESSENGER_ADDRESS, PRIVILEGED_TX_TYPE,
+};
 pub use witness::ExecutionWitness;
 
 use alloc::vec::Vec;
