@@ -14,6 +14,9 @@ for guest in guests/*/Cargo.toml; do
     cargo fmt --check --manifest-path "$guest"
 done
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
+# The contracts' checked-in artifacts (what Rust binds with `sol!`) are a fresh compile of
+# contracts/src with the pinned solc-js.
+bash scripts/build-contracts.sh --check
 
 # The default build (no zkVM, what `cargo build` gives a user): every unit and integration test.
 # The measuring tests run on their own so that their figures are printed: the coordinator under
@@ -52,6 +55,13 @@ fi
 DEVNET_DIR="$(mktemp -d)"
 ./target/release/blockprover devnet --batches 3 --blocks-per-batch 4 --provers 2 --data-dir "$DEVNET_DIR"
 rm -rf "$DEVNET_DIR"
+# The same settled on a local L1 (anvil): deposits made there, batches committed with their
+# blobs and verified, withdrawals claimed; prints the L1 gas of each kind of transaction.
+if [ -n "${BLOCKPROVER_ANVIL:-}" ] || command -v anvil >/dev/null; then
+    DEVNET_DIR="$(mktemp -d)"
+    ./target/release/blockprover devnet --l1 anvil --batches 3 --blocks-per-batch 4 --provers 2 --data-dir "$DEVNET_DIR"
+    rm -rf "$DEVNET_DIR"
+fi
 
 # Every EEST suite (Prague, Cancun, Osaka, fork transitions) and the legacy ethereum/tests
 # blockchain tests, in one run so the last line is the total. Skips are explained in SKIPS.md.

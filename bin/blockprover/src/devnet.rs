@@ -19,7 +19,10 @@ use bp_program::ProgramOutput;
 use bp_protocol::{AuthKey, FrameLimits};
 use bp_prover::{Prover, ProverConfig};
 
-use crate::service::{runtime, shutdown_signal};
+use crate::{
+    devnet_l1::{DevnetL1, L1Args, L1Report},
+    service::{runtime, shutdown_signal},
+};
 
 /// Run a local L2 devnet end to end: build batches, prove them, check every proof.
 #[derive(clap::Args, Debug)]
@@ -49,6 +52,8 @@ pub(crate) struct DevnetArgs {
     /// Print the summary as JSON (every output word in full) instead of a table.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    l1: L1Args,
 }
 
 /// A batch's line in the summary: the builder's batch, and its proof's outputs and proving
@@ -89,6 +94,14 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     let key = AuthKey::new(random_secret()?);
     let limits = FrameLimits::default();
     let db = args.data_dir.join("coordinator.sqlite");
+    let runtime = runtime()?;
+    let mut l1 = match &args.l1.l1 {
+        Some(_) => {
+            let builder = builder.lock().unwrap_or_else(|p| p.into_inner());
+            Some(runtime.block_on(DevnetL1::start(&args.l1, &builder, &args.data_dir))?)
+        }
+        None => None,
+    };
     let config = CoordinatorConfig {
         listen: SocketAddr::new(args.listen_ip, args.listen_port),
         metrics_listen: None,
@@ -99,12 +112,25 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         assignment_timeout: Duration::from_secs(120),
         connections: ConnectionLimits::default(),
         source_poll: Duration::from_millis(50),
+        settlement: l1.as_ref().map(DevnetL1::settlement),
     };
     let started = Instant::now();
-    let interrupted = runtime()?.block_on(async {
-        let source = DevnetSource::new(builder.clone(), target, args.blocks_per_batch);
-        let running = bp_coordinator::start(config, vec![Box::new(source)]).await?;
+    let (interrupted, l1_report) = runtime.block_on(async {
         let stop = tokio_util::sync::CancellationToken::new();
+        // With an L1 the deposits come from L1 transactions, so the L1 side builds and commits
+        // the batches and the coordinator's source only hands them over.
+        let (source, mut driver) = match l1.take() {
+            Some(mut l1) => {
+                let (building, stop, blocks) = (builder.clone(), stop.clone(), args.blocks_per_batch);
+                let driver =
+                    tokio::spawn(
+                        async move { l1.build_and_commit(&building, target, blocks, &stop).await.map(|()| l1) },
+                    );
+                (DevnetSource::hand_over(builder.clone()), Some(driver))
+            }
+            None => (DevnetSource::new(builder.clone(), target, args.blocks_per_batch), None),
+        };
+        let running = bp_coordinator::start(config, vec![Box::new(source)]).await?;
         let mut provers = tokio::task::JoinSet::new();
         for i in 0..args.provers {
             let config = ProverConfig {
@@ -127,10 +153,22 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         let store = running.coordinator().store();
         let mut last = String::new();
         let mut shutdown = std::pin::pin!(shutdown_signal());
-        let interrupted = loop {
+        let mut l1 = None;
+        let mut failed = None;
+        let mut interrupted = loop {
             tokio::select! {
                 _ = &mut shutdown => break true,
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            if let Some(handle) = driver.take_if(|h| h.is_finished()) {
+                match handle.await {
+                    Ok(Ok(done)) => l1 = Some(done),
+                    Ok(Err(e)) => failed = Some(e),
+                    Err(e) => failed = Some(anyhow::anyhow!("the L1 driver stopped: {e}")),
+                }
+                if failed.is_some() {
+                    break false;
+                }
             }
             let built = builder.lock().unwrap_or_else(|p| p.into_inner()).sealed().len();
             let counts = store.counts(args.backend, now_ms())?;
@@ -142,17 +180,40 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
                 eprintln!("{line} ({:.1} s)", started.elapsed().as_secs_f64());
                 last = line;
             }
-            if built >= target && counts.proved >= target as u64 {
+            if built >= target && counts.proved >= target as u64 && driver.is_none() {
                 break false;
             }
         };
+        let mut report = None;
+        if let Some(l1) = l1.as_mut().filter(|_| !interrupted && failed.is_none()) {
+            eprintln!("devnet: waiting for L1 to verify {target} batches");
+            tokio::select! {
+                verified = l1.wait_verified(target as u64) => {
+                    if let Err(e) = verified { failed = Some(e) }
+                }
+                _ = &mut shutdown => interrupted = true,
+            }
+            if failed.is_none() && !interrupted {
+                let sealed = builder.lock().unwrap_or_else(|p| p.into_inner()).sealed().to_vec();
+                if let Err(e) = l1.claim_all(&sealed).await {
+                    failed = Some(e);
+                }
+            }
+            report = Some(l1.report().clone());
+        }
         if interrupted {
             eprintln!("devnet: interrupted; stopping provers (unsubmitted proofs stay in their data dirs)");
         }
         stop.cancel();
         while provers.join_next().await.is_some() {}
+        if let Some(handle) = driver {
+            handle.abort();
+        }
         running.shutdown().await;
-        anyhow::Ok(interrupted)
+        if let Some(e) = failed {
+            return Err(e.context("settling on L1"));
+        }
+        anyhow::Ok((interrupted, report))
     })?;
 
     let builder = builder.lock().unwrap_or_else(|p| p.into_inner());
@@ -160,10 +221,14 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     let proved = rows.iter().filter(|r| r.proved.is_some()).count();
     let mismatched = rows.iter().filter(|r| r.proved.as_ref().is_some_and(|(o, _)| *o != r.sealed.expected)).count();
     let seconds = started.elapsed().as_secs_f64();
+    let settled = Store::open(&db)?.settlements()?;
     if args.json {
-        print_json(&rows, args.backend, seconds);
+        print_json(&rows, args.backend, seconds, l1_report.as_ref(), &settled);
     } else {
         print_summary(&rows);
+        if let Some(report) = &l1_report {
+            print_l1(report, &settled);
+        }
         outln!(
             "{proved} of {} batches proved with {}, {mismatched} mismatching the builder's outputs; {seconds:.1} s",
             rows.len(),
@@ -180,7 +245,13 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
 }
 
 /// The summary as one JSON document: every batch with its counts and full outputs.
-fn print_json(rows: &[Row<'_>], backend: ProofType, seconds: f64) {
+fn print_json(
+    rows: &[Row<'_>],
+    backend: ProofType,
+    seconds: f64,
+    l1: Option<&L1Report>,
+    settled: &[bp_coordinator::Settlement],
+) {
     let batches: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -205,7 +276,38 @@ fn print_json(rows: &[Row<'_>], backend: ProofType, seconds: f64) {
             })
         })
         .collect();
-    crate::output::json(&serde_json::json!({ "backend": backend.name(), "seconds": seconds, "batches": batches }));
+    let l1 = l1.map(|r| {
+        serde_json::json!({
+            "report": r,
+            "verify_gas": settled.iter().map(|s| (s.batch + 1, s.gas_used)).collect::<Vec<_>>(),
+        })
+    });
+    crate::output::json(
+        &serde_json::json!({ "backend": backend.name(), "seconds": seconds, "batches": batches, "l1": l1 }),
+    );
+}
+
+/// The L1 side in a few lines: what each kind of transaction cost, and what was paid out.
+fn print_l1(report: &L1Report, settled: &[bp_coordinator::Settlement]) {
+    let mean = |gas: &[u64]| if gas.is_empty() { 0 } else { gas.iter().sum::<u64>() / gas.len() as u64 };
+    let commits: Vec<u64> = report.commit_gas.iter().map(|(_, g)| *g).collect();
+    let verifies: Vec<u64> = settled.iter().map(|s| s.gas_used).collect();
+    outln!("L1: bridge {} proposer {}", report.bridge, report.proposer);
+    outln!(
+        "L1: {} batches committed (mean {} gas), {} verified (mean {} gas), {} deposits (mean {} gas)",
+        commits.len(),
+        mean(&commits),
+        report.verified,
+        mean(&verifies),
+        report.deposit_gas.len(),
+        mean(&report.deposit_gas),
+    );
+    outln!(
+        "L1: {} withdrawals claimed (mean {} gas), {} wei paid to their receivers",
+        report.claimed,
+        mean(&report.claim_gas),
+        report.paid
+    );
 }
 
 fn summary_rows<'a>(builder: &'a Builder, store: &Store, proof_type: ProofType) -> Result<Vec<Row<'a>>> {

@@ -5,6 +5,7 @@
 mod bench;
 mod conformance;
 mod devnet;
+mod devnet_l1;
 mod inputs;
 mod output;
 mod service;
@@ -204,8 +205,9 @@ enum Command {
     /// batch's (state roots, L2 commitments, last block hash, chain id, transactions) and it verifies (an
     /// exec proof by re-execution). Provers must hold the shared secret; every frame carries an
     /// HMAC-SHA256 tag (docs/protocol.md). Serves /health and Prometheus /metrics. Stops cleanly
-    /// on Ctrl-C or SIGTERM.
-    Coordinator(service::CoordinatorArgs),
+    /// on Ctrl-C or SIGTERM. With --l1-rpc-url it has every proved batch verified by the L1
+    /// OnChainProposer from its own account (docs/l1.md).
+    Coordinator(Box<service::CoordinatorArgs>),
     /// Run a prover client: ask the coordinators for work, prove, submit, again and again.
     ///
     /// Proofs are kept under the data directory until acknowledged, and submits are retried with
@@ -225,6 +227,10 @@ enum Command {
     /// their outputs, each proof checked against the builder's own roots, withdrawals root,
     /// deposits hash and state-diff hash; exits non-zero on any mismatch. Ctrl-C stops cleanly
     /// (nothing acknowledged is lost) and the same command resumes. See docs/l2.md.
+    ///
+    /// With --l1 (`anvil` or a node's URL) it also settles: the contracts are deployed, deposits
+    /// are made on L1, every batch is committed with its blob and verified on chain, and every
+    /// withdrawal is claimed and its payment checked. See docs/l1.md.
     Devnet(devnet::DevnetArgs),
     /// Show a coordinator's batches: blocks, state per proof type, full public outputs.
     ///
@@ -317,7 +323,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Witness { rpc, block, output, rpc_cache, no_cache, chain } => {
             inputs::witness(&rpc, block, &output, (!no_cache).then_some(rpc_cache.as_path()), chain.resolve()?)
         }
-        Command::Coordinator(args) => service::coordinator(args, max_bytes),
+        Command::Coordinator(args) => service::coordinator(*args, max_bytes),
         Command::Prover(args) => service::prover(args),
         Command::Devnet(args) => devnet::run(args),
         Command::Status(args) => status::status(args),

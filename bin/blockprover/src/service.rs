@@ -53,6 +53,54 @@ impl AuthArgs {
     }
 }
 
+/// Where proved batches are sent for verification on L1, and as whom.
+#[derive(clap::Args, Debug)]
+pub(crate) struct SettlementArgs {
+    /// JSON-RPC URL of the L1 whose OnChainProposer verifies the proved batches (with
+    /// --l1-proposer and the proof sender's key); without it proofs stay in the database.
+    #[arg(long, env = "BLOCKPROVER_L1_RPC_URL", requires_all = ["l1_proposer", "proof_sender_key"])]
+    l1_rpc_url: Option<String>,
+    /// Address of the OnChainProposer (`l1.json` of the devnet names it).
+    #[arg(long, env = "BLOCKPROVER_L1_PROPOSER")]
+    l1_proposer: Option<alloy_primitives::Address>,
+    /// The proof sender's private key: its own L1 account, never the committer's.
+    #[arg(long, env = "PROVER_SERVER_VERIFIER_PRIVATE_KEY", hide_env_values = true)]
+    proof_sender_key: Option<String>,
+    /// The proof sender's address, checked against its key (optional).
+    #[arg(long, env = "PROVER_SERVER_VERIFIER_ADDRESS")]
+    proof_sender_address: Option<alloy_primitives::Address>,
+    /// L1 blocks on top of a verify transaction before it counts.
+    #[arg(long, env = "BLOCKPROVER_L1_CONFIRMATIONS", default_value_t = 0)]
+    l1_confirmations: u64,
+}
+
+impl SettlementArgs {
+    /// The settlement config, after checking with the contract that the key is its proof sender
+    /// and not its committer.
+    async fn resolve(&self) -> Result<Option<bp_coordinator::SettlementConfig>> {
+        let (Some(url), Some(proposer), Some(key)) = (&self.l1_rpc_url, self.l1_proposer, &self.proof_sender_key)
+        else {
+            return Ok(None);
+        };
+        let key = bp_l1::signer(key).context("--proof-sender-key / PROVER_SERVER_VERIFIER_PRIVATE_KEY")?;
+        if let Some(address) = self.proof_sender_address {
+            if address != key.address() {
+                bail!(
+                    "the proof sender's key is for {}, not {address} (PROVER_SERVER_VERIFIER_ADDRESS)",
+                    key.address()
+                );
+            }
+        }
+        let l1 = bp_l1::L1Config { confirmations: self.l1_confirmations, ..bp_l1::L1Config::new(url) };
+        let provider = bp_l1::provider(&l1, Some(&key))?;
+        bp_l1::ProofSender::new(provider, proposer, l1.clone())
+            .check_account(key.address())
+            .await
+            .with_context(|| format!("checking the proof sender with the proposer {proposer} on {url}"))?;
+        Ok(Some(bp_coordinator::SettlementConfig { l1, proposer, key, poll: Duration::from_secs(2) }))
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub(crate) struct CoordinatorArgs {
     /// Address provers connect to.
@@ -118,6 +166,8 @@ pub(crate) struct CoordinatorArgs {
     #[arg(long, default_value_t = 1000)]
     poll_ms: u64,
     #[command(flatten)]
+    settlement: SettlementArgs,
+    #[command(flatten)]
     auth: AuthArgs,
     #[command(flatten)]
     chain: ChainArgs,
@@ -164,8 +214,11 @@ pub(crate) fn coordinator(args: CoordinatorArgs, max_input_bytes: u64) -> Result
         required: args.proof_types,
         assignment_timeout: Duration::from_secs(args.assignment_timeout_secs),
         source_poll: Duration::from_millis(args.poll_ms),
+        settlement: None,
     };
-    runtime()?.block_on(async {
+    let runtime = runtime()?;
+    let config = CoordinatorConfig { settlement: runtime.block_on(args.settlement.resolve())?, ..config };
+    runtime.block_on(async {
         let running = bp_coordinator::start(config, sources).await?;
         outln!("coordinator listening on {}", running.addr);
         if let Some(addr) = running.metrics_addr {

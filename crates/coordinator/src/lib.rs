@@ -16,12 +16,16 @@
 mod connections;
 mod metrics;
 mod server;
+mod settle;
 mod source;
 mod store;
 
 pub use metrics::Metrics;
+pub use settle::SettlementConfig;
 pub use source::{new_batch, now_ms, BatchSource, DirSource, RpcSource, SourceError};
-pub use store::{Added, Batch, Continuity, Counts, Expected, NewBatch, Store, StoreError, StoredProof};
+pub use store::{
+    Added, Batch, BlobOpening, Continuity, Counts, Expected, NewBatch, Settlement, Store, StoreError, StoredProof,
+};
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -54,6 +58,8 @@ pub struct CoordinatorConfig {
     pub assignment_timeout: Duration,
     /// How often batch sources are polled.
     pub source_poll: Duration,
+    /// Where proved batches are verified on L1 (`None`: they are not).
+    pub settlement: Option<SettlementConfig>,
 }
 
 /// Bounds on what connections hold, before and after they authenticate (docs/protocol.md).
@@ -234,6 +240,9 @@ pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>
     }
     for source in sources {
         tasks.spawn(poll_source(coordinator.clone(), source, stop.clone()));
+    }
+    if let Some(settlement) = coordinator.config.settlement.clone() {
+        tasks.spawn(settle::send_proofs(coordinator.clone(), settlement, stop.clone()));
     }
     tracing::info!(%addr, metrics = ?metrics_addr, "coordinator listening");
     Ok(Running { addr, metrics_addr, coordinator, stop, tasks })

@@ -68,6 +68,9 @@ pub struct Metrics {
     requests: Family<OutcomeLabel, Counter>,
     submissions: Family<OutcomeLabel, Counter>,
     connections_open: Gauge,
+    l1_last_committed: Gauge,
+    l1_last_verified: Gauge,
+    l1_gas: Family<OutcomeLabel, Counter>,
     connections_refused: Family<LimitLabel, Counter>,
     handshakes: Family<OutcomeLabel, Counter>,
     frame_bytes_held: Gauge,
@@ -91,6 +94,20 @@ impl Metrics {
             "frame_budget_bytes_held",
             "Bytes of frame bodies being read now, over all connections",
             frame_bytes_held.clone(),
+        );
+        let l1_last_committed = Gauge::default();
+        registry.register(
+            "l1_last_committed_batch",
+            "The L1 contract's last committed batch",
+            l1_last_committed.clone(),
+        );
+        let l1_last_verified = Gauge::default();
+        registry.register("l1_last_verified_batch", "The L1 contract's last verified batch", l1_last_verified.clone());
+        let l1_gas = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "l1_gas",
+            "L1 gas spent by this coordinator's transactions, by kind (verify)",
+            l1_gas.clone(),
         );
         let limits = Family::<NameLabel, Gauge>::default();
         registry.register("limit", "Every configured limit, by name (bytes, seconds or counts)", limits.clone());
@@ -135,6 +152,9 @@ impl Metrics {
             requests,
             submissions,
             connections_open,
+            l1_last_committed,
+            l1_last_verified,
+            l1_gas,
             connections_refused,
             handshakes,
             frame_bytes_held,
@@ -143,6 +163,15 @@ impl Metrics {
 
     pub(crate) fn connection_refused(&self, refusal: Refusal) {
         self.connections_refused.get_or_create(&LimitLabel { limit: refusal.name().into() }).inc();
+    }
+
+    pub(crate) fn l1_batches(&self, committed: u64, verified: u64) {
+        self.l1_last_committed.set(i64::try_from(committed).unwrap_or(i64::MAX));
+        self.l1_last_verified.set(i64::try_from(verified).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn l1_gas(&self, kind: &str, gas: u64) {
+        self.l1_gas.get_or_create(&OutcomeLabel { outcome: kind.into() }).inc_by(gas);
     }
 
     pub(crate) fn handshake(&self, outcome: &str) {

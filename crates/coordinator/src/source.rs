@@ -99,6 +99,7 @@ pub fn new_batch(source: String, input: &ProgramInput, l2: Option<L2Commitments>
             l2,
         },
         input: input.to_binary(),
+        blob_opening: None,
     })
 }
 

@@ -74,6 +74,29 @@ pub struct NewBatch {
     pub expected: Expected,
     /// The binary program input.
     pub input: Vec<u8>,
+    /// For an L2 batch settled on L1: its blob's commitment and opening at the evaluation point.
+    pub blob_opening: Option<BlobOpening>,
+}
+
+/// What the L1 contract's point-evaluation check of a batch's blob takes besides the public
+/// outputs: the blob's KZG commitment and its opening at the outputs' evaluation point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobOpening {
+    /// The KZG commitment.
+    pub commitment: bp_input::Bytes48,
+    /// The opening proof at `z` (`compute_kzg_proof`).
+    pub proof: bp_input::Bytes48,
+}
+
+/// A batch's verification on L1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    /// The coordinator's batch number.
+    pub batch: u64,
+    /// The verify transaction.
+    pub tx_hash: B256,
+    /// Its gas.
+    pub gas_used: u64,
 }
 
 /// What [`Store::add_batch`] did.
@@ -171,7 +194,7 @@ pub struct Store {
 
 /// `PRAGMA user_version` of the layout below. 2: a batch's expected outputs are one value, the
 /// program's public output bytes (program version 2). A database of another version is refused.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
@@ -182,7 +205,22 @@ CREATE TABLE IF NOT EXISTS batches (
     expected BLOB NOT NULL,
     gas_used INTEGER NOT NULL,
     input BLOB NOT NULL,
-    created_ms INTEGER NOT NULL
+    created_ms INTEGER NOT NULL,
+    blob_opening BLOB
+);
+CREATE TABLE IF NOT EXISTS settlements (
+    batch INTEGER PRIMARY KEY REFERENCES batches(number),
+    tx_hash BLOB NOT NULL,
+    gas_used INTEGER NOT NULL,
+    settled_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refused_proofs (
+    batch INTEGER NOT NULL REFERENCES batches(number),
+    proof_type INTEGER NOT NULL,
+    proof BLOB NOT NULL,
+    prover TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    refused_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS assignments (
     batch INTEGER NOT NULL REFERENCES batches(number),
@@ -287,8 +325,9 @@ impl Store {
         };
         let number: i64 = tx.query_row("SELECT COALESCE(MAX(number) + 1, 0) FROM batches", [], |r| r.get(0))?;
         tx.execute(
-            "INSERT INTO batches (number, source, first_block, last_block, expected, gas_used, input, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO batches (number, source, first_block, last_block, expected, gas_used, input, created_ms,
+                blob_opening)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 number,
                 batch.source,
@@ -298,6 +337,7 @@ impl Store {
                 as_i64(batch.gas_used),
                 batch.input,
                 as_i64(now_ms),
+                batch.blob_opening.map(|o| [o.commitment.as_slice(), o.proof.as_slice()].concat()),
             ],
         )?;
         tx.commit()?;
@@ -458,6 +498,93 @@ impl Store {
             proofs.push(StoredProof { batch, proof_type, proof, public_outputs, prover, proving_ms, stored_at_ms });
         }
         Ok(proofs)
+    }
+
+    /// The `proof_type` proof of `batch`, if stored.
+    pub fn proof(&self, batch: u64, proof_type: ProofType) -> Result<Option<StoredProof>, StoreError> {
+        Ok(self.proofs()?.into_iter().find(|p| p.batch == batch && p.proof_type == proof_type))
+    }
+
+    /// The blob opening stored with `batch`, if it has one.
+    pub fn blob_opening(&self, batch: u64) -> Result<Option<BlobOpening>, StoreError> {
+        let conn = self.conn();
+        let bytes: Option<Option<Vec<u8>>> = conn
+            .query_row("SELECT blob_opening FROM batches WHERE number = ?1", [as_i64(batch)], |r| r.get(0))
+            .optional()?;
+        let Some(bytes) = bytes.flatten() else { return Ok(None) };
+        if bytes.len() != 96 {
+            return Err(StoreError::Corrupt { batch, what: "blob opening" });
+        }
+        Ok(Some(BlobOpening {
+            commitment: bp_input::Bytes48::from_slice(&bytes[..48]),
+            proof: bp_input::Bytes48::from_slice(&bytes[48..]),
+        }))
+    }
+
+    /// Records that `batch` was verified on L1.
+    pub fn record_settlement(&self, settlement: &Settlement, now_ms: u64) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR REPLACE INTO settlements (batch, tx_hash, gas_used, settled_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                as_i64(settlement.batch),
+                settlement.tx_hash.as_slice(),
+                as_i64(settlement.gas_used),
+                as_i64(now_ms)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every batch verified on L1, by batch.
+    pub fn settlements(&self) -> Result<Vec<Settlement>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT batch, tx_hash, gas_used FROM settlements ORDER BY batch")?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)? as u64)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (batch, hash, gas_used) = row?;
+            if hash.len() != 32 {
+                return Err(StoreError::Corrupt { batch, what: "settlement transaction" });
+            }
+            out.push(Settlement { batch, tx_hash: B256::from_slice(&hash), gas_used });
+        }
+        Ok(out)
+    }
+
+    /// Moves the proofs of `batch` aside as refused (by the L1 contract, for `reason`) and
+    /// forgets its assignments, so that it is proved again.
+    pub fn refuse_proofs(&self, batch: u64, reason: &str, now_ms: u64) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO refused_proofs (batch, proof_type, proof, prover, reason, refused_ms)
+             SELECT batch, proof_type, proof, prover, ?2, ?3 FROM proofs WHERE batch = ?1",
+            params![as_i64(batch), reason, as_i64(now_ms)],
+        )?;
+        tx.execute("DELETE FROM proofs WHERE batch = ?1", [as_i64(batch)])?;
+        tx.execute("DELETE FROM assignments WHERE batch = ?1", [as_i64(batch)])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The proofs of `batch` that L1 refused, oldest first: (proof type, the refusal's reason).
+    pub fn refused_proofs(&self, batch: u64) -> Result<Vec<(ProofType, String)>, StoreError> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare("SELECT proof_type, reason FROM refused_proofs WHERE batch = ?1 ORDER BY refused_ms")?;
+        let rows = statement.query_map([as_i64(batch)], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, reason) = row?;
+            let proof_type = u8::try_from(kind)
+                .ok()
+                .and_then(ProofType::from_index)
+                .ok_or(StoreError::Corrupt { batch, what: "proof type" })?;
+            out.push((proof_type, reason));
+        }
+        Ok(out)
     }
 
     /// Every assignment not yet followed by a proof: (batch, proof type, prover, expiry in ms).

@@ -13,6 +13,7 @@ use alloy_eips::{
 };
 use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
 use alloy_rlp::Decodable;
+use alloy_sol_types::SolEvent;
 use alloy_trie::EMPTY_ROOT_HASH;
 use bp_input::{Bytes48, ChainConfig, EthBlock, L2Input, ProgramInput};
 use bp_program::{
@@ -24,9 +25,14 @@ use revm::database::{states::bundle_state::BundleRetention, State};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{
-    contracts::{messenger_code, store_code, token_code, MESSENGER_ADDRESS, STORE_ADDRESS, TOKEN_ADDRESS},
+    contracts::{
+        l2_bridge_code, messenger_code, store_code, token_code, L2Bridge, MESSENGER_ADDRESS, STORE_ADDRESS,
+        TOKEN_ADDRESS,
+    },
     state::DevState,
-    traffic::{block_transactions, DevAccountKey, Nonces, DEV_ACCOUNTS},
+    traffic::{
+        block_transactions, DepositFeed, DevAccountKey, MadeUpDeposits, Nonces, DEV_ACCOUNTS, WITHDRAWAL_RECEIVER,
+    },
 };
 
 /// The devnet's chain id.
@@ -100,6 +106,9 @@ pub enum BuilderError {
     /// The genesis allocation gives another root in the program's trie than in the builder's.
     #[error("genesis state root {0} differs from the program trie's {1}")]
     Genesis(B256, B256),
+    /// The deposits of a block could not be had (from the L1).
+    #[error("deposits: {0}")]
+    Deposits(String),
     /// The program does not accept or reproduce what the builder built.
     #[error("the program disagrees with the builder on blocks {first}..={last}: {detail}")]
     ProgramDisagrees {
@@ -137,6 +146,23 @@ pub struct SealedBatch {
     pub input: ProgramInput,
     /// Its state-diff blob, as the committer posts it and the proof sender opens it.
     pub blob: BlobData,
+    /// Its withdrawals through the L2 bridge, with what an L1 claim of each takes.
+    pub withdrawal_claims: Vec<Withdrawal>,
+    /// The Merkle leaves of all its withdrawal messages, in the order of its withdrawals root.
+    pub withdrawal_leaves: Vec<B256>,
+}
+
+/// An ether withdrawal of a batch: the message the program committed and what it binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// The messenger's message (its leaf is in the batch's withdrawals root).
+    pub message: WithdrawalMessage,
+    /// The L1 receiver the L2 bridge bound into it.
+    pub receiver: Address,
+    /// The amount it bound.
+    pub amount: U256,
+    /// Its leaf's position in the batch's withdrawals tree.
+    pub index: usize,
 }
 
 /// A batch's state-diff blob with what L1 needs of it.
@@ -175,6 +201,7 @@ pub(crate) fn genesis_alloc(keys: &[DevAccountKey]) -> BTreeMap<Address, AllocAc
     let contract =
         |code: Bytes, storage: BTreeMap<U256, U256>| AllocAccount { nonce: 1, balance: U256::ZERO, code, storage };
     alloc.insert(MESSENGER_ADDRESS, contract(messenger_code(), BTreeMap::new()));
+    alloc.insert(bp_input::L2_BRIDGE_ADDRESS, contract(l2_bridge_code(), BTreeMap::new()));
     alloc.insert(TOKEN_ADDRESS, contract(token_code(), token_balances));
     alloc.insert(STORE_ADDRESS, contract(store_code(), BTreeMap::new()));
     for (address, code) in [
@@ -288,15 +315,35 @@ impl Builder {
         &self.head
     }
 
-    /// Builds `blocks` new blocks of traffic, seals them into the next batch and stores it.
+    /// Privileged transactions in the chain so far (the next one's nonce).
+    pub fn deposits_made(&self) -> u64 {
+        self.deposits_made
+    }
+
+    /// Builds `blocks` new blocks of traffic with made-up deposits (no L1) and seals them into the
+    /// next batch: [`Self::build_batch_with`] the embedded devnet's way.
     pub fn build_batch(&mut self, blocks: u64) -> Result<&SealedBatch, BuilderError> {
+        let mut feed = MadeUpDeposits { chain_id: self.chain.chain_id };
+        self.build_batch_with(blocks, &mut feed, WITHDRAWAL_RECEIVER)
+    }
+
+    /// Builds `blocks` new blocks of traffic, with the deposits `feed` gives each block and
+    /// withdrawals to `withdrawal_receiver` on L1, seals them into the next batch and stores it.
+    pub fn build_batch_with(
+        &mut self,
+        blocks: u64,
+        feed: &mut dyn DepositFeed,
+        withdrawal_receiver: Address,
+    ) -> Result<&SealedBatch, BuilderError> {
         let pre = self.state.clone();
         let parent = self.head.clone();
         let mut built = Vec::new();
         let mut receipts = Vec::new();
         for _ in 0..blocks.max(1) {
             let number = self.head.number + 1;
-            let txs = block_transactions(number, self.chain.chain_id, &self.keys, &self.state, self.deposits_made);
+            let deposits = feed.deposits(number, self.deposits_made).map_err(BuilderError::Deposits)?;
+            let txs =
+                block_transactions(number, self.chain.chain_id, &self.keys, &self.state, deposits, withdrawal_receiver);
             let (block, block_receipts) = self.build_block(txs)?;
             built.push(block);
             receipts.push(block_receipts);
@@ -380,6 +427,27 @@ impl Builder {
         let (first, last) = (parent.number + 1, self.head.number);
         let withdrawals: Vec<WithdrawalMessage> =
             receipts.iter().flatten().flat_map(|r| r.logs.iter()).filter_map(l2::withdrawal_from_log).collect();
+        // What the L2 bridge bound into each message: an L1 claim needs them.
+        let claims: Vec<(Address, U256)> = receipts
+            .iter()
+            .flatten()
+            .flat_map(|r| r.logs.iter())
+            .filter(|log| log.address == bp_input::L2_BRIDGE_ADDRESS)
+            .filter_map(|log| L2Bridge::WithdrawalInitiated::decode_log(log).ok())
+            .map(|event| (event.data.receiver, event.data.amount))
+            .collect();
+        // The bridge's events and its messages come in the same order; a message from anyone
+        // else (a direct messenger call) has no claim here but keeps its place in the tree.
+        let mut claims = claims.into_iter().peekable();
+        let mut withdrawal_claims = Vec::new();
+        for (index, message) in withdrawals.iter().enumerate() {
+            let Some(&(receiver, amount)) = claims.peek() else { break };
+            if message.from == bp_input::L2_BRIDGE_ADDRESS && message.data_hash == claim_data_hash(receiver, amount) {
+                withdrawal_claims.push(Withdrawal { message: *message, receiver, amount, index });
+                claims.next();
+            }
+        }
+        let withdrawal_leaves = withdrawals.iter().map(WithdrawalMessage::leaf).collect();
         let deposits: Vec<B256> = blocks
             .iter()
             .flat_map(|b| b.body.transactions.iter())
@@ -456,9 +524,20 @@ impl Builder {
             expected,
             input,
             blob: BlobData { blob, commitment: blob_commitment, proof: blob_proof, opening_proof },
+            withdrawal_claims,
+            withdrawal_leaves,
         });
         Ok(())
     }
+}
+
+/// What the L2 bridge binds into its message: `keccak256(receiver ‖ amount)` (the L1 bridge
+/// rebuilds it from the claim).
+fn claim_data_hash(receiver: Address, amount: U256) -> B256 {
+    let mut preimage = [0u8; 20 + 32];
+    preimage[..20].copy_from_slice(receiver.as_slice());
+    preimage[20..].copy_from_slice(&amount.to_be_bytes::<32>());
+    keccak256(preimage)
 }
 
 fn genesis_header(state_root: B256) -> Header {

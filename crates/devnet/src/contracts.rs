@@ -9,6 +9,18 @@ pub const TOKEN_ADDRESS: Address = address!("0x000000000000000000000000000000000
 /// A storage contract predeploy: `sstore(calldata[0..32], calldata[32..64])`.
 pub const STORE_ADDRESS: Address = address!("0x0000000000000000000000000000000000001001");
 
+alloy_sol_types::sol!(
+    #[allow(missing_docs)]
+    #[derive(Debug)]
+    L2Bridge,
+    "../../contracts/out/L2Bridge.json"
+);
+
+/// The L2 bridge predeploy's runtime code, from the compiled contract (`contracts/src/L2Bridge.sol`).
+pub fn l2_bridge_code() -> Bytes {
+    L2Bridge::DEPLOYED_BYTECODE.clone()
+}
+
 /// `keccak256("Transfer(address,address,uint256)")`.
 pub const TRANSFER_TOPIC: B256 = b256!("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
 

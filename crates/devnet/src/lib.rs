@@ -12,8 +12,11 @@ mod state;
 mod traffic;
 
 pub use builder::{
-    chain_config, BlobData, Builder, BuilderError, SealedBatch, BLOCK_TIME, COINBASE, DEVNET_CHAIN_ID, GAS_LIMIT,
+    chain_config, BlobData, Builder, BuilderError, SealedBatch, Withdrawal, BLOCK_TIME, COINBASE, DEVNET_CHAIN_ID,
+    GAS_LIMIT,
 };
 pub use source::{source_name, DevnetSource};
 pub use state::{DevAccount, DevState};
-pub use traffic::{l1_depositor, DevAccountKey, DEV_ACCOUNTS};
+pub use traffic::{
+    block_deposits, l1_depositor, DepositFeed, DevAccountKey, MadeUpDeposits, DEV_ACCOUNTS, WITHDRAWAL_RECEIVER,
+};

@@ -7,7 +7,10 @@ use alloy_primitives::{keccak256, Address, Bytes, Signature, TxKind, B256, U256}
 use bp_input::{BlockTx, PrivilegedTx};
 use k256::ecdsa::SigningKey;
 
-use crate::contracts::{deploy_code, self_destruct_code, store_code, MESSENGER_ADDRESS, STORE_ADDRESS, TOKEN_ADDRESS};
+use alloy_sol_types::SolCall;
+use bp_input::L2_BRIDGE_ADDRESS;
+
+use crate::contracts::{deploy_code, self_destruct_code, store_code, L2Bridge, STORE_ADDRESS, TOKEN_ADDRESS};
 
 /// A prefunded developer account.
 #[derive(Clone)]
@@ -43,9 +46,61 @@ impl DevAccountKey {
 /// Number of developer accounts.
 pub const DEV_ACCOUNTS: usize = 8;
 
-/// The L1 address deposits of block `n` come from.
+/// The L1 address deposits of block `n` come from (in the embedded devnet, without an L1).
 pub fn l1_depositor(n: u64) -> Address {
     Address::left_padding_from(&(0x1_0000 + n % 4).to_be_bytes())
+}
+
+/// The L1 address the embedded devnet's withdrawals go to.
+pub const WITHDRAWAL_RECEIVER: Address = Address::repeat_byte(0xa1);
+
+/// A deposit a block of `number` makes: ether to a developer account, and every second block
+/// a call to the storage contract. `(to, value, gas limit, data)`; the devnet with an L1 sends
+/// these through the L1 bridge, the embedded one makes them up.
+pub fn block_deposits(number: u64, keys: &[DevAccountKey]) -> Vec<(Address, U256, u64, Bytes)> {
+    let account = |i: usize| keys[i % keys.len()].address;
+    let n = number as usize;
+    let mut deposits = vec![(account(n + 6), U256::from(5u64 * 10u64.pow(17)), 100_000, Bytes::new())];
+    if number.is_multiple_of(2) {
+        let word = |x: u64| B256::from(U256::from(x).to_be_bytes::<32>());
+        let mut store = word(100 + number % 3).to_vec();
+        store.extend_from_slice(word(number).as_slice());
+        deposits.push((STORE_ADDRESS, U256::ZERO, 100_000, store.into()));
+    }
+    deposits
+}
+
+/// Where a block's deposits come from.
+pub trait DepositFeed {
+    /// The privileged transactions block `number` includes, numbered from `next_nonce`.
+    fn deposits(&mut self, number: u64, next_nonce: u64) -> Result<Vec<PrivilegedTx>, String>;
+}
+
+/// The embedded devnet's deposits: [`block_deposits`] from [`l1_depositor`], with no L1.
+#[derive(Debug, Clone, Copy)]
+pub struct MadeUpDeposits {
+    /// The L2's chain id.
+    pub chain_id: u64,
+}
+
+impl DepositFeed for MadeUpDeposits {
+    fn deposits(&mut self, number: u64, next_nonce: u64) -> Result<Vec<PrivilegedTx>, String> {
+        let keys: Vec<DevAccountKey> = (0..DEV_ACCOUNTS).map(DevAccountKey::new).collect();
+        Ok(block_deposits(number, &keys)
+            .into_iter()
+            .zip(next_nonce..)
+            .map(|((to, value, gas_limit, data), nonce)| PrivilegedTx {
+                chain_id: self.chain_id,
+                nonce,
+                gas_limit,
+                to,
+                value,
+                data,
+                from: l1_depositor(number),
+                ..Default::default()
+            })
+            .collect())
+    }
 }
 
 /// What one block's traffic needs to know about the state.
@@ -53,14 +108,15 @@ pub(crate) trait Nonces {
     fn nonce(&self, address: Address) -> u64;
 }
 
-/// The transactions of block `number`, given the accounts' nonces before it and the number of
-/// deposits made so far (the next deposit's number).
+/// The transactions of block `number`, given the accounts' nonces before it, its deposits and
+/// where withdrawals go on L1.
 pub(crate) fn block_transactions(
     number: u64,
     chain_id: u64,
     keys: &[DevAccountKey],
     state: &impl Nonces,
-    mut next_deposit: u64,
+    deposits: Vec<PrivilegedTx>,
+    withdrawal_receiver: Address,
 ) -> Vec<BlockTx> {
     let mut planned: std::collections::HashMap<Address, u64> = Default::default();
     let mut txs = Vec::new();
@@ -102,38 +158,16 @@ pub(crate) fn block_transactions(
     let mut store = word(number % 5).to_vec();
     store.extend_from_slice(word(value).as_slice());
     txs.push(send(account(n + 2), TxKind::Call(STORE_ADDRESS), U256::ZERO, store.into(), 60_000));
-    // A withdrawal: value sent to the messenger with a data hash.
-    let data_hash = keccak256(format!("withdrawal of block {number}"));
+    // A withdrawal of 0.01 ether through the L2 bridge (which messages it to L1).
+    let withdraw = L2Bridge::withdrawCall { receiver: withdrawal_receiver }.abi_encode();
     txs.push(send(
         account(n + 4),
-        TxKind::Call(MESSENGER_ADDRESS),
+        TxKind::Call(L2_BRIDGE_ADDRESS),
         U256::from(10u64.pow(16)),
-        data_hash.0.to_vec().into(),
-        80_000,
+        withdraw.into(),
+        100_000,
     ));
-    // A deposit of ether to a developer account.
-    let deposit = |nonce: u64, to: Address, value: U256, data: Bytes| {
-        BlockTx::Privileged(PrivilegedTx {
-            chain_id,
-            nonce,
-            max_priority_fee_per_gas: 0,
-            max_fee_per_gas: 0,
-            gas_limit: 100_000,
-            to,
-            value,
-            data,
-            access_list: AccessList::default(),
-            from: l1_depositor(number),
-        })
-    };
-    txs.push(deposit(next_deposit, account(n + 6).address, U256::from(5u64 * 10u64.pow(17)), Bytes::new()));
-    next_deposit += 1;
-    // Every second block a deposit that calls a contract.
-    if number.is_multiple_of(2) {
-        let mut store = word(100 + number % 3).to_vec();
-        store.extend_from_slice(word(number).as_slice());
-        txs.push(deposit(next_deposit, STORE_ADDRESS, U256::ZERO, store.into()));
-    }
+    txs.extend(deposits.into_iter().map(BlockTx::Privileged));
     // Every third block a contract creation.
     if number % 3 == 1 {
         txs.push(send(account(n + 7), TxKind::Create, U256::ZERO, deploy_code(&store_code()), 200_000));

@@ -15,21 +15,22 @@ mod deploy;
 mod deposits;
 mod settle;
 
+/// The provider type every function here takes.
+pub use alloy::providers::DynProvider;
+/// The key type of every account this crate signs with.
+pub use alloy::signers::local::PrivateKeySigner;
 pub use anvil::{LocalAnvil, ANVIL_KEYS};
-pub use contracts::{
-    CommonBridge, DepositingContract, L2Bridge, MockRisc0Verifier, MockSp1Verifier, OnChainProposer,
-};
+pub use contracts::{CommonBridge, DepositingContract, L2Bridge, MockRisc0Verifier, MockSp1Verifier, OnChainProposer};
 pub use deploy::{deploy, DeployParams, Deployment};
 pub use deposits::{Deposit, DepositWatcher};
-pub use settle::{BatchCommit, Committer, ProofSender, Sent, VerifyRequest};
+pub use settle::{BatchCommit, Committer, Depositor, ProofSender, Sent, VerifyRequest};
 
 use std::time::Duration;
 
 use alloy::{
     network::EthereumWallet,
     primitives::{Address, Bytes},
-    providers::{fillers::BlobGasFiller, DynProvider, Provider, ProviderBuilder},
-    signers::local::PrivateKeySigner,
+    providers::{fillers::BlobGasFiller, Provider, ProviderBuilder},
     sol_types::SolError,
 };
 

@@ -7,7 +7,7 @@ use alloy::{
     providers::{DynProvider, PendingTransactionBuilder},
 };
 
-use crate::{L1Config, L1Error, OnChainProposer};
+use crate::{CommonBridge, L1Config, L1Error, OnChainProposer};
 
 /// A transaction on chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,39 @@ pub struct BatchCommit {
     pub commitment: Bytes48,
     /// The blob's proof (`compute_blob_kzg_proof`).
     pub blob_proof: Bytes48,
+}
+
+/// Deposits ether (and calls) to the L2 through the bridge, from one L1 account.
+#[derive(Debug, Clone)]
+pub struct Depositor {
+    bridge: CommonBridge::CommonBridgeInstance<DynProvider>,
+    config: L1Config,
+}
+
+impl Depositor {
+    /// A depositor to `bridge`, signing through `provider`.
+    pub fn new(provider: DynProvider, bridge: Address, config: L1Config) -> Self {
+        Self { bridge: CommonBridge::new(bridge, provider), config }
+    }
+
+    /// Deposits `value` wei calling `to` on the L2 with `data` and `gas_limit`.
+    pub async fn deposit(&self, to: Address, value: U256, gas_limit: u64, data: Bytes) -> Result<Sent, L1Error> {
+        confirm(self.bridge.deposit(to, U256::from(gas_limit), data).value(value).send().await, &self.config).await
+    }
+
+    /// Claims a withdrawal of a verified batch for `receiver` (anyone may send the claim; only
+    /// `receiver` is paid).
+    pub async fn claim(
+        &self,
+        batch: u64,
+        message_id: u64,
+        receiver: Address,
+        amount: U256,
+        proof: Vec<B256>,
+    ) -> Result<Sent, L1Error> {
+        let call = self.bridge.claimWithdrawal(U256::from(batch), U256::from(message_id), receiver, amount, proof);
+        confirm(call.send().await, &self.config).await
+    }
 }
 
 /// Commits batches, from the committer's account.
@@ -147,6 +180,23 @@ impl ProofSender {
     pub async fn last_committed(&self) -> Result<u64, L1Error> {
         let last = self.proposer.lastCommittedBatch().call().await.map_err(L1Error::from_contract)?;
         u64::try_from(last).map_err(|_| L1Error::Node("lastCommittedBatch over 2^64".into()))
+    }
+
+    /// Refuses to send from `account` unless it is the contract's proof sender and not its
+    /// committer (the two roles are separate accounts, so one leaked key cannot both post and
+    /// prove a batch).
+    pub async fn check_account(&self, account: Address) -> Result<(), L1Error> {
+        let committer = self.proposer.committer().call().await.map_err(L1Error::from_contract)?;
+        let proof_sender = self.proposer.proofSender().call().await.map_err(L1Error::from_contract)?;
+        if account == committer {
+            return Err(L1Error::Config(format!(
+                "{account} is the proposer's committer; proofs need their own account"
+            )));
+        }
+        if account != proof_sender {
+            return Err(L1Error::Config(format!("{account} is not the proposer's proof sender ({proof_sender})")));
+        }
+        Ok(())
     }
 
     /// Has `request.batch` verified.

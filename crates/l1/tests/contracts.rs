@@ -10,7 +10,7 @@ use alloy::{
 };
 use bp_input::{PrivilegedTx, L2_BRIDGE_ADDRESS};
 use bp_l1::{
-    BatchCommit, CommonBridge, Committer, DeployParams, Deployment, L1Config, L1Error, LocalAnvil, MockRisc0Verifier,
+    BatchCommit, Committer, CommonBridge, DeployParams, Deployment, L1Config, L1Error, LocalAnvil, MockRisc0Verifier,
     OnChainProposer, ProofSender, VerifyRequest, ANVIL_KEYS,
 };
 use bp_program::{
@@ -27,7 +27,7 @@ const MAX_GAS: u64 = 30_000_000;
 fn anvil() -> Option<LocalAnvil> {
     if LocalAnvil::binary().is_none() {
         assert!(
-            std::env::var("BLOCKPROVER_REQUIRE_ANVIL").map_or(true, |v| v != "1"),
+            std::env::var("BLOCKPROVER_REQUIRE_ANVIL").as_deref() != Ok("1"),
             "anvil not found (set BLOCKPROVER_ANVIL or put it on PATH)"
         );
         eprintln!("SKIPPED: anvil not found; set BLOCKPROVER_ANVIL or BLOCKPROVER_REQUIRE_ANVIL=1");
@@ -97,11 +97,15 @@ fn reason<T: std::fmt::Debug>(result: Result<T, L1Error>) -> String {
 }
 
 fn reverted<T: std::fmt::Debug>(result: Result<T, alloy::contract::Error>) -> String {
-    reason(result.map_err(|e| match e.as_revert_data() {
-        Some(data) => {
-            L1Error::Reverted(alloy::sol_types::SolError::abi_decode(&data).map(|r: alloy::sol_types::Revert| r.reason).unwrap_or_default())
+    reason(result.map_err(|e| {
+        match e.as_revert_data() {
+            Some(data) => L1Error::Reverted(
+                alloy::sol_types::SolError::abi_decode(&data)
+                    .map(|r: alloy::sol_types::Revert| r.reason)
+                    .unwrap_or_default(),
+            ),
+            None => L1Error::Node(e.to_string()),
         }
-        None => L1Error::Node(e.to_string()),
     }))
 }
 
@@ -203,7 +207,10 @@ async fn deposits_are_queued_with_the_programs_hash_and_bounded() {
         ..Default::default()
     };
     assert_eq!(event.depositHash, program.deposit_hash(), "the bridge hashes a deposit as the program does");
-    assert_eq!(bridge.depositsHash(U256::from(1)).call().await.unwrap(), l2::deposits_hash(&[event.depositHash]).unwrap());
+    assert_eq!(
+        bridge.depositsHash(U256::from(1)).call().await.unwrap(),
+        l2::deposits_hash(&[event.depositHash]).unwrap()
+    );
 
     // A contract deposits under its aliased address.
     let contract = bp_l1::DepositingContract::deploy(l1.as_account(3)).await.unwrap();
@@ -343,13 +350,27 @@ async fn verification_rebuilds_every_word_checks_the_blob_and_each_required_proo
     // A required proof type whose verifier rejects the proof.
     let rejecting = MockRisc0Verifier::deploy(l1.as_account(0), false).await.unwrap();
     let owner = l1.proposer(0);
-    owner.setRisc0Verifier(*rejecting.address(), B256::repeat_byte(7)).send().await.unwrap().get_receipt().await.unwrap();
+    owner
+        .setRisc0Verifier(*rejecting.address(), B256::repeat_byte(7))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
     assert_eq!(reason(l1.sender(2).verify(&good).await), "MockRisc0Verifier: proof rejected");
     let change = l1.proposer(3).setRisc0Verifier(Address::ZERO, B256::ZERO).send().await;
     assert_eq!(reverted(change), "OnChainProposer: not the owner");
     let sp1 = bp_l1::MockSp1Verifier::deploy(l1.as_account(0), false).await.unwrap();
     let accepting = MockRisc0Verifier::deploy(l1.as_account(0), true).await.unwrap();
-    owner.setRisc0Verifier(*accepting.address(), B256::repeat_byte(7)).send().await.unwrap().get_receipt().await.unwrap();
+    owner
+        .setRisc0Verifier(*accepting.address(), B256::repeat_byte(7))
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
     owner.setSp1Verifier(*sp1.address(), B256::repeat_byte(8)).send().await.unwrap().get_receipt().await.unwrap();
     assert_eq!(reason(l1.sender(2).verify(&good).await), "MockSp1Verifier: proof rejected");
     owner.setSp1Verifier(Address::ZERO, B256::ZERO).send().await.unwrap().get_receipt().await.unwrap();
@@ -375,8 +396,15 @@ async fn withdrawals_are_paid_once_exactly_and_only_from_verified_batches() {
         .get_receipt()
         .await
         .unwrap();
-    let deposits: Vec<B256> =
-        bridge.DepositInitiated_filter().from_block(0).query().await.unwrap().iter().map(|(e, _)| e.depositHash).collect();
+    let deposits: Vec<B256> = bridge
+        .DepositInitiated_filter()
+        .from_block(0)
+        .query()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(e, _)| e.depositHash)
+        .collect();
     let receiver = Address::repeat_byte(0x77);
     let amount = U256::from(123_456_789u64);
     let messages = [withdrawal(receiver, amount, 0), withdrawal(Address::repeat_byte(0x78), amount, 1)];
@@ -388,16 +416,16 @@ async fn withdrawals_are_paid_once_exactly_and_only_from_verified_batches() {
     let claim = |receiver: Address, amount: U256, id: u64, proof: Vec<B256>| {
         bridge.claimWithdrawal(U256::from(1), U256::from(id), receiver, amount, proof)
     };
-    assert_eq!(
-        reverted(claim(receiver, amount, 0, proof.clone()).send().await),
-        "CommonBridge: batch not verified"
-    );
+    assert_eq!(reverted(claim(receiver, amount, 0, proof.clone()).send().await), "CommonBridge: batch not verified");
     l1.sender(2).verify(&verify_request(&first, &first.outputs)).await.unwrap();
 
     let invalid = "CommonBridge: invalid withdrawal proof";
     assert_eq!(reverted(claim(receiver, amount + U256::from(1), 0, proof.clone()).send().await), invalid);
     assert_eq!(reverted(claim(Address::repeat_byte(0x79), amount, 0, proof.clone()).send().await), invalid);
-    assert_eq!(reverted(claim(receiver, amount, 0, l2::merkle_proof(&leaves, 1).expect("a leaf")).send().await), invalid);
+    assert_eq!(
+        reverted(claim(receiver, amount, 0, l2::merkle_proof(&leaves, 1).expect("a leaf")).send().await),
+        invalid
+    );
 
     let provider = l1.as_account(3);
     let before = provider.get_balance(receiver).await.unwrap();

@@ -23,7 +23,6 @@ pub fn fixtures() -> PathBuf {
 /// anvil's first dev account, unlocked.
 pub const DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
-
 /// A running anvil, killed (by its PID) when dropped.
 #[derive(Debug)]
 pub struct Anvil {

@@ -88,6 +88,7 @@ pub(crate) fn config(data: &Path) -> CoordinatorConfig {
         required: vec![ProofType::Exec],
         assignment_timeout: Duration::from_secs(60),
         source_poll: Duration::from_millis(100),
+        settlement: None,
     }
 }
 
