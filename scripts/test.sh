@@ -5,6 +5,11 @@ cd "$(dirname "$0")/.."
 FIXTURES="${BLOCKPROVER_FIXTURES:-../shared/fixtures}"
 
 export DOCS_RS="${DOCS_RS-1}"
+# The test command links its ~40 test binaries without LTO (a thin-LTO link costs each of them
+# up to a minute on two cores); every step below uses this one profile, so nothing is built
+# twice. `cargo build --release` for users keeps thin LTO; the guests build in their own
+# environment with their own profiles, so their images and cycle counts do not change.
+export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO-false}"
 
 # The gate: one format (rustfmt.toml) for the workspace and the guests, and no clippy warning on
 # any target (the workspace lints are in Cargo.toml). Clippy checks in the release profile so
