@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use anyhow::{bail, ensure, Context, Result};
 use bp_devnet::{block_deposits, Builder, DepositFeed, DevAccountKey, SealedBatch, DEV_ACCOUNTS, GAS_LIMIT};
 use bp_input::PrivilegedTx;
@@ -46,6 +46,75 @@ pub(crate) struct L1Args {
     /// Where the L2's withdrawals are paid on L1 (default: anvil's dev account 4).
     #[arg(long)]
     withdrawal_receiver: Option<Address>,
+}
+
+/// `blockprover deploy`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct DeployArgs {
+    /// JSON-RPC URL of the L1.
+    #[arg(long, env = "BLOCKPROVER_L1_RPC_URL")]
+    l1_rpc_url: String,
+    /// The owner's private key: it deploys, and alone may change the required verifiers.
+    #[arg(long, env = "BLOCKPROVER_L1_OWNER_KEY", hide_env_values = true)]
+    owner_key: String,
+    /// The committer's address (the account that posts batches).
+    #[arg(long, env = "BLOCKPROVER_L1_COMMITTER_ADDRESS")]
+    committer: Address,
+    /// The proof sender's address (the coordinator's account; not the committer).
+    #[arg(long, env = "PROVER_SERVER_VERIFIER_ADDRESS")]
+    proof_sender: Address,
+    /// A RISC Zero verifier contract (`IRiscZeroVerifier`): RISC Zero proofs are required.
+    #[arg(long, requires = "risc0_image_id")]
+    risc0_verifier: Option<Address>,
+    /// The guest's image id the RISC Zero verifier checks against.
+    #[arg(long, requires = "risc0_verifier")]
+    risc0_image_id: Option<B256>,
+    /// An SP1 verifier contract (`ISP1Verifier`): SP1 proofs are required.
+    #[arg(long, requires = "sp1_vkey")]
+    sp1_verifier: Option<Address>,
+    /// The guest's verifying key hash the SP1 verifier checks against.
+    #[arg(long, requires = "sp1_verifier")]
+    sp1_vkey: Option<B256>,
+    /// L1 blocks on top of each deployment transaction before it counts.
+    #[arg(long, default_value_t = 0)]
+    l1_confirmations: u64,
+    /// Where to write the addresses.
+    #[arg(long, short, default_value = "l1.json")]
+    output: PathBuf,
+}
+
+/// Deploys the devnet L2's contracts and writes where they are.
+pub(crate) fn deploy(args: DeployArgs) -> Result<()> {
+    ensure!(args.committer != args.proof_sender, "--committer and --proof-sender must be different accounts");
+    let owner = bp_l1::signer(&args.owner_key).context("--owner-key")?;
+    let config = L1Config { confirmations: args.l1_confirmations, ..L1Config::new(args.l1_rpc_url.clone()) };
+    let chain = bp_devnet::chain_config();
+    let genesis = bp_devnet::genesis_block();
+    let params = DeployParams {
+        l2_chain_id: chain.chain_id,
+        chain_config_hash: chain.hash(),
+        genesis_state_root: genesis.state_root,
+        genesis_block_hash: genesis.hash_slow(),
+        committer: args.committer,
+        proof_sender: args.proof_sender,
+        l2_bridge: bp_input::L2_BRIDGE_ADDRESS,
+        max_deposit_gas: GAS_LIMIT,
+        risc0: args.risc0_verifier.zip(args.risc0_image_id),
+        sp1: args.sp1_verifier.zip(args.sp1_vkey),
+    };
+    let deployment = crate::service::runtime()?.block_on(async {
+        let provider = bp_l1::provider(&config, Some(&owner))?;
+        bp_l1::deploy(&provider, &config, &params).await.with_context(|| format!("deploying on {}", config.url))
+    })?;
+    write_remembered(&args.output, &Remembered { url: args.l1_rpc_url, deployment })?;
+    crate::output::outln!(
+        "bridge {} proposer {} (L1 block {}) written to {}",
+        deployment.bridge,
+        deployment.proposer,
+        deployment.block,
+        args.output.display()
+    );
+    Ok(())
 }
 
 /// The L1 side of one devnet data dir, as `l1.json` keeps it.
@@ -400,7 +469,7 @@ impl DepositFeed for L1Deposits {
     }
 }
 
-fn read_remembered(path: &PathBuf) -> Result<Option<Remembered>> {
+fn read_remembered(path: &Path) -> Result<Option<Remembered>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -408,7 +477,7 @@ fn read_remembered(path: &PathBuf) -> Result<Option<Remembered>> {
     }
 }
 
-fn write_remembered(path: &PathBuf, remembered: &Remembered) -> Result<()> {
+fn write_remembered(path: &Path, remembered: &Remembered) -> Result<()> {
     let text = serde_json::to_vec_pretty(remembered)?;
     let temp = path.with_extension("json.tmp");
     std::fs::write(&temp, text).with_context(|| format!("writing {}", temp.display()))?;

@@ -232,6 +232,16 @@ enum Command {
     /// are made on L1, every batch is committed with its blob and verified on chain, and every
     /// withdrawal is claimed and its payment checked. See docs/l1.md.
     Devnet(devnet::DevnetArgs),
+    /// Deploy the L1 contracts of the devnet L2 (bridge and OnChainProposer) and write where
+    /// they are.
+    ///
+    /// The proposer starts from the devnet's genesis as batch 0, knows the devnet's chain id and
+    /// configuration hash, and takes commits from --committer and proofs from --proof-sender
+    /// only (two different accounts). With --risc0-verifier/--risc0-image-id or
+    /// --sp1-verifier/--sp1-vkey it requires those proofs; with neither it checks every
+    /// committed value and the blob but no zk proof (dev mode). Writes `{url, deployment:
+    /// {bridge, proposer, block}}`, the `l1.json` a devnet data dir keeps. See docs/l1.md.
+    Deploy(devnet_l1::DeployArgs),
     /// Show a coordinator's batches: blocks, state per proof type, full public outputs.
     ///
     /// Reads `coordinator.sqlite` in the data directory (a running coordinator keeps serving).
@@ -326,6 +336,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Coordinator(args) => service::coordinator(*args, max_bytes),
         Command::Prover(args) => service::prover(args),
         Command::Devnet(args) => devnet::run(args),
+        Command::Deploy(args) => devnet_l1::deploy(args),
         Command::Status(args) => status::status(args),
         Command::Proof(ProofCommand::Export(args)) => status::export(args),
     }

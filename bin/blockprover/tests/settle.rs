@@ -110,3 +110,40 @@ fn a_devnet_on_a_lasting_l1_resumes_and_the_proof_sender_is_its_own_account() {
         assert!(stderr.contains(refusal), "{stderr}");
     }
 }
+
+#[test]
+fn deploy_writes_contracts_a_devnet_then_settles_on() {
+    if !anvil_available() {
+        return;
+    }
+    let node = LocalAnvil::start("prague", None).expect("anvil starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let address = |i: usize| bp_l1::signer(ANVIL_KEYS[i]).expect("a key").address().to_string();
+    let deploy = |committer: &str, proof_sender: &str| {
+        Command::new(env!("CARGO_BIN_EXE_blockprover"))
+            .args(["deploy", "--l1-rpc-url", &node.url, "--owner-key", ANVIL_KEYS[0]])
+            .args(["--committer", committer, "--proof-sender", proof_sender, "-o"])
+            .arg(dir.path().join("l1.json"))
+            .output()
+            .expect("the binary runs")
+    };
+    let refused = deploy(&address(1), &address(1));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("must be different accounts"));
+    assert!(!dir.path().join("l1.json").exists(), "nothing is written when nothing is deployed");
+
+    let deployed = deploy(&address(1), &address(2));
+    assert!(deployed.status.success(), "{}", String::from_utf8_lossy(&deployed.stderr));
+    let l1: Value = serde_json::from_slice(&std::fs::read(dir.path().join("l1.json")).expect("l1.json")).expect("JSON");
+    assert_eq!(l1["url"], node.url.as_str());
+
+    // The devnet finds the deployment in its data dir and settles on those contracts.
+    let (ok, summary, stderr) = devnet(dir.path(), &node.url, 1);
+    assert!(ok, "devnet on the deployed contracts failed: {stderr}");
+    let summary = summary.expect("a JSON summary");
+    check_settled(&summary, 1, 0);
+    assert_eq!(
+        summary["l1"]["report"]["proposer"].as_str().map(str::to_lowercase),
+        l1["deployment"]["proposer"].as_str().map(str::to_lowercase)
+    );
+}

@@ -1,8 +1,9 @@
 //! The RISC Zero backend against the native program (`cargo test --features risc0`).
 //!
 //! - The guest in the executor gives the same public outputs and gas as `exec` on a spread of
-//!   conformance tests (one per test directory of the Prague suite, as far as 24), on a real
-//!   Hoodi block and on an L2 devnet batch (privileged transactions and the pure-Rust KZG check).
+//!   conformance tests (one per test directory of the Prague suite, as far as 24), on the real
+//!   blocks of the fixtures and on an L2 devnet batch, and their cycles stay within 1 % of the
+//!   committed baseline (`tests/cycles/risc0.json`).
 //! - Sender recovery and `ecrecover` on the bigint2 accelerator agree with libsecp256k1 on every
 //!   ecrecover test of the suites.
 //! - A real proof of a small block (the first Cancun block without transactions) verifies; a
@@ -30,14 +31,11 @@ fn executor_matches_exec_on_signature_edge_cases() {
     zkvm::matches_exec_on_signature_edge_cases(&backend());
 }
 
+/// The real blocks of the fixtures and a four-block L2 devnet batch: same outputs as `exec`,
+/// and cycles (total, paging, segments, per region) within 1 % of `tests/cycles/risc0.json`.
 #[test]
-fn executor_matches_exec_on_a_real_block() {
-    zkvm::matches_exec_on_a_real_block(&backend());
-}
-
-#[test]
-fn executor_matches_exec_on_an_l2_batch() {
-    zkvm::matches_exec_on_an_l2_batch(&backend());
+fn executor_matches_exec_and_holds_the_cycle_baseline() {
+    zkvm::holds_the_cycle_baseline(&backend(), "risc0.json");
 }
 
 /// Proves with the default options after counting what an offline build proves: the software

@@ -2,7 +2,8 @@
 //!
 //! - The guest in SP1's executor gives the same public outputs and gas as `exec` on a spread of
 //!   conformance tests (one per test directory of the Prague suite, as far as 24), on every
-//!   ecrecover test of the suites, on a real Hoodi block and on an L2 devnet batch.
+//!   ecrecover test of the suites, on the real blocks of the fixtures and on an L2 devnet batch, and their cycles stay within 1 % of
+//!   the committed baseline (`tests/cycles/sp1.json`, where SP1 is built).
 //! - A real core proof of a small block (the first Cancun block without transactions) verifies;
 //!   a tampered proof, claimed outputs that are not the proof's public values, and a proof under
 //!   another verifying key are refused.
@@ -27,14 +28,11 @@ fn executor_matches_exec_on_signature_edge_cases() {
     zkvm::matches_exec_on_signature_edge_cases(&backend());
 }
 
+/// The real blocks of the fixtures and a four-block L2 devnet batch: same outputs as `exec`,
+/// and cycles (total, paging, segments, per region) within 1 % of `tests/cycles/sp1.json`.
 #[test]
-fn executor_matches_exec_on_a_real_block() {
-    zkvm::matches_exec_on_a_real_block(&backend());
-}
-
-#[test]
-fn executor_matches_exec_on_an_l2_batch() {
-    zkvm::matches_exec_on_an_l2_batch(&backend());
+fn executor_matches_exec_and_holds_the_cycle_baseline() {
+    zkvm::holds_the_cycle_baseline(&backend(), "sp1.json");
 }
 
 #[test]

@@ -250,12 +250,7 @@ impl Builder {
         store.execute_batch(SCHEMA).map_err(store_err)?;
 
         let keys: Vec<_> = (0..DEV_ACCOUNTS).map(DevAccountKey::new).collect();
-        let alloc = genesis_alloc(&keys);
-        let mut state = DevState::default();
-        for (address, account) in &alloc {
-            state.insert(*address, account.balance, account.code.clone(), account.storage.clone());
-        }
-        let genesis = genesis_header(state.state_root());
+        let (alloc, mut state, genesis) = genesis(&keys);
         let full = FullState::from_alloc(&alloc, genesis.clone())
             .map_err(|(ours, header)| BuilderError::Genesis(header, ours))?;
         state.block_hashes.insert(0, genesis.hash_slow());
@@ -538,6 +533,23 @@ fn claim_data_hash(receiver: Address, amount: U256) -> B256 {
     preimage[..20].copy_from_slice(receiver.as_slice());
     preimage[20..].copy_from_slice(&amount.to_be_bytes::<32>());
     keccak256(preimage)
+}
+
+/// The devnet's genesis: its allocation, the state it makes and its header.
+fn genesis(keys: &[DevAccountKey]) -> (BTreeMap<Address, AllocAccount>, DevState, Header) {
+    let alloc = genesis_alloc(keys);
+    let mut state = DevState::default();
+    for (address, account) in &alloc {
+        state.insert(*address, account.balance, account.code.clone(), account.storage.clone());
+    }
+    let header = genesis_header(state.state_root());
+    (alloc, state, header)
+}
+
+/// The devnet's genesis header (what the L1 contracts are deployed with as batch 0).
+pub fn genesis_block() -> Header {
+    let keys: Vec<_> = (0..DEV_ACCOUNTS).map(DevAccountKey::new).collect();
+    genesis(&keys).2
 }
 
 fn genesis_header(state_root: B256) -> Header {

@@ -12,8 +12,8 @@ mod state;
 mod traffic;
 
 pub use builder::{
-    chain_config, BlobData, Builder, BuilderError, SealedBatch, Withdrawal, BLOCK_TIME, COINBASE, DEVNET_CHAIN_ID,
-    GAS_LIMIT,
+    chain_config, genesis_block, BlobData, Builder, BuilderError, SealedBatch, Withdrawal, BLOCK_TIME, COINBASE,
+    DEVNET_CHAIN_ID, GAS_LIMIT,
 };
 pub use source::{source_name, DevnetSource};
 pub use state::{DevAccount, DevState};

@@ -8,7 +8,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::L1Error;
+use alloy::{primitives::Bytes, providers::Provider};
+
+use crate::{L1Config, L1Error};
 
 /// The private keys of anvil's first five dev accounts (its default mnemonic: public test keys
 /// that hold ether on local nodes only): owner and deployer, committer, proof sender, and two
@@ -73,6 +75,21 @@ impl LocalAnvil {
     /// Its process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The node's whole state (`anvil_dumpState`), for another anvil to load: a node stopped
+    /// and started again with its chain.
+    pub async fn dump_state(&self) -> Result<Bytes, L1Error> {
+        let provider = crate::provider(&L1Config::new(self.url.clone()), None)?;
+        provider.raw_request("anvil_dumpState".into(), ()).await.map_err(|e| L1Error::Node(e.to_string()))
+    }
+
+    /// Loads a state [`Self::dump_state`] gave.
+    pub async fn load_state(&self, state: &Bytes) -> Result<(), L1Error> {
+        let provider = crate::provider(&L1Config::new(self.url.clone()), None)?;
+        let _: bool =
+            provider.raw_request("anvil_loadState".into(), (state,)).await.map_err(|e| L1Error::Node(e.to_string()))?;
+        Ok(())
     }
 }
 

@@ -1,14 +1,14 @@
 //! What the zkVM backends' tests share: inputs picked from the fixtures, the comparison with
 //! `exec`, and a proof's round trip and tampering checks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use bp_backend::{Backend, BackendError, ExecBackend, Proof};
+use bp_backend::{Backend, BackendError, Cycles, ExecBackend, Proof};
 use bp_input::ProgramInput;
 
 /// Runs `input` on `backend` and natively: same public outputs and gas, and region cycles
-/// within the user cycles. Returns the user cycles.
-fn assert_same_as_exec(backend: &dyn Backend, name: &str, input: &[u8]) -> u64 {
+/// within the user cycles. Returns the cycles.
+fn assert_same_as_exec(backend: &dyn Backend, name: &str, input: &[u8]) -> Cycles {
     let native = ExecBackend.execute(input).unwrap_or_else(|e| panic!("{name}: exec: {e}"));
     let zkvm = backend.execute(input).unwrap_or_else(|e| panic!("{name}: {}: {e}", backend.proof_type()));
     assert_eq!(zkvm.output, native.output, "{name}: public outputs");
@@ -16,7 +16,7 @@ fn assert_same_as_exec(backend: &dyn Backend, name: &str, input: &[u8]) -> u64 {
     let cycles = zkvm.cycles.expect("a zkVM run counts cycles");
     let regions: u64 = cycles.regions.regions().iter().map(|(_, n)| n).sum();
     assert!(regions > 0 && regions <= cycles.user, "{name}: regions {regions} within user cycles {}", cycles.user);
-    cycles.user
+    cycles
 }
 
 /// The valid blocks of one fixture whose gas is small enough for the executor to run quickly;
@@ -93,26 +93,113 @@ pub fn matches_exec_on_signature_edge_cases(backend: &dyn Backend) {
     assert_all_same_as_exec(backend, &inputs, 40, "ecrecover");
 }
 
-/// A two-block L2 devnet batch with deposits and withdrawals (privileged transactions, the
-/// state diff and the pure-Rust blob KZG check): same outputs as `exec`.
-pub fn matches_exec_on_an_l2_batch(backend: &dyn Backend) {
+/// The inputs a cycle baseline is kept for: every real block of the fixtures and a four-block
+/// L2 devnet batch (deterministic traffic with deposits and withdrawals: the same batch on every
+/// machine).
+fn baseline_inputs() -> Vec<(String, Vec<u8>)> {
+    let real = [
+        ("hoodi 1281069", "hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst"),
+        ("mainnet 21230867", "mainnet-zeth-rpc-cache/1-21230867.json.gz"),
+        ("mainnet 18884864", "mainnet-zeth-rpc-cache/1-18884864.json.gz"),
+        ("mainnet 20612842", "mainnet-raiko-guest-input/ethereum-20612842.json.zst"),
+    ];
+    let mut inputs: Vec<(String, Vec<u8>)> = real
+        .iter()
+        .map(|(name, path)| {
+            let path = bp_testkit::fixtures().join("real-blocks").join(path);
+            let loaded = bp_formats::load(&path, None, bp_formats::DEFAULT_MAX_INPUT_BYTES)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name.to_string(), loaded.input.to_binary())
+        })
+        .collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut builder = bp_devnet::Builder::open(&dir.path().join("l2.sqlite")).expect("opens");
-    let sealed = builder.build_batch(2).expect("builds").clone();
+    let sealed = builder.build_batch(4).expect("builds").clone();
     assert!(sealed.deposits > 0 && sealed.withdrawals > 0, "the batch exercises deposits and withdrawals");
-    let cycles = assert_same_as_exec(backend, "devnet batch", &sealed.input.to_binary());
-    eprintln!("devnet batch of 2 blocks: {cycles} {} cycles", backend.proof_type());
+    inputs.push(("devnet L2 batch of 4 blocks".to_string(), sealed.input.to_binary()));
+    inputs
 }
 
-/// The real Hoodi block the backends are measured on: same outputs as `exec`.
-pub fn matches_exec_on_a_real_block(backend: &dyn Backend) {
-    let path = bp_testkit::fixtures().join("real-blocks/hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst");
-    let input = bp_formats::load(&path, None, bp_formats::DEFAULT_MAX_INPUT_BYTES)
-        .expect("loads the Hoodi block")
-        .input
-        .to_binary();
-    let cycles = assert_same_as_exec(backend, "hoodi 1281069", &input);
-    eprintln!("hoodi 1281069: {cycles} {} cycles", backend.proof_type());
+/// The figures a baseline holds for one input: user, paging and total cycles, segments, and the
+/// guest's count per region.
+fn figures(cycles: &Cycles) -> BTreeMap<String, u64> {
+    let mut figures = BTreeMap::from([
+        ("user".to_string(), cycles.user),
+        ("paging".to_string(), cycles.paging),
+        ("total".to_string(), cycles.total),
+    ]);
+    if let Some(segments) = cycles.segments {
+        figures.insert("segments".into(), segments as u64);
+    }
+    for (region, count) in cycles.regions.regions() {
+        figures.insert(format!("region {region}"), count);
+    }
+    figures
+}
+
+/// How far a figure may move before the baseline must be looked at: growth beyond it fails as a
+/// regression; a fall beyond it fails too, asking for the baseline to be updated in the same
+/// commit (so that the next regression is measured from the better figure).
+const BASELINE_TOLERANCE: f64 = 0.01;
+
+/// Runs every baseline input on `backend` (checked against `exec` as everywhere) and compares
+/// its cycles with `baseline` (a JSON file under `tests/cycles/`): any figure more than 1 %
+/// above or below fails, naming the old and new values. `BLOCKPROVER_UPDATE_CYCLES=1` writes the
+/// figures measured instead.
+pub fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cycles").join(baseline);
+    let mut measured: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for (name, input) in baseline_inputs() {
+        let cycles = assert_same_as_exec(backend, &name, &input);
+        eprintln!(
+            "{name}: {} user cycles ({:.1} per gas), {} total, {} {:?}",
+            cycles.user,
+            cycles.per_gas().unwrap_or_default(),
+            cycles.total,
+            backend.proof_type(),
+            cycles.regions.regions()
+        );
+        measured.insert(name, figures(&cycles));
+    }
+    if std::env::var("BLOCKPROVER_UPDATE_CYCLES").as_deref() == Ok("1") {
+        let text = serde_json::to_string_pretty(&measured).expect("JSON") + "\n";
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        eprintln!("wrote {}", path.display());
+        return;
+    }
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (BLOCKPROVER_UPDATE_CYCLES=1 writes it from this run)", path.display()));
+    let old: BTreeMap<String, BTreeMap<String, u64>> = serde_json::from_str(&text).expect("a cycle baseline");
+    let mut findings = Vec::new();
+    for (name, figures) in &measured {
+        let Some(before) = old.get(name) else {
+            findings.push(format!("{name}: not in the baseline"));
+            continue;
+        };
+        for (figure, &new) in figures {
+            let Some(&was) = before.get(figure) else {
+                findings.push(format!("{name} {figure}: not in the baseline (now {new})"));
+                continue;
+            };
+            let change = new as f64 / was.max(1) as f64 - 1.0;
+            if change > BASELINE_TOLERANCE {
+                findings.push(format!("{name} {figure}: {was} -> {new} ({:+.2} %), a regression", change * 100.0));
+            } else if change < -BASELINE_TOLERANCE {
+                findings.push(format!(
+                    "{name} {figure}: {was} -> {new} ({:+.2} %), better: update the baseline in this commit",
+                    change * 100.0
+                ));
+            } else if new != was {
+                eprintln!("{name} {figure}: {was} -> {new} ({:+.3} %), within the tolerance", change * 100.0);
+            }
+        }
+    }
+    assert!(
+        findings.is_empty(),
+        "cycles differ from {} (BLOCKPROVER_UPDATE_CYCLES=1 rewrites it):\n{}",
+        path.display(),
+        findings.join("\n")
+    );
 }
 
 /// The first valid block of an EEST suite (`for_prague`, `for_cancun`, ...) for which `pick`
