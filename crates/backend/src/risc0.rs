@@ -143,9 +143,8 @@ impl Backend for Risc0Backend {
             return Err(zkvm_error(format!("the guest exited with {:?}", session.exit_code)));
         }
         let journal = session.journal.as_ref().map(|j| j.bytes.as_slice()).unwrap_or_default();
-        let output = ProgramOutput::from_public_bytes(journal).ok_or_else(|| {
-            zkvm_error(format!("the guest committed {} bytes, not the public outputs", journal.len()))
-        })?;
+        let output = ProgramOutput::from_public_bytes(journal)
+            .map_err(|e| zkvm_error(format!("the guest's journal is not the public outputs: {e}")))?;
         let regions = RegionCycles::from_bytes(&stdout)
             .ok_or_else(|| zkvm_error(format!("the guest's cycle report is {} bytes", stdout.len())))?;
         Ok(Execution {

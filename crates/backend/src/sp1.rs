@@ -104,9 +104,8 @@ impl Backend for Sp1Backend {
         if report.exit_code != 0 {
             return Err(zkvm_error(format!("the guest exited with code {}", report.exit_code)));
         }
-        let output = ProgramOutput::from_public_bytes(public_values.as_slice()).ok_or_else(|| {
-            zkvm_error(format!("the guest committed {} bytes, not the public outputs", public_values.as_slice().len()))
-        })?;
+        let output = ProgramOutput::from_public_bytes(public_values.as_slice())
+            .map_err(|e| zkvm_error(format!("the guest's public values are not the public outputs: {e}")))?;
         let user = report.total_instruction_count();
         let regions = RegionCycles::from_named(
             report.cycle_tracker.iter().map(|(name, cycles)| (name.as_str(), *cycles)),
