@@ -163,6 +163,9 @@ pub fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
     }
     if std::env::var("BLOCKPROVER_UPDATE_CYCLES").as_deref() == Ok("1") {
         let text = serde_json::to_string_pretty(&measured).expect("JSON") + "\n";
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        }
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         eprintln!("wrote {}", path.display());
         return;
