@@ -29,7 +29,7 @@ const GUEST_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bp-guest-risc
 const FLAG_ACCELERATE_KECCAK: u32 = 1;
 
 /// Whether this build carries RISC Zero's recursion circuit (set by build.rs).
-pub fn has_recursion() -> bool {
+pub(crate) fn has_recursion() -> bool {
     env!("BP_RISC0_RECURSION") == "1"
 }
 
@@ -61,7 +61,7 @@ pub struct Risc0Backend {
 }
 
 /// The segment sizes RISC Zero 3.0's executor accepts, as powers of two of cycles.
-pub const SEGMENT_PO2_RANGE: std::ops::RangeInclusive<u32> = 15..=24;
+pub(crate) const SEGMENT_PO2_RANGE: std::ops::RangeInclusive<u32> = 15..=24;
 
 impl Risc0Backend {
     /// The backend for the embedded guest; executes with the keccak accelerator.

@@ -80,14 +80,14 @@ fn assert_all_same_as_exec(backend: &dyn Backend, inputs: &[(String, ProgramInpu
 }
 
 /// One block of each of 24 Prague test directories: same outputs as `exec`.
-pub fn matches_exec_on_conformance_tests(backend: &dyn Backend) {
+pub(crate) fn matches_exec_on_conformance_tests(backend: &dyn Backend) {
     assert_all_same_as_exec(backend, &diverse_prague_inputs(24), 20, "Prague");
 }
 
 /// Every ecrecover block of the legacy and EEST Cancun suites: the guest's secp256k1 must fail
 /// exactly where libsecp256k1 fails natively (r, s or v out of range, unrecoverable keys,
 /// overflowing x, short and overlapping buffers, high s).
-pub fn matches_exec_on_signature_edge_cases(backend: &dyn Backend) {
+pub(crate) fn matches_exec_on_signature_edge_cases(backend: &dyn Backend) {
     let mut inputs = named_inputs("ethereum-tests/BlockchainTests.tar.zst", &["ecrec"]);
     inputs.extend(named_inputs("eest-tests-bal-v5.7.0/for_cancun.tar.zst", &["precompiles/ecrecover/"]));
     assert_all_same_as_exec(backend, &inputs, 40, "ecrecover");
@@ -146,7 +146,7 @@ const BASELINE_TOLERANCE: f64 = 0.01;
 /// its cycles with `baseline` (a JSON file under `tests/cycles/`): any figure more than 1 %
 /// above or below fails, naming the old and new values. `BLOCKPROVER_UPDATE_CYCLES=1` writes the
 /// figures measured instead.
-pub fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
+pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cycles").join(baseline);
     let mut measured: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for (name, input) in baseline_inputs() {
@@ -184,7 +184,7 @@ pub fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
                 findings.push(format!("{name} {figure}: not in the baseline (now {new})"));
                 continue;
             };
-            let change = new as f64 / was.max(1) as f64 - 1.0;
+            let change = (new as f64 - was as f64) / was.max(1) as f64;
             if change > BASELINE_TOLERANCE {
                 findings.push(format!("{name} {figure}: {was} -> {new} ({:+.2} %), a regression", change * 100.0));
             } else if change < -BASELINE_TOLERANCE {
@@ -234,14 +234,14 @@ fn without_transactions(input: &ProgramInput) -> bool {
 /// The first Cancun block without transactions: the EIP-4788 system call writes the beacon
 /// root's two slots, so the witness check, a contract run, storage and account trie updates and
 /// the new state root are all proved.
-pub fn small_cancun_block() -> (String, Vec<u8>) {
+pub(crate) fn small_cancun_block() -> (String, Vec<u8>) {
     suite_block("for_cancun", |test, input| test.contains("fork_Cancun") && without_transactions(input))
 }
 
 /// A plain 21,000-gas transfer in a Cancun block: sender recovery, two account updates, a
 /// receipt.
 #[allow(dead_code)] // proved by tests/risc0.rs only (an --ignored test); tests/sp1.rs links this module too
-pub fn one_transfer_cancun_block() -> (String, Vec<u8>) {
+pub(crate) fn one_transfer_cancun_block() -> (String, Vec<u8>) {
     suite_block("for_cancun", |test, input| {
         test.contains("test_transaction_intrinsic_gas_cost[fork_Cancun-")
             && test.ends_with("-enough_gas-empty_access_list]")
@@ -258,7 +258,7 @@ fn peak_memory() -> Option<String> {
 
 /// Proves `input` with `backend` (its default format), checks the proof, then that tampered
 /// versions are refused.
-pub fn prove_and_tamper(backend: &dyn Backend, name: &str, input: &[u8]) {
+pub(crate) fn prove_and_tamper(backend: &dyn Backend, name: &str, input: &[u8]) {
     let started = std::time::Instant::now();
     let proof = backend.prove(input).expect("proves");
     eprintln!(
