@@ -2,7 +2,7 @@
 //! 127.0.0.1, stopped by its PID when dropped.
 
 use std::{
-    net::TcpListener,
+    io::{BufRead, BufReader},
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -43,29 +43,46 @@ impl LocalAnvil {
             .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join("anvil")).find(|p| p.is_file()))
     }
 
-    /// Starts anvil on a free port of 127.0.0.1 (or `port`) with `hardfork` rules and one second
-    /// between block timestamps, and waits until it answers.
+    /// Starts anvil on 127.0.0.1 with `hardfork` rules, on `port` or (`None`) on a port anvil
+    /// picks itself and reports (so concurrent nodes cannot race for one), and waits until it
+    /// answers. Its log is read and dropped.
     pub fn start(hardfork: &str, port: Option<u16>) -> Result<Self, L1Error> {
         let binary = Self::binary()
             .ok_or_else(|| L1Error::Config("anvil not found: set BLOCKPROVER_ANVIL or put it on PATH".into()))?;
-        let port = match port {
-            Some(port) => port,
-            None => TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map_err(|e| L1Error::Config(format!("no free port: {e}")))?
-                .port(),
-        };
-        let child = Command::new(&binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--hardfork", hardfork, "--silent"])
-            .stdout(Stdio::null())
+        let mut child = Command::new(&binary)
+            .args(["--host", "127.0.0.1", "--port", &port.unwrap_or(0).to_string(), "--hardfork", hardfork])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| L1Error::Config(format!("starting {}: {e}", binary.display())))?;
-        let anvil = LocalAnvil { child, url: format!("http://127.0.0.1:{port}"), port };
+        let stdout = child.stdout.take().ok_or_else(|| L1Error::Node("anvil's output is not piped".into()))?;
+        let mut anvil = LocalAnvil { child, url: String::new(), port: 0 };
+        let (listening, address) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut listening = Some(listening);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(address) = line.trim().strip_prefix("Listening on ") {
+                    if let Some(listening) = listening.take() {
+                        let _ = listening.send(address.to_string());
+                    }
+                }
+            }
+        });
+        // Disconnected: anvil exited before listening (a port taken, a bad flag).
+        let address = address
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|e| L1Error::Node(format!("anvil did not start listening: {e}")))?;
+        anvil.port = address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| L1Error::Node(format!("anvil listens on {address:?}")))?;
+        anvil.url = format!("http://127.0.0.1:{}", anvil.port);
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", anvil.port)).is_err() {
             if started.elapsed() > Duration::from_secs(30) {
-                return Err(L1Error::Node("anvil did not listen within 30 s".into()));
+                return Err(L1Error::Node("anvil did not accept connections within 30 s".into()));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
