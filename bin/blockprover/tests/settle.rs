@@ -9,19 +9,6 @@ use alloy_primitives::U256;
 use bp_l1::{LocalAnvil, ANVIL_KEYS};
 use serde_json::Value;
 
-/// anvil, or `None` (a skip) where it is missing and not required.
-fn anvil_available() -> bool {
-    if LocalAnvil::binary().is_some() {
-        return true;
-    }
-    assert!(
-        std::env::var("BLOCKPROVER_REQUIRE_ANVIL").as_deref() != Ok("1"),
-        "anvil not found (set BLOCKPROVER_ANVIL or put it on PATH)"
-    );
-    eprintln!("SKIPPED: anvil not found; set BLOCKPROVER_ANVIL or BLOCKPROVER_REQUIRE_ANVIL=1");
-    false
-}
-
 /// Runs `devnet --l1 <l1> --json` for `batches` batches of 2 blocks; its status, JSON summary
 /// (if any) and stderr.
 fn devnet(dir: &Path, l1: &str, batches: usize) -> (bool, Option<Value>, String) {
@@ -58,7 +45,7 @@ fn check_settled(summary: &Value, batches: usize, claimed_from: usize) -> usize 
 
 #[test]
 fn the_devnet_settles_on_an_embedded_anvil_and_refuses_to_resume_on_a_new_one() {
-    if !anvil_available() {
+    if !LocalAnvil::available_for_tests() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -74,7 +61,7 @@ fn the_devnet_settles_on_an_embedded_anvil_and_refuses_to_resume_on_a_new_one() 
 
 #[test]
 fn a_devnet_on_a_lasting_l1_resumes_and_the_proof_sender_is_its_own_account() {
-    if !anvil_available() {
+    if !LocalAnvil::available_for_tests() {
         return;
     }
     let node = LocalAnvil::start("prague", None).expect("anvil starts");
@@ -113,7 +100,7 @@ fn a_devnet_on_a_lasting_l1_resumes_and_the_proof_sender_is_its_own_account() {
 
 #[test]
 fn deploy_writes_contracts_a_devnet_then_settles_on() {
-    if !anvil_available() {
+    if !LocalAnvil::available_for_tests() {
         return;
     }
     let node = LocalAnvil::start("prague", None).expect("anvil starts");

@@ -28,15 +28,7 @@ impl DepositFeed for NoDeposits {
 }
 
 fn anvil() -> Option<LocalAnvil> {
-    if LocalAnvil::binary().is_none() {
-        assert!(
-            std::env::var("BLOCKPROVER_REQUIRE_ANVIL").as_deref() != Ok("1"),
-            "anvil not found (set BLOCKPROVER_ANVIL or put it on PATH)"
-        );
-        eprintln!("SKIPPED: anvil not found; set BLOCKPROVER_ANVIL or BLOCKPROVER_REQUIRE_ANVIL=1");
-        return None;
-    }
-    Some(LocalAnvil::start("prague", None).expect("anvil starts"))
+    LocalAnvil::available_for_tests().then(|| LocalAnvil::start("prague", None).expect("anvil starts"))
 }
 
 #[tokio::test(flavor = "multi_thread")]

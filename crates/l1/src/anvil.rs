@@ -43,6 +43,20 @@ impl LocalAnvil {
             .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join("anvil")).find(|p| p.is_file()))
     }
 
+    /// For tests: whether anvil can be found. Where it cannot, says so (a skip) and returns
+    /// false, or panics if `BLOCKPROVER_REQUIRE_ANVIL=1` (as CI sets).
+    pub fn available_for_tests() -> bool {
+        if Self::binary().is_some() {
+            return true;
+        }
+        assert!(
+            std::env::var("BLOCKPROVER_REQUIRE_ANVIL").as_deref() != Ok("1"),
+            "anvil not found (set BLOCKPROVER_ANVIL or put it on PATH)"
+        );
+        eprintln!("SKIPPED: anvil not found; set BLOCKPROVER_ANVIL or BLOCKPROVER_REQUIRE_ANVIL=1");
+        false
+    }
+
     /// Starts anvil on 127.0.0.1 with `hardfork` rules, on `port` or (`None`) on a port anvil
     /// picks itself and reports (so concurrent nodes cannot race for one), and waits until it
     /// answers. Its log is read and dropped.

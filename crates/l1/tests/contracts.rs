@@ -25,15 +25,7 @@ const GENESIS_HASH: B256 = B256::repeat_byte(0x02);
 const MAX_GAS: u64 = 30_000_000;
 
 fn anvil() -> Option<LocalAnvil> {
-    if LocalAnvil::binary().is_none() {
-        assert!(
-            std::env::var("BLOCKPROVER_REQUIRE_ANVIL").as_deref() != Ok("1"),
-            "anvil not found (set BLOCKPROVER_ANVIL or put it on PATH)"
-        );
-        eprintln!("SKIPPED: anvil not found; set BLOCKPROVER_ANVIL or BLOCKPROVER_REQUIRE_ANVIL=1");
-        return None;
-    }
-    Some(LocalAnvil::start("cancun", None).expect("anvil starts"))
+    LocalAnvil::available_for_tests().then(|| LocalAnvil::start("cancun", None).expect("anvil starts"))
 }
 
 /// The L1 as the tests use it: owner, committer, proof sender and two users.
