@@ -156,6 +156,10 @@ pub(crate) struct CoordinatorArgs {
     /// Seconds a new connection has to complete the handshake.
     #[arg(long, default_value_t = 10)]
     handshake_timeout_secs: u64,
+    /// Connections the kernel queues for acceptance (capped by net.core.somaxconn). Beyond it a
+    /// flood makes the kernel drop new connections, honest ones included.
+    #[arg(long, default_value_t = 4096)]
+    listen_backlog: u32,
     /// Largest frame accepted before the handshake, in bytes.
     #[arg(long, default_value_t = 4096)]
     max_handshake_frame_bytes: usize,
@@ -209,6 +213,7 @@ pub(crate) fn coordinator(args: CoordinatorArgs, max_input_bytes: u64) -> Result
             max_connections: args.max_connections,
             max_connections_per_peer: args.max_connections_per_peer,
             handshake_timeout: Duration::from_secs(args.handshake_timeout_secs),
+            listen_backlog: args.listen_backlog,
             frame_budget: args.frame_budget_mib << 20,
         },
         required: args.proof_types,

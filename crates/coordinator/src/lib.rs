@@ -34,7 +34,10 @@ use bp_backend::{Backend, ProofType};
 use bp_program::ErrorChain;
 use bp_protocol::{AuthKey, FrameBudget, FrameLimits};
 use connections::Connections;
-use tokio::{net::TcpListener, task::JoinSet};
+use tokio::{
+    net::{TcpListener, TcpSocket},
+    task::JoinSet,
+};
 use tokio_util::sync::CancellationToken;
 
 /// How the coordinator runs.
@@ -71,6 +74,12 @@ pub struct ConnectionLimits {
     pub max_connections_per_peer: usize,
     /// Time a new connection has to complete the handshake.
     pub handshake_timeout: Duration,
+    /// Connections the kernel holds for the accept loop (the listen backlog; the kernel caps it
+    /// at `net.core.somaxconn`). When it is full, new connections are dropped in the kernel, and
+    /// one that the peer already thinks open (a SYN cookie's) is lost without a word: it must
+    /// exceed the connections a flood keeps in flight, or an honest prover waits out its idle
+    /// deadline.
+    pub listen_backlog: u32,
     /// Bytes of frame bodies being read at once, over all connections (at least the largest
     /// frame).
     pub frame_budget: usize,
@@ -82,6 +91,7 @@ impl Default for ConnectionLimits {
             max_connections: 1024,
             max_connections_per_peer: 256,
             handshake_timeout: Duration::from_secs(10),
+            listen_backlog: 4096,
             frame_budget: 1 << 30,
         }
     }
@@ -208,6 +218,16 @@ impl Running {
     }
 }
 
+/// A listener on `addr` with room for `backlog` connections not yet accepted (tokio's `bind`
+/// allows 1024, fewer than a flood keeps in flight).
+fn listen_on(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // As std and tokio do: a restarted coordinator can bind while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 /// Starts the coordinator: binds its ports, serves provers and metrics, polls its sources.
 pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>) -> Result<Running, CoordinatorError> {
     if config.key.is_insecure() {
@@ -216,7 +236,8 @@ pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>
     let listen = config.listen;
     let metrics_listen = config.metrics_listen;
     let coordinator = Arc::new(Coordinator::new(config)?);
-    let listener = TcpListener::bind(listen).await.map_err(|source| CoordinatorError::Bind { addr: listen, source })?;
+    let listener = listen_on(listen, coordinator.config.connections.listen_backlog)
+        .map_err(|source| CoordinatorError::Bind { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| CoordinatorError::Bind { addr: listen, source })?;
     let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();

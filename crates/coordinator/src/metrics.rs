@@ -116,6 +116,7 @@ impl Metrics {
             ("max_connections", connections.max_connections as u64),
             ("max_connections_per_peer", connections.max_connections_per_peer as u64),
             ("handshake_timeout_seconds", connections.handshake_timeout.as_secs()),
+            ("listen_backlog", u64::from(connections.listen_backlog)),
             ("frame_budget_bytes", connections.frame_budget as u64),
             ("max_frame_bytes", frames.max_frame as u64),
             ("max_handshake_frame_bytes", frames.max_handshake_frame as u64),

@@ -65,6 +65,9 @@ async fn three_provers_prove_every_batch_once() {
         "{metrics}"
     );
     assert!(metrics.contains("blockprover_batch_proving_seconds_count{proof_type=\"exec\"}"), "{metrics}");
+    for limit in ["max_connections\"} 1024", "listen_backlog\"} 4096", "handshake_timeout_seconds\"} 10"] {
+        assert!(metrics.contains(&format!("blockprover_limit{{name=\"{limit}")), "{limit} in {metrics}");
+    }
     let health = reqwest_get(running.metrics_addr.unwrap(), "/health").await;
     assert!(health.contains("\"status\":\"ok\""), "{health}");
     running.shutdown().await;
