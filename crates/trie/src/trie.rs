@@ -363,41 +363,67 @@ fn node_ref(node: &mut Node) -> &NodeRefBytes {
     node.cached.as_ref().expect("set above")
 }
 
-fn append_link(link: &mut Link, out: &mut Vec<u8>) {
+/// The encoded length of a child reference, its own reference computed first if needed.
+fn link_length(link: &mut Link) -> usize {
+    match link {
+        Link::Empty => 1,
+        Link::Digest(_) => 1 + B256::len_bytes(),
+        Link::Node(node) => match node_ref(node) {
+            NodeRefBytes::Hash(_) => 1 + B256::len_bytes(),
+            NodeRefBytes::Inline(rlp) => rlp.len(),
+        },
+    }
+}
+
+/// Appends a child reference whose own reference [`link_length`] has computed.
+fn append_link(link: &Link, out: &mut Vec<u8>) {
     match link {
         Link::Empty => out.push(alloy_rlp::EMPTY_STRING_CODE),
         Link::Digest(hash) => hash.as_slice().encode(out),
-        Link::Node(node) => match node_ref(node) {
+        Link::Node(node) => match node.cached.as_ref().expect("link_length computed it") {
             NodeRefBytes::Hash(hash) => hash.as_slice().encode(out),
             NodeRefBytes::Inline(rlp) => out.extend_from_slice(rlp),
         },
     }
 }
 
+/// The node's RLP, written once into a buffer of its exact size: the payload's length is
+/// summed first (computing the children's references), so nothing is copied or regrown.
+/// Hashing the trie's changed nodes is a large part of a block's work in a zkVM.
 fn encode(node: &mut Node) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(64);
-    match &mut node.kind {
-        Kind::Leaf { path, value } => {
-            hex_prefix_encode(path, true).as_slice().encode(&mut payload);
-            value.as_slice().encode(&mut payload);
-        }
-        Kind::Extension { path, child } => {
-            hex_prefix_encode(path, false).as_slice().encode(&mut payload);
-            append_link(child, &mut payload);
-        }
+    let path = match &node.kind {
+        Kind::Leaf { path, .. } => Some(hex_prefix_encode(path, true)),
+        Kind::Extension { path, .. } => Some(hex_prefix_encode(path, false)),
+        Kind::Branch { .. } => None,
+    };
+    let path_length = path.as_deref().map_or(0, |path| path.length());
+    let payload_length = match &mut node.kind {
+        Kind::Leaf { value, .. } => path_length + value.as_slice().length(),
+        Kind::Extension { child, .. } => path_length + link_length(child),
         Kind::Branch { children, value } => {
-            for child in children.iter_mut() {
-                append_link(child, &mut payload);
+            children.iter_mut().map(link_length).sum::<usize>() + value.as_deref().map_or(1, |value| value.length())
+        }
+    };
+    let header = Header { list: true, payload_length };
+    let mut out = Vec::with_capacity(header.length_with_payload());
+    header.encode(&mut out);
+    if let Some(path) = &path {
+        path.as_slice().encode(&mut out);
+    }
+    match &node.kind {
+        Kind::Leaf { value, .. } => value.as_slice().encode(&mut out),
+        Kind::Extension { child, .. } => append_link(child, &mut out),
+        Kind::Branch { children, value } => {
+            for child in children.iter() {
+                append_link(child, &mut out);
             }
             match value {
-                Some(value) => value.as_slice().encode(&mut payload),
-                None => payload.push(alloy_rlp::EMPTY_STRING_CODE),
+                Some(value) => value.as_slice().encode(&mut out),
+                None => out.push(alloy_rlp::EMPTY_STRING_CODE),
             }
         }
     }
-    let mut out = Vec::with_capacity(payload.len() + 3);
-    Header { list: true, payload_length: payload.len() }.encode(&mut out);
-    out.extend_from_slice(&payload);
+    debug_assert_eq!(out.len(), header.length_with_payload());
     out
 }
 
