@@ -11,10 +11,12 @@
 # Overrides: BLOCKPROVER_GUEST_CARGO, BLOCKPROVER_GUEST_RUSTC (default /usr/bin/cargo and
 # /usr/bin/rustc, Debian's), BLOCKPROVER_GUEST_TARGET_DIR.
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Physical paths (symlinks resolved), so that the test command's build and bp-backend's build
+# script, which reach the same target dir by different paths, pass the same flags and share it.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 GUEST_CARGO="${BLOCKPROVER_GUEST_CARGO:-/usr/bin/cargo}"
 GUEST_RUSTC="${BLOCKPROVER_GUEST_RUSTC:-/usr/bin/rustc}"
-TARGET_DIR="${BLOCKPROVER_GUEST_TARGET_DIR:-$ROOT/target/riscv-guest}"
+TARGET_DIR="$(realpath -m "${BLOCKPROVER_GUEST_TARGET_DIR:-$ROOT/target/riscv-guest}")"
 CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
 
 for tool in "$GUEST_CARGO" "$GUEST_RUSTC" "$(dirname "$GUEST_RUSTC")/rust-lld"; do
@@ -31,8 +33,10 @@ fi
 # guest_cargo_build MANIFEST TARGET [ENV=VALUE...] -- FLAG... [-- CARGO_ARG...]: a release build
 # of the guest at MANIFEST for TARGET (a built-in name or a target spec path) with the rustc
 # FLAGs, in a clean environment (nothing of an outer cargo, such as a build.rs's, leaks in) and
-# with no C compiler. Source paths are remapped so that the ELF, and therefore the program's id,
-# does not depend on where the repository or cargo's home is.
+# with no C compiler. Source paths are remapped so that the ELF, and therefore the program's id
+# and its cycle counts, do not depend on where the repository, the target dir (build scripts'
+# generated sources) or cargo's home is. The target dir's remapping comes last: rustc applies
+# the last one that matches, and the target dir may lie inside the repository.
 guest_cargo_build() {
     local manifest="$1" target="$2"
     shift 2
@@ -41,7 +45,8 @@ guest_cargo_build() {
     shift
     while [ "$#" -gt 0 ] && [ "$1" != -- ]; do flags+=("$1"); shift; done
     [ "$#" -gt 0 ] && shift
-    flags+=(--remap-path-prefix="$ROOT=/blockprover" --remap-path-prefix="$CARGO_HOME_DIR=/cargo")
+    flags+=(--remap-path-prefix="$ROOT=/blockprover" --remap-path-prefix="$CARGO_HOME_DIR=/cargo"
+        --remap-path-prefix="$TARGET_DIR=/target")
     local encoded
     encoded="$(printf '%s\x1f' "${flags[@]}")"
     env -i PATH="$PATH" HOME="$HOME" CARGO_HOME="$CARGO_HOME_DIR" \

@@ -77,10 +77,11 @@ fn from_decoded(decoded: DecodedNode) -> Node {
     let kind = match decoded {
         DecodedNode::Leaf { path, value } => Kind::Leaf { path, value },
         DecodedNode::Extension { path, child } => Kind::Extension { path, child: link_of(child) },
-        DecodedNode::Branch { children, value } => {
+        DecodedNode::Branch { mut children, value } => {
+            // Taken one by one: moving the boxed array out first would copy it whole.
             let mut links = empty_children();
-            for (link, child) in links.iter_mut().zip(*children) {
-                *link = link_of(child);
+            for (link, child) in links.iter_mut().zip(children.iter_mut()) {
+                *link = link_of(core::mem::take(child));
             }
             Kind::Branch { children: links, value }
         }
