@@ -154,10 +154,10 @@ fn mod_inverse(a: &Words, modulus: &Words) -> Words {
     out
 }
 
-/// a^((p + 1) / 4) mod p: p ≡ 3 (mod 4), so this is a square root of `a` when it has one. The exponent's bits are 223
-/// ones, a zero, 22 ones, four zeros, two ones and two zeros, so an addition chain over runs of
-/// ones (libsecp256k1's) takes 253 squarings and 13 multiplications, where square and multiply
-/// takes 256 and 253.
+/// a^((p + 1) / 4) mod p: p ≡ 3 (mod 4), so this is a square root of `a` when it has one.
+/// The exponent's bits are 223 ones, a zero, 22 ones, four zeros, two ones and two zeros, so an
+/// addition chain over runs of ones (libsecp256k1's) takes 253 squarings and 13
+/// multiplications, where square and multiply takes 256 and 253.
 fn sqrt_candidate(a: &Words) -> Words {
     // x_k = a^(2^k − 1): k ones.
     let square_times = |x: &Words, n: usize, then: &Words| {
