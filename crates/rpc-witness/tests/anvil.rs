@@ -66,9 +66,9 @@ fn anvil_blocks_prove_to_the_nodes_state_roots() {
     let Some(anvil) = Anvil::start() else { return };
     let cache = std::env::temp_dir().join(format!("bp-anvil-cache-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
-    let client = RpcClient::new(&anvil.url, Some(&cache));
+    let client = RpcClient::new(anvil.url(), Some(&cache));
     // Transactions and receipts change the node: never through the cache.
-    let node = RpcClient::new(&anvil.url, None);
+    let node = RpcClient::new(anvil.url(), None);
     let chain = resolve_chain(&client, Some(ChainConfig::by_name("Cancun").expect("known rules"))).expect("chain id");
     assert_eq!(chain.chain_id, 31337);
 

@@ -3,13 +3,12 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use alloy_primitives::Address;
+use bp_l1::LocalAnvil;
 use bp_rpc_witness::RpcClient;
 use serde_json::json;
 
@@ -23,64 +22,36 @@ pub fn fixtures() -> PathBuf {
 /// anvil's first dev account, unlocked.
 pub const DEV_ACCOUNT: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
-/// A running anvil, killed (by its PID) when dropped.
+/// A running anvil with Cancun rules, stopped when dropped.
 #[derive(Debug)]
 pub struct Anvil {
-    child: Child,
-    /// Its JSON-RPC URL.
-    pub url: String,
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn anvil_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("BLOCKPROVER_ANVIL") {
-        return Some(PathBuf::from(path));
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join("anvil")).find(|p| p.is_file()))
+    node: LocalAnvil,
 }
 
 impl Anvil {
-    /// Starts anvil (found in `BLOCKPROVER_ANVIL`, then `PATH`) on a free 127.0.0.1 port with
-    /// Cancun rules and one second between block timestamps (anvil lacks the EIP-7002/7251
-    /// contracts, without which Prague blocks are invalid). Without anvil: `None` after saying
-    /// so, or a panic if `BLOCKPROVER_REQUIRE_ANVIL=1` (as CI sets).
+    /// Starts [`LocalAnvil`] with Cancun rules (anvil lacks the EIP-7002/7251 contracts,
+    /// without which Prague blocks are invalid) and one second between block timestamps.
+    /// Without anvil: `None` after saying so, or a panic if `BLOCKPROVER_REQUIRE_ANVIL=1` (as CI
+    /// sets; [`LocalAnvil::available_for_tests`]).
     pub fn start() -> Option<Anvil> {
-        let Some(binary) = anvil_binary() else {
-            if std::env::var("BLOCKPROVER_REQUIRE_ANVIL").is_ok_and(|v| v == "1") {
-                panic!("anvil not found (set BLOCKPROVER_ANVIL or put it on PATH)");
-            }
-            eprintln!("SKIPPED: anvil not found; set BLOCKPROVER_ANVIL or BLOCKPROVER_REQUIRE_ANVIL=1");
+        if !LocalAnvil::available_for_tests() {
             return None;
-        };
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let child = Command::new(&binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--hardfork", "cancun", "--silent"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
-        let probe = RpcClient::new(&anvil.url, None).with_retries(1, Duration::ZERO);
-        let started = Instant::now();
-        while probe.call("eth_chainId", json!([])).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "anvil did not answer within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
         }
+        let node = LocalAnvil::start("cancun", None).expect("anvil starts");
+        let anvil = Anvil { node };
         // Blocks mined within one second would share a timestamp, which consensus rules forbid.
-        probe.call_fresh("anvil_setBlockTimestampInterval", json!([1])).expect("anvil extension");
+        anvil.client().call_fresh("anvil_setBlockTimestampInterval", json!([1])).expect("anvil extension");
         Some(anvil)
+    }
+
+    /// Its JSON-RPC URL.
+    pub fn url(&self) -> &str {
+        &self.node.url
     }
 
     /// A client without cache or retries.
     pub fn client(&self) -> RpcClient {
-        RpcClient::new(&self.url, None).with_retries(1, Duration::ZERO)
+        RpcClient::new(self.url(), None).with_retries(1, Duration::ZERO)
     }
 }
 
