@@ -5,7 +5,8 @@
 //!   blocks of the fixtures and on an L2 devnet batch, and their cycles stay within 1 % of the
 //!   committed baseline (`tests/cycles/risc0.json`).
 //! - Sender recovery and `ecrecover` on the bigint2 accelerator agree with libsecp256k1 on every
-//!   ecrecover test of the suites.
+//!   ecrecover test of the suites, and BN254 on bigint2 with arkworks on every BN254 test of the
+//!   EEST Prague suite.
 //! - A real proof of a small block (the first Cancun block without transactions) verifies; a
 //!   tampered receipt, claimed outputs that are not the journal, and a proof under another image
 //!   id are refused. A one-transfer block is proved by an `--ignored` test.
@@ -29,6 +30,13 @@ fn executor_matches_exec_on_conformance_tests() {
 #[test]
 fn executor_matches_exec_on_signature_edge_cases() {
     zkvm::matches_exec_on_signature_edge_cases(&backend());
+}
+
+/// BN254 add, multiplication and pairing run on the bigint2 accelerator in the guest (bp-bn254
+/// with guests/risc0/src/bn254.rs), on arkworks natively.
+#[test]
+fn executor_matches_exec_on_bn254_edge_cases() {
+    zkvm::matches_exec_on_bn254_edge_cases(&backend());
 }
 
 /// The real blocks of the fixtures and a four-block L2 devnet batch: same outputs as `exec`,

@@ -28,6 +28,12 @@ fn executor_matches_exec_on_signature_edge_cases() {
     zkvm::matches_exec_on_signature_edge_cases(&backend());
 }
 
+/// BN254 runs arkworks in the guest as natively (SP1's BN254 syscalls are not used yet).
+#[test]
+fn executor_matches_exec_on_bn254_edge_cases() {
+    zkvm::matches_exec_on_bn254_edge_cases(&backend());
+}
+
 /// The real blocks of the fixtures and a four-block L2 devnet batch: same outputs as `exec`,
 /// and cycles (total, paging, segments, per region) within 1 % of `tests/cycles/sp1.json`.
 #[test]

@@ -71,65 +71,118 @@ fn next_item<'a>(buf: &mut &'a [u8]) -> Option<Item<'a>> {
 
 /// Decodes a node's RLP. `hash` is only used to name the node in errors.
 pub fn decode_node(rlp: &[u8], hash: B256) -> Result<DecodedNode, TrieError> {
+    decode::<DecodedNode>(rlp, hash)
+}
+
+/// What a node's RLP is decoded into: [`DecodedNode`], or the trie's own nodes, built directly
+/// (in a zkVM an intermediate node and its copy cost as much as the parsing).
+pub(crate) trait Build: Sized {
+    /// A child reference.
+    type Child;
+    fn empty() -> Self::Child;
+    fn hash(hash: B256) -> Self::Child;
+    fn inline(node: Self) -> Self::Child;
+    fn children() -> Box<[Self::Child; 16]>;
+    fn leaf(path: Vec<u8>, value: Vec<u8>) -> Self;
+    fn extension(path: Vec<u8>, child: Self::Child) -> Self;
+    fn branch(children: Box<[Self::Child; 16]>, value: Option<Vec<u8>>) -> Self;
+}
+
+impl Build for DecodedNode {
+    type Child = NodeChild;
+    fn empty() -> NodeChild {
+        NodeChild::Empty
+    }
+    fn hash(hash: B256) -> NodeChild {
+        NodeChild::Hash(hash)
+    }
+    fn inline(node: Self) -> NodeChild {
+        NodeChild::Inline(Box::new(node))
+    }
+    fn children() -> Box<[NodeChild; 16]> {
+        Box::default()
+    }
+    fn leaf(path: Vec<u8>, value: Vec<u8>) -> Self {
+        DecodedNode::Leaf { path, value }
+    }
+    fn extension(path: Vec<u8>, child: NodeChild) -> Self {
+        DecodedNode::Extension { path, child }
+    }
+    fn branch(children: Box<[NodeChild; 16]>, value: Option<Vec<u8>>) -> Self {
+        DecodedNode::Branch { children, value }
+    }
+}
+
+/// Decodes a node's RLP into `N`, item by item: a 2-item list is a leaf or an extension (by
+/// its hex-prefix flag), a 17-item list a branch; anything else is invalid.
+pub(crate) fn decode<N: Build>(rlp: &[u8], hash: B256) -> Result<N, TrieError> {
     let mut buf = rlp;
     let outer = next_item(&mut buf).ok_or_else(|| invalid(hash, "malformed RLP"))?;
     if !outer.list || !buf.is_empty() {
         return Err(invalid(hash, "not a single RLP list"));
     }
-    let mut items = Vec::with_capacity(17);
     let mut payload = outer.payload;
-    while !payload.is_empty() {
-        items.push(next_item(&mut payload).ok_or_else(|| invalid(hash, "malformed RLP item"))?);
+    let first = next(&mut payload, hash)?;
+    let second = next(&mut payload, hash)?;
+    if payload.is_empty() {
+        return decode_short(&first, &second, hash);
     }
-    match items.len() {
-        2 => {
-            if items[0].list {
-                return Err(invalid(hash, "node path is not a string"));
-            }
-            let (path, is_leaf) =
-                hex_prefix_decode(items[0].payload).ok_or_else(|| invalid(hash, "bad hex-prefix path"))?;
-            if is_leaf {
-                if items[1].list {
-                    return Err(invalid(hash, "leaf value is not a string"));
-                }
-                Ok(DecodedNode::Leaf { path, value: items[1].payload.to_vec() })
-            } else {
-                if path.is_empty() {
-                    return Err(invalid(hash, "extension with an empty path"));
-                }
-                let child = decode_child(&items[1], hash)?;
-                if child == NodeChild::Empty {
-                    return Err(invalid(hash, "extension without a child"));
-                }
-                Ok(DecodedNode::Extension { path, child })
-            }
-        }
-        17 => {
-            let mut children: Box<[NodeChild; 16]> = Box::default();
-            for (slot, item) in children.iter_mut().zip(&items[..16]) {
-                *slot = decode_child(item, hash)?;
-            }
-            let value_item = &items[16];
-            if value_item.list {
-                return Err(invalid(hash, "branch value is not a string"));
-            }
-            let value = if value_item.payload.is_empty() { None } else { Some(value_item.payload.to_vec()) };
-            Ok(DecodedNode::Branch { children, value })
-        }
-        _ => Err(invalid(hash, "node is neither a 2-item nor a 17-item list")),
+    let mut children = N::children();
+    children[0] = decode_child::<N>(&first, hash)?;
+    children[1] = decode_child::<N>(&second, hash)?;
+    for slot in &mut children[2..] {
+        *slot = decode_child::<N>(&next(&mut payload, hash)?, hash)?;
     }
+    let value_item = next(&mut payload, hash)?;
+    if !payload.is_empty() {
+        return Err(invalid(hash, "node is neither a 2-item nor a 17-item list"));
+    }
+    if value_item.list {
+        return Err(invalid(hash, "branch value is not a string"));
+    }
+    let value = if value_item.payload.is_empty() { None } else { Some(value_item.payload.to_vec()) };
+    Ok(N::branch(children, value))
 }
 
-fn decode_child(item: &Item<'_>, hash: B256) -> Result<NodeChild, TrieError> {
+/// A 2-item node: a leaf or an extension.
+fn decode_short<N: Build>(path_item: &Item<'_>, second: &Item<'_>, hash: B256) -> Result<N, TrieError> {
+    if path_item.list {
+        return Err(invalid(hash, "node path is not a string"));
+    }
+    let (path, is_leaf) = hex_prefix_decode(path_item.payload).ok_or_else(|| invalid(hash, "bad hex-prefix path"))?;
+    if is_leaf {
+        if second.list {
+            return Err(invalid(hash, "leaf value is not a string"));
+        }
+        return Ok(N::leaf(path, second.payload.to_vec()));
+    }
+    if path.is_empty() {
+        return Err(invalid(hash, "extension with an empty path"));
+    }
+    if !second.list && second.payload.is_empty() {
+        return Err(invalid(hash, "extension without a child"));
+    }
+    Ok(N::extension(path, decode_child::<N>(second, hash)?))
+}
+
+/// The next item of a node's list; running out means the list has the wrong length.
+fn next<'a>(payload: &mut &'a [u8], hash: B256) -> Result<Item<'a>, TrieError> {
+    if payload.is_empty() {
+        return Err(invalid(hash, "node is neither a 2-item nor a 17-item list"));
+    }
+    next_item(payload).ok_or_else(|| invalid(hash, "malformed RLP item"))
+}
+
+fn decode_child<N: Build>(item: &Item<'_>, hash: B256) -> Result<N::Child, TrieError> {
     if item.list {
         if item.raw.len() >= 32 {
             return Err(invalid(hash, "embedded child node of 32 bytes or more"));
         }
-        return Ok(NodeChild::Inline(Box::new(decode_node(item.raw, hash)?)));
+        return Ok(N::inline(decode::<N>(item.raw, hash)?));
     }
     match item.payload.len() {
-        0 => Ok(NodeChild::Empty),
-        32 => Ok(NodeChild::Hash(B256::from_slice(item.payload))),
+        0 => Ok(N::empty()),
+        32 => Ok(N::hash(B256::from_slice(item.payload))),
         _ => Err(invalid(hash, "child reference is neither empty, a hash nor a list")),
     }
 }

@@ -4,7 +4,7 @@ use alloy_rlp::{Encodable, Header};
 
 use crate::{
     nibbles::{bytes_to_nibbles, common_prefix, hex_prefix_encode, nibbles_to_hex},
-    node::{decode_node, DecodedNode, NodeChild},
+    node::{decode, Build},
     NodeSource, TrieError, EMPTY_ROOT,
 };
 
@@ -73,33 +73,35 @@ fn under_prefix(prefix: &[u8], node: Box<Node>) -> Box<Node> {
     }
 }
 
-fn from_decoded(decoded: DecodedNode) -> Node {
-    let kind = match decoded {
-        DecodedNode::Leaf { path, value } => Kind::Leaf { path, value },
-        DecodedNode::Extension { path, child } => Kind::Extension { path, child: link_of(child) },
-        DecodedNode::Branch { mut children, value } => {
-            // Taken one by one: moving the boxed array out first would copy it whole.
-            let mut links = empty_children();
-            for (link, child) in links.iter_mut().zip(children.iter_mut()) {
-                *link = link_of(core::mem::take(child));
-            }
-            Kind::Branch { children: links, value }
-        }
-    };
-    Node { kind, cached: None }
-}
-
-fn link_of(child: NodeChild) -> Link {
-    match child {
-        NodeChild::Empty => Link::Empty,
-        NodeChild::Hash(h) => Link::Digest(h),
-        NodeChild::Inline(n) => Link::Node(Box::new(from_decoded(*n))),
+/// Witness nodes decode straight into trie nodes.
+impl Build for Node {
+    type Child = Link;
+    fn empty() -> Link {
+        Link::Empty
+    }
+    fn hash(hash: B256) -> Link {
+        Link::Digest(hash)
+    }
+    fn inline(node: Self) -> Link {
+        Link::Node(Box::new(node))
+    }
+    fn children() -> Box<[Link; 16]> {
+        empty_children()
+    }
+    fn leaf(path: Vec<u8>, value: Vec<u8>) -> Self {
+        Node { kind: Kind::Leaf { path, value }, cached: None }
+    }
+    fn extension(path: Vec<u8>, child: Link) -> Self {
+        Node { kind: Kind::Extension { path, child }, cached: None }
+    }
+    fn branch(children: Box<[Link; 16]>, value: Option<Vec<u8>>) -> Self {
+        Node { kind: Kind::Branch { children, value }, cached: None }
     }
 }
 
 fn load(hash: B256, path: &[u8], source: &mut dyn NodeSource) -> Result<Box<Node>, TrieError> {
     let rlp = source.node(&hash).ok_or_else(|| TrieError::MissingNode { hash, path: nibbles_to_hex(path) })?;
-    let mut node = from_decoded(decode_node(&rlp, hash)?);
+    let mut node = decode::<Node>(&rlp, hash)?;
     node.cached = Some(NodeRefBytes::Hash(hash));
     Ok(Box::new(node))
 }

@@ -1,9 +1,10 @@
 //! The guest's crypto providers: revm's precompiles and alloy's transaction sender recovery
 //! call these instead of their software defaults, so secp256k1 (senders and the ecrecover
-//! precompile) runs on the bigint2 accelerator and SHA-256 on the SHA accelerator. Both
-//! accelerators are part of the rv32im circuit: results are proved, not trusted.
+//! precompile) and BN254 (the add, multiplication and pairing precompiles) run on the bigint2
+//! accelerator and SHA-256 on the SHA accelerator. Both accelerators are part of the rv32im
+//! circuit: results are proved, not trusted.
 //!
-//! Everything else (BN254, BLS12-381, KZG, modexp, blake2, P-256) keeps revm's pure-Rust code.
+//! Everything else (BLS12-381, KZG, modexp, blake2, P-256) keeps revm's pure-Rust code.
 
 use std::sync::Arc;
 
@@ -13,10 +14,11 @@ use alloy_primitives::{keccak256, Address};
 use revm::precompile::{install_crypto, Crypto, PrecompileHalt};
 use risc0_zkvm::sha::{Impl as Sha, Sha256};
 
+use crate::bn254::Bigint2;
 use crate::secp256k1;
 
 /// Installs both providers; called once, before the program runs.
-pub fn install() {
+pub(crate) fn install() {
     let revm_installed = install_crypto(Accelerated);
     let alloy_installed = install_default_provider(Arc::new(Accelerated)).is_ok();
     assert!(revm_installed && alloy_installed, "crypto providers are installed once, first");
@@ -43,6 +45,33 @@ impl Crypto for Accelerated {
         let mut hash = key_hash(&key);
         hash[..12].fill(0);
         Ok(hash)
+    }
+
+    fn bn254_g1_add(&self, p1: &[u8], p2: &[u8]) -> Result<[u8; 64], PrecompileHalt> {
+        bp_bn254::g1_add::<Bigint2>(fixed(p1)?, fixed(p2)?).map_err(bn254_halt)
+    }
+
+    fn bn254_g1_mul(&self, point: &[u8], scalar: &[u8]) -> Result<[u8; 64], PrecompileHalt> {
+        bp_bn254::g1_mul::<Bigint2>(fixed(point)?, fixed(scalar)?).map_err(bn254_halt)
+    }
+
+    fn bn254_pairing_check(&self, pairs: &[(&[u8], &[u8])]) -> Result<bool, PrecompileHalt> {
+        let pairs = pairs.iter().map(|(g1, g2)| Ok((fixed(g1)?, fixed(g2)?))).collect::<Result<Vec<_>, _>>()?;
+        bp_bn254::pairing_check::<Bigint2>(&pairs).map_err(bn254_halt)
+    }
+}
+
+/// revm hands the BN254 precompiles fixed-size slices (64-byte points and 32-byte scalars from
+/// padded input, 64 + 128-byte pairs); any other length is a malformed call.
+fn fixed<const N: usize>(bytes: &[u8]) -> Result<&[u8; N], PrecompileHalt> {
+    bytes.try_into().map_err(|_| PrecompileHalt::Bn254PairLength)
+}
+
+/// revm's halt for each rejection (a point outside G2's subgroup fails to be created there).
+fn bn254_halt(error: bp_bn254::Error) -> PrecompileHalt {
+    match error {
+        bp_bn254::Error::NotAFieldElement => PrecompileHalt::Bn254FieldPointNotAMember,
+        bp_bn254::Error::NotOnCurve | bp_bn254::Error::NotInSubgroup => PrecompileHalt::Bn254AffineGFailedToCreate,
     }
 }
 
