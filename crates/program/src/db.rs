@@ -15,7 +15,7 @@ use revm::{
     Database,
 };
 
-use crate::{ProgramError, StateAccount, StateError};
+use crate::{parallel, ProgramError, StateAccount, StateError};
 
 /// Block hashes established by a chain of headers ending at the batch's parent.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +66,10 @@ impl<T: WitnessSource + ?Sized> WitnessSource for &mut T {
     }
 }
 
+/// Witness nodes per thread worth hashing in parallel (a node is about a microsecond, a thread
+/// tens of them); codes are about sixteen times longer.
+const HASHES_PER_THREAD: usize = 256;
+
 /// An execution witness as the program trusts it: nodes and codes keyed by the keccak256 the
 /// program computed itself, ancestor hashes linked to the parent header by parent hashes.
 #[derive(Debug, Clone)]
@@ -79,12 +83,13 @@ impl VerifiedWitness {
     /// Hashes every node and code of `witness` and links its headers to `parent`. The node of
     /// the parent's state root must be present (unless the state is empty).
     pub fn new(witness: &ExecutionWitness, parent: &Header) -> Result<Self, ProgramError> {
-        let nodes = MapSource::from_nodes(witness.state.iter().cloned());
+        let nodes = hash_nodes(&witness.state);
         let root = parent.state_root;
         if root != EMPTY_ROOT && nodes.get(&root).is_none() {
             return Err(ProgramError::MissingStateRoot(root));
         }
-        let codes = witness.codes.iter().map(|code| (keccak256(code), code.clone())).collect();
+        let hashes = parallel::map(&witness.codes, HASHES_PER_THREAD / 16, |_, code| keccak256(code));
+        let codes = hashes.zip(witness.codes.iter().cloned()).collect();
         let headers = witness
             .headers
             .iter()
@@ -96,6 +101,23 @@ impl VerifiedWitness {
         let ancestors = Ancestors::new(parent, parent.hash_slow(), &headers);
         Ok(Self { nodes, codes, ancestors })
     }
+}
+
+/// The witness nodes keyed by their hashes. Hashing is most of the work and independent per
+/// node, so natively it runs on all cores.
+#[cfg(feature = "std")]
+fn hash_nodes(nodes: &[Bytes]) -> MapSource {
+    let mut source = MapSource::new();
+    for (hash, node) in parallel::map(nodes, HASHES_PER_THREAD, |_, node| keccak256(node)).zip(nodes) {
+        source.insert_hashed(hash, node.clone());
+    }
+    source
+}
+
+/// In a guest, in one pass: the loop above measured 0.4 M cycles more on a mainnet block.
+#[cfg(not(feature = "std"))]
+fn hash_nodes(nodes: &[Bytes]) -> MapSource {
+    MapSource::from_nodes(nodes.iter().cloned())
 }
 
 impl NodeSource for VerifiedWitness {

@@ -21,6 +21,7 @@ mod header;
 pub mod keccak_sponge;
 pub mod l2;
 mod output;
+mod parallel;
 
 pub use account::StateAccount;
 pub use collision::StorageOracle;
