@@ -153,9 +153,16 @@ fn figures(cycles: &Cycles) -> BTreeMap<String, u64> {
 /// commit (so that the next regression is measured from the better figure).
 const BASELINE_TOLERANCE: f64 = 0.01;
 
+/// A region may also move by this share of its input's user cycles. The guest's code layout
+/// depends on the checkout path (docs/zkvm.md): two checkouts of one commit moved the devnet
+/// batch's 1.3 M-cycle state-root region by 1.01 %, 0.13 % of the batch, while every total
+/// stayed within 0.05 %.
+const REGION_TOLERANCE_OF_USER: f64 = 0.0025;
+
 /// Runs every baseline input on `backend` (checked against `exec` as everywhere) and compares
 /// its cycles with `baseline` (a JSON file under `tests/cycles/`): any figure more than 1 %
-/// above or below fails, naming the old and new values. `BLOCKPROVER_UPDATE_CYCLES=1` writes the
+/// above or below fails (a region: more than 1 % of itself and 0.25 % of the input's user
+/// cycles), naming the old and new values. `BLOCKPROVER_UPDATE_CYCLES=1` writes the
 /// figures measured instead.
 pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cycles").join(baseline);
@@ -190,15 +197,20 @@ pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
             findings.push(format!("{name}: not in the baseline"));
             continue;
         };
+        let user = before.get("user").copied().unwrap_or_default() as f64;
         for (figure, &new) in figures {
             let Some(&was) = before.get(figure) else {
                 findings.push(format!("{name} {figure}: not in the baseline (now {new})"));
                 continue;
             };
             let change = (new as f64 - was as f64) / was.max(1) as f64;
-            if change > BASELINE_TOLERANCE {
+            let mut tolerance = BASELINE_TOLERANCE;
+            if figure.starts_with("region ") {
+                tolerance = tolerance.max(REGION_TOLERANCE_OF_USER * user / was.max(1) as f64);
+            }
+            if change > tolerance {
                 findings.push(format!("{name} {figure}: {was} -> {new} ({:+.2} %), a regression", change * 100.0));
-            } else if change < -BASELINE_TOLERANCE {
+            } else if change < -tolerance {
                 findings.push(format!(
                     "{name} {figure}: {was} -> {new} ({:+.2} %), better: update the baseline in this commit",
                     change * 100.0
