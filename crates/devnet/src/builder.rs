@@ -4,14 +4,14 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use alloy_consensus::{proofs::calculate_transaction_root, BlockBody, Header, TxReceipt, EMPTY_OMMER_ROOT_HASH};
+use alloy_consensus::{proofs::calculate_transaction_root, BlockBody, Header, EMPTY_OMMER_ROOT_HASH};
 use alloy_eips::{
     eip1559::BaseFeeParams, eip2935::HISTORY_STORAGE_ADDRESS, eip2935::HISTORY_STORAGE_CODE,
     eip4788::BEACON_ROOTS_ADDRESS, eip4788::BEACON_ROOTS_CODE, eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
     eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
     eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE,
 };
-use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_rlp::Decodable;
 use alloy_sol_types::SolEvent;
 use alloy_trie::EMPTY_ROOT_HASH;
@@ -398,8 +398,7 @@ impl Builder {
         self.state.apply(&bundle);
 
         header.state_root = self.state.state_root();
-        header.receipts_root = BlockReceipt::calculate_receipt_root_no_memo(&result.receipts);
-        header.logs_bloom = result.receipts.iter().fold(Bloom::ZERO, |acc, r| acc | r.bloom());
+        (header.receipts_root, header.logs_bloom) = bp_program::receipts_root_and_bloom(&result.receipts);
         header.gas_used = result.gas_used;
         header.requests_hash = Some(result.requests.requests_hash());
         block.header = header;

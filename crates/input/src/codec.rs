@@ -21,7 +21,7 @@ use alloy_eips::eip7840::BlobParams;
 use alloy_hardforks::{EthereumHardfork, ForkCondition};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
-use core::str::FromStr;
+use core::{ops::Range, str::FromStr};
 
 use crate::{ChainConfig, EthBlock, ExecutionWitness, L2Input, ProgramInput};
 
@@ -85,22 +85,55 @@ pub fn decode_block(bytes: &[u8]) -> Result<EthBlock, BlockDecodeError> {
     Ok(block)
 }
 
+/// Written with the witness's items as [`Bytes`], read with them as [`Span`]s of the input.
 #[derive(RlpEncodable, RlpDecodable)]
 #[rlp(trailing)]
-struct WireInput {
+struct WireInput<T> {
     blocks: Vec<EthBlock>,
     parent_header: Header,
-    witness: WireWitness,
+    witness: WireWitness<T>,
     chain: WireChain,
     l2: Option<L2Input>,
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
-struct WireWitness {
-    state: Vec<Bytes>,
-    codes: Vec<Bytes>,
-    headers: Vec<Bytes>,
-    keys: Vec<Bytes>,
+struct WireWitness<T> {
+    state: Vec<T>,
+    codes: Vec<T>,
+    headers: Vec<T>,
+    keys: Vec<T>,
+}
+
+/// Where an RLP string's payload lies in the buffer being decoded. The witness is most of an
+/// input's bytes: a reader that owns the input as [`Bytes`] takes its items as slices of it,
+/// with no copy (in a zkVM, copying a mainnet block's witness costs two million cycles).
+struct Span {
+    address: usize,
+    len: usize,
+}
+
+impl Decodable for Span {
+    fn decode(buf: &mut &[u8]) -> alloy_rlp::Result<Self> {
+        let payload = alloy_rlp::Header::decode_bytes(buf, false)?;
+        Ok(Self { address: payload.as_ptr() as usize, len: payload.len() })
+    }
+}
+
+impl WireWitness<Span> {
+    /// The items, each made by `item` from its range in `buffer`, which the spans were decoded
+    /// from.
+    fn resolve(self, buffer: &[u8], mut item: impl FnMut(Range<usize>) -> Bytes) -> ExecutionWitness {
+        let base = buffer.as_ptr() as usize;
+        let mut list = |spans: Vec<Span>| {
+            spans.iter().map(|span| item(span.address - base..span.address - base + span.len)).collect()
+        };
+        ExecutionWitness {
+            state: list(self.state),
+            codes: list(self.codes),
+            headers: list(self.headers),
+            keys: list(self.keys),
+        }
+    }
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
@@ -249,14 +282,24 @@ impl ProgramInput {
         out
     }
 
-    /// Reads the binary form.
+    /// Reads the binary form, copying the witness out of `bytes`.
     pub fn from_binary(bytes: &[u8]) -> Result<Self, CodecError> {
+        Self::decode_binary(bytes, |range| Bytes::copy_from_slice(&bytes[range]))
+    }
+
+    /// Reads the binary form; the witness's items stay in `bytes`, as slices of it.
+    pub fn from_binary_shared(bytes: Bytes) -> Result<Self, CodecError> {
+        Self::decode_binary(&bytes, |range| bytes.slice(range))
+    }
+
+    /// Reads `bytes`, making each witness item from its range with `item`.
+    fn decode_binary(bytes: &[u8], item: impl FnMut(Range<usize>) -> Bytes) -> Result<Self, CodecError> {
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or(CodecError::NotBinary)?;
         let (&version, mut rest) = rest.split_first().ok_or(CodecError::NotBinary)?;
         if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(CodecError::Version(version));
         }
-        let wire = WireInput::decode(&mut rest).map_err(|e| match version {
+        let wire = WireInput::<Span>::decode(&mut rest).map_err(|e| match version {
             // Version 3 dropped the L2 blob proof; an L1 input of version 1 or 2 reads unchanged.
             2 => CodecError::Rlp(alloc::format!("{e} (an L2 input of version 2 carries a blob proof: rebuild it)")),
             _ => CodecError::Rlp(alloc::format!("{e}")),
@@ -267,12 +310,7 @@ impl ProgramInput {
         Ok(Self {
             blocks: wire.blocks,
             parent_header: wire.parent_header,
-            witness: ExecutionWitness {
-                state: wire.witness.state,
-                codes: wire.witness.codes,
-                headers: wire.witness.headers,
-                keys: wire.witness.keys,
-            },
+            witness: wire.witness.resolve(bytes, item),
             chain: ChainConfig::try_from(wire.chain)?,
             l2: wire.l2,
         })
@@ -324,6 +362,23 @@ mod tests {
         let input = sample();
         let bytes = input.to_binary();
         assert_eq!(ProgramInput::from_binary(&bytes), Ok(input));
+    }
+
+    #[test]
+    fn shared_read_equals_copying_read_and_points_into_the_input() {
+        let bytes = Bytes::from(sample().to_binary());
+        let shared = ProgramInput::from_binary_shared(bytes.clone()).unwrap();
+        assert_eq!(Ok(&shared), ProgramInput::from_binary(&bytes).as_ref());
+        let inside = bytes.as_ptr_range();
+        for item in shared.witness.state.iter().chain(&shared.witness.codes).chain(&shared.witness.keys) {
+            assert!(inside.contains(&item.as_ptr()), "an item was copied out of the input");
+        }
+        // Both readers refuse alike.
+        let mut trailing = bytes.to_vec();
+        trailing.push(0);
+        let refused = ProgramInput::from_binary(&trailing);
+        assert!(refused.is_err());
+        assert_eq!(ProgramInput::from_binary_shared(Bytes::from(trailing)), refused);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The program's main loop: validate, execute, write back, check roots — block by block.
 
 use alloc::{borrow::Cow, format, vec::Vec};
-use alloy_consensus::{transaction::SignerRecoverable, EthereumReceipt, Header, TxEnvelope, TxReceipt};
+use alloy_consensus::{
+    transaction::SignerRecoverable, Eip2718EncodableReceipt, EthereumReceipt, Header, TxEnvelope, TxReceipt,
+};
 use alloy_eips::{
     eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, Typed2718,
 };
@@ -11,7 +13,8 @@ use alloy_evm::{
         receipt_builder::{ReceiptBuilder, ReceiptBuilderCtx},
         EthBlockExecutionCtx, EthBlockExecutor,
     },
-    EthEvmFactory, Evm, EvmEnv, EvmFactory,
+    precompiles::PrecompilesMap,
+    EthEvm, EthEvmFactory, Evm, EvmEnv, EvmFactory,
 };
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Bloom, B256};
@@ -19,6 +22,7 @@ use bp_input::{BlockTx, BlockTxType, ChainConfig, EthBlock, PrivilegedTx, Progra
 use revm::{
     database::{states::bundle_state::BundleRetention, State},
     database_interface::DatabaseCommitExt,
+    primitives::KECCAK_EMPTY,
 };
 
 use crate::{
@@ -299,7 +303,10 @@ where
     let header = &block.header;
     let blob_params = chain.blob_params_at(header.timestamp);
     let env = EvmEnv::for_eth_block(header, chain, chain.chain_id, blob_params);
-    let evm = EthEvmFactory::default().create_evm_with_inspector(&mut *state, env, StorageCollision);
+    let mut evm = EthEvmFactory::default().create_evm_with_inspector(&mut *state, env, StorageCollision);
+    // The inspector's interpreter loop costs a few percent of execution; it runs only for the
+    // transactions that need it (see `execute_transaction`).
+    evm.disable_inspector();
     let ctx = EthBlockExecutionCtx {
         parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,
@@ -313,7 +320,7 @@ where
     executor.apply_pre_execution_changes()?;
     for (index, tx) in transactions.iter().enumerate() {
         let Some(privileged) = tx.inner().as_privileged() else {
-            executor.execute_transaction(*tx)?;
+            execute_transaction(&mut executor, *tx)?;
             continue;
         };
         // The deposited value arrives first; then the transaction runs fee-free, its nonce
@@ -328,7 +335,7 @@ where
                 .map_err(BlockExecutionError::other)?;
         }
         set_privileged_rules(executor.evm_mut(), true);
-        let outcome = executor.execute_transaction(*tx);
+        let outcome = execute_transaction(&mut executor, *tx);
         set_privileged_rules(executor.evm_mut(), false);
         outcome?;
     }
@@ -345,6 +352,43 @@ where
     Ok(result)
 }
 
+/// Executes and commits one transaction. The EIP-7610 storage rule needs the collision
+/// inspector, and revm's inspecting interpreter loop is slower than its plain one, so the
+/// transaction first runs without it; it runs again with it when a CREATE could have collided
+/// under that rule: when the transaction touched an account without nonce and code that had
+/// storage before the block. A CREATE loads its target, and a loaded account stays in the
+/// transaction's state even when the frame that loaded it reverted, so none is missed. Such
+/// accounts are a handful on mainnet, left by contracts destroyed before EIP-161.
+fn execute_transaction<'s, DB, Sp, R>(
+    executor: &mut EthBlockExecutor<'_, EthEvm<&'s mut State<DB>, StorageCollision, PrecompilesMap>, Sp, R>,
+    tx: Recovered<'_>,
+) -> Result<(), BlockExecutionError>
+where
+    DB: revm::Database + StorageOracle + core::fmt::Debug + 's,
+    DB::Error: core::error::Error + Send + Sync + 'static,
+    Sp: alloy_evm::eth::spec::EthExecutorSpec,
+    R: ReceiptBuilder<Transaction = BlockTx, Receipt = BlockReceipt>,
+{
+    let output = executor.execute_transaction_without_commit(tx)?;
+    let collision_possible = {
+        let database = &mut executor.evm_mut().db_mut().database;
+        output.result.state.iter().any(|(address, account)| {
+            let empty = account.info.nonce == 0 && account.info.code_hash == KECCAK_EMPTY;
+            (empty || account.is_created()) && database.has_storage_before_block(*address) != Some(false)
+        })
+    };
+    let output = if collision_possible {
+        executor.evm_mut().enable_inspector();
+        let rerun = executor.execute_transaction_without_commit(tx);
+        executor.evm_mut().disable_inspector();
+        rerun?
+    } else {
+        output
+    };
+    executor.commit_transaction(output);
+    Ok(())
+}
+
 /// Switches the EVM between ordinary and privileged-transaction rules.
 fn set_privileged_rules<DB: alloy_evm::Database, I, P>(evm: &mut alloy_evm::EthEvm<DB, I, P>, privileged: bool) {
     let cfg = &mut evm.ctx_mut().cfg;
@@ -352,6 +396,17 @@ fn set_privileged_rules<DB: alloy_evm::Database, I, P>(evm: &mut alloy_evm::EthE
     cfg.disable_base_fee = privileged;
     cfg.disable_nonce_check = privileged;
     cfg.disable_eip3607 = privileged;
+}
+
+/// The receipts root and the logs bloom of a block's receipts. A receipt's bloom is computed
+/// from its logs (a keccak256 per address and topic) each time it is asked for, so it is
+/// computed once here for both.
+pub fn receipts_root_and_bloom(receipts: &[BlockReceipt]) -> (B256, Bloom) {
+    let with_blooms: Vec<(&BlockReceipt, Bloom)> = receipts.iter().map(|r| (r, r.bloom())).collect();
+    let root = alloy_consensus::proofs::ordered_trie_root_with_encoder(&with_blooms, |(r, bloom), out| {
+        r.eip2718_encode_with_bloom(bloom, out)
+    });
+    (root, with_blooms.iter().fold(Bloom::ZERO, |acc, (_, bloom)| acc | *bloom))
 }
 
 /// Checks the header's claims about execution against what execution gave: gas, blob gas,
@@ -370,11 +425,10 @@ fn check_results(header: &Header, chain: &ChainConfig, result: &BlockResult) -> 
             return Err(BlockError::TooManyBlobs { used: result.blob_gas_used, max });
         }
     }
-    let receipts_root = BlockReceipt::calculate_receipt_root_no_memo(&result.receipts);
+    let (receipts_root, bloom) = receipts_root_and_bloom(&result.receipts);
     if receipts_root != header.receipts_root {
         return Err(BlockError::ReceiptsRoot(GotExpected::new(receipts_root, header.receipts_root)));
     }
-    let bloom = result.receipts.iter().fold(Bloom::ZERO, |acc, r| acc | r.bloom());
     if bloom != header.logs_bloom {
         return Err(BlockError::LogsBloom(GotExpected::new(bloom, header.logs_bloom).into()));
     }

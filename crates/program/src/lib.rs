@@ -28,8 +28,8 @@ pub use collision::StorageOracle;
 pub use db::{Ancestors, VerifiedWitness, WitnessDb, WitnessSource};
 pub use error::{BlockError, ErrorChain, GotExpected, HeaderError, L2Error, ProgramError, StateError};
 pub use execute::{
-    execute_batch, execute_input, execute_input_with_probe, run_block, BatchResult, BlockReceipt, BlockResult, NoProbe,
-    Phase, Probe,
+    execute_batch, execute_input, execute_input_with_probe, receipts_root_and_bloom, run_block, BatchResult,
+    BlockReceipt, BlockResult, NoProbe, Phase, Probe,
 };
 pub use output::{
     L2Commitments, OutputDecodeError, ProgramOutput, BATCH_KIND_L1, BATCH_KIND_L2, OUTPUT_WORDS, OUTPUT_WORD_NAMES,

@@ -82,6 +82,7 @@ pub(crate) trait Build: Sized {
     fn empty() -> Self::Child;
     fn hash(hash: B256) -> Self::Child;
     fn inline(node: Self) -> Self::Child;
+    /// Sixteen empty children.
     fn children() -> Box<[Self::Child; 16]>;
     fn leaf(path: Vec<u8>, value: Vec<u8>) -> Self;
     fn extension(path: Vec<u8>, child: Self::Child) -> Self;
@@ -131,7 +132,7 @@ pub(crate) fn decode<N: Build>(rlp: &[u8], hash: B256) -> Result<N, TrieError> {
     children[0] = decode_child::<N>(&first, hash)?;
     children[1] = decode_child::<N>(&second, hash)?;
     for slot in &mut children[2..] {
-        *slot = decode_child::<N>(&next(&mut payload, hash)?, hash)?;
+        next_child::<N>(slot, &mut payload, hash)?;
     }
     let value_item = next(&mut payload, hash)?;
     if !payload.is_empty() {
@@ -173,6 +174,40 @@ fn next<'a>(payload: &mut &'a [u8], hash: B256) -> Result<Item<'a>, TrieError> {
     next_item(payload).ok_or_else(|| invalid(hash, "malformed RLP item"))
 }
 
+/// Reads the next child of a branch into `slot`, which [`Build::children`] left empty. The
+/// two encodings nearly every child has, an empty string and a 32-byte hash, are read from
+/// their first byte (an empty one is not written at all: in a zkVM moving a child costs more
+/// than reading it); anything else goes through [`decode_child`], the same decisions from a
+/// general RLP header.
+fn next_child<N: Build>(slot: &mut N::Child, payload: &mut &[u8], hash: B256) -> Result<(), TrieError> {
+    const HASH_STRING: u8 = alloy_rlp::EMPTY_STRING_CODE + 32;
+    match *payload {
+        [alloy_rlp::EMPTY_STRING_CODE, rest @ ..] => *payload = rest,
+        [HASH_STRING, rest @ ..] if rest.len() >= 32 => {
+            let (child, rest) = rest.split_at(32);
+            *payload = rest;
+            *slot = N::hash(read_hash(child));
+        }
+        _ => *slot = decode_child::<N>(&next(payload, hash)?, hash)?,
+    }
+    Ok(())
+}
+
+/// A child's hash, assembled a word at a time: `B256::from_slice` is a `memcpy` call, which goes
+/// byte by byte when source and destination are unequally aligned, as a hash inside a node
+/// mostly is (every one of a node's children adds 33 bytes).
+fn read_hash(bytes: &[u8]) -> B256 {
+    let mut words = [0u32; 8];
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
+        *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    }
+    let mut hash = B256::ZERO;
+    for (chunk, word) in hash.0.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_ne_bytes());
+    }
+    hash
+}
+
 fn decode_child<N: Build>(item: &Item<'_>, hash: B256) -> Result<N::Child, TrieError> {
     if item.list {
         if item.raw.len() >= 32 {
@@ -184,5 +219,89 @@ fn decode_child<N: Build>(item: &Item<'_>, hash: B256) -> Result<N::Child, TrieE
         0 => Ok(N::empty()),
         32 => Ok(N::hash(B256::from_slice(item.payload))),
         _ => Err(invalid(hash, "child reference is neither empty, a hash nor a list")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    /// An RLP list of already-encoded items.
+    fn list(items: &[&[u8]]) -> Vec<u8> {
+        let payload = items.concat();
+        let mut out = Vec::new();
+        Header { list: true, payload_length: payload.len() }.encode(&mut out);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    fn string(bytes: &[u8]) -> Vec<u8> {
+        alloy_rlp::encode(bytes)
+    }
+
+    fn reason(rlp: &[u8]) -> &'static str {
+        match decode_node(rlp, B256::ZERO) {
+            Err(TrieError::InvalidNode { reason, .. }) => reason,
+            other => panic!("{other:?} for {rlp:02x?}"),
+        }
+    }
+
+    /// A branch of empty children with `child` at index 5 (after the fast-path children 2..).
+    fn branch_with(child: &[u8]) -> Vec<u8> {
+        let empty = string(&[]);
+        let mut items: Vec<&[u8]> = vec![&empty; 17];
+        items[5] = child;
+        list(&items)
+    }
+
+    #[test]
+    fn branch_children_by_every_encoding() {
+        let hash = string(&[7; 32]);
+        let leaf = list(&[&string(&[0x20]), &string(b"v")]);
+        let empty = string(&[]);
+        let mut items: Vec<&[u8]> = vec![&empty; 17];
+        items[0] = &hash;
+        items[3] = &leaf;
+        items[9] = &hash;
+        items[15] = &leaf;
+        let value = string(b"value");
+        items[16] = &value;
+        let Ok(DecodedNode::Branch { children, value }) = decode_node(&list(&items), B256::ZERO) else {
+            panic!("not a branch");
+        };
+        let inline = NodeChild::Inline(Box::new(DecodedNode::Leaf { path: vec![], value: b"v".to_vec() }));
+        for (index, child) in children.iter().enumerate() {
+            let expected = match index {
+                0 | 9 => NodeChild::Hash(B256::repeat_byte(7)),
+                3 | 15 => inline.clone(),
+                _ => NodeChild::Empty,
+            };
+            assert_eq!(child, &expected, "child {index}");
+        }
+        assert_eq!(value, Some(b"value".to_vec()));
+    }
+
+    #[test]
+    fn rejects_bad_children_on_the_fast_path_too() {
+        // A 32-byte string cut short by the end of the node.
+        let empty = string(&[]);
+        let cut = list(&[&empty, &empty, &empty, &empty, &empty, &[0xa0], &[7; 10]]);
+        assert_eq!(reason(&cut), "malformed RLP item");
+        // References that are neither empty, 32 bytes nor a list.
+        assert_eq!(reason(&branch_with(&string(&[7; 31]))), "child reference is neither empty, a hash nor a list");
+        assert_eq!(reason(&branch_with(&string(&[7; 33]))), "child reference is neither empty, a hash nor a list");
+        assert_eq!(reason(&branch_with(&[0x07])), "child reference is neither empty, a hash nor a list");
+        // The long form of a 32-byte string is not canonical RLP.
+        let long_form = [&[0xb8, 32][..], &[7; 32]].concat();
+        assert_eq!(reason(&branch_with(&long_form)), "malformed RLP item");
+        // An embedded node of 32 bytes or more must be referenced by hash.
+        let big = list(&[&string(&[0x20]), &string(&[1; 40])]);
+        assert_eq!(reason(&branch_with(&big)), "embedded child node of 32 bytes or more");
+        // Sixteen children and no value, or an extra item.
+        let empty = string(&[]);
+        assert_eq!(reason(&list(&[&empty[..]; 16])), "node is neither a 2-item nor a 17-item list");
+        assert_eq!(reason(&list(&[&empty[..]; 18])), "node is neither a 2-item nor a 17-item list");
+        assert_eq!(reason(&list(&[&empty[..]; 3])), "node is neither a 2-item nor a 17-item list");
     }
 }

@@ -8,15 +8,19 @@ use crate::{
     NodeSource, TrieError, EMPTY_ROOT,
 };
 
-/// How a node is referenced from its parent: by hash, or embedded when its RLP is short.
+/// How a node is referenced from its parent: by hash, or embedded when its RLP is short. The
+/// `u32` tag keeps the hash word-aligned, as in [`Link`].
 #[derive(Debug, Clone)]
+#[repr(u32)]
 enum NodeRefBytes {
     Hash(B256),
     Inline(Vec<u8>),
 }
 
-/// A pointer to a subtree: absent, known only by hash, or in memory.
+/// A pointer to a subtree: absent, known only by hash, or in memory. The `u32` tag puts the
+/// hash at a word boundary: copying it in or out is then a word copy, not a byte loop.
 #[derive(Debug, Clone, Default)]
+#[repr(u32)]
 enum Link {
     #[default]
     Empty,
@@ -221,14 +225,36 @@ fn insert_at(
     source: &mut dyn NodeSource,
 ) -> Result<Box<Node>, TrieError> {
     let rest = &key[pos..];
-    let Some(node) = resolve(link, &key[..pos], source)? else {
+    let Some(mut node) = resolve(link, &key[..pos], source)? else {
         return Ok(leaf(rest.to_vec(), value));
     };
+    // Where the key runs through the node (a branch, a whole extension, the same leaf) the node
+    // changes in place: rebuilding it would cost an allocation and a copy per level.
+    node.cached = None;
+    match &mut node.kind {
+        Kind::Branch { children, value: here } => {
+            match rest.first() {
+                None => *here = Some(value),
+                Some(&index) => {
+                    let child = core::mem::take(&mut children[index as usize]);
+                    children[index as usize] = Link::Node(insert_at(child, key, pos + 1, value, source)?);
+                }
+            }
+            return Ok(node);
+        }
+        Kind::Extension { path, child } if rest.starts_with(path) => {
+            let below = core::mem::take(child);
+            *child = Link::Node(insert_at(below, key, pos + path.len(), value, source)?);
+            return Ok(node);
+        }
+        Kind::Leaf { path, value: here } if path.as_slice() == rest => {
+            *here = value;
+            return Ok(node);
+        }
+        _ => {}
+    }
     match node.kind {
         Kind::Leaf { path, value: old } => {
-            if path == rest {
-                return Ok(leaf(path, value));
-            }
             let common = common_prefix(&path, rest);
             let mut children = empty_children();
             let mut branch_value = None;
@@ -246,10 +272,6 @@ fn insert_at(
         }
         Kind::Extension { path, child } => {
             let common = common_prefix(&path, rest);
-            if common == path.len() {
-                let child = insert_at(child, key, pos + common, value, source)?;
-                return Ok(extension(path, Link::Node(child)));
-            }
             let mut children = empty_children();
             let mut branch_value = None;
             let tail = &path[common + 1..];
@@ -262,14 +284,7 @@ fn insert_at(
             }
             Ok(under_prefix(&rest[..common], branch(children, branch_value)))
         }
-        Kind::Branch { mut children, value: old } => {
-            let Some(&index) = rest.first() else {
-                return Ok(branch(children, Some(value)));
-            };
-            let child = core::mem::take(&mut children[index as usize]);
-            children[index as usize] = Link::Node(insert_at(child, key, pos + 1, value, source)?);
-            Ok(branch(children, old))
-        }
+        Kind::Branch { .. } => unreachable!("a branch takes every key in place, above"),
     }
 }
 

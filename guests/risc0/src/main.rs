@@ -20,6 +20,7 @@ use risc0_zkvm::guest::env;
 mod bn254;
 mod crypto;
 mod keccak;
+mod memcmp;
 mod secp256k1;
 
 /// Flag bit: use the keccak accelerator.
@@ -56,7 +57,8 @@ fn read_input() -> ProgramInput {
     env::read_slice(core::slice::from_mut(&mut len));
     let mut bytes = vec![0u8; len as usize];
     env::read_slice(&mut bytes);
-    match ProgramInput::from_binary(&bytes) {
+    // The witness stays where it was read: nodes and codes are slices of this buffer.
+    match ProgramInput::from_binary_shared(bytes.into()) {
         Ok(input) => input,
         Err(error) => panic!("the input cannot be read: {error}"),
     }

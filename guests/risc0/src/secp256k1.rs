@@ -217,7 +217,7 @@ fn curve_rhs(x: &Words) -> Words {
 /// The y with y² = x³ + 7 and the given parity, if x is on the curve.
 fn y_with_parity(x: &Words, odd: bool) -> Option<Words> {
     let rhs = curve_rhs(x);
-    let root = sqrt_candidate(&rhs);
+    let root = reduce_once(&sqrt_candidate(&rhs), &P);
     if mod_mul(&root, &root, &P) != rhs {
         return None;
     }
@@ -245,18 +245,25 @@ fn mod_inverse(a: &Words, modulus: &Words) -> Words {
     out
 }
 
-/// a^((p + 1) / 4) mod p: p ≡ 3 (mod 4), so this is a square root of `a` when it has one.
-/// The exponent's bits are 223 ones, a zero, 22 ones, four zeros, two ones and two zeros, so an
-/// addition chain over runs of ones (libsecp256k1's) takes 253 squarings and 13
-/// multiplications, where square and multiply takes 256 and 253.
+/// a^((p + 1) / 4), congruent mod p and below 2²⁵⁶ (not necessarily below p): p ≡ 3 (mod 4),
+/// so this is a square root of `a` when it has one. The exponent's bits are 223 ones, a zero,
+/// 22 ones, four zeros, two ones and two zeros, so an addition chain over runs of ones
+/// (libsecp256k1's) takes 253 squarings and 13 multiplications, where square and multiply
+/// takes 256 and 253. The products skip bigint2's reducedness check (a comparison per call):
+/// the caller reduces the result once and checks its square with a checked product.
 fn sqrt_candidate(a: &Words) -> Words {
+    let product = |x: &Words, y: &Words| {
+        let mut out = ZERO;
+        risc0_bigint2::field::unchecked::modmul_256(x, y, &P, &mut out);
+        out
+    };
     // x_k = a^(2^k − 1): k ones.
     let square_times = |x: &Words, n: usize, then: &Words| {
         let mut out = *x;
         for _ in 0..n {
-            out = mod_mul(&out, &out, &P);
+            out = product(&out, &out);
         }
-        mod_mul(&out, then, &P)
+        product(&out, then)
     };
     let x2 = square_times(a, 1, a);
     let x3 = square_times(&x2, 1, a);
@@ -271,8 +278,8 @@ fn sqrt_candidate(a: &Words) -> Words {
     let x223 = square_times(&x220, 3, &x3);
     let t = square_times(&x223, 23, &x22);
     let t = square_times(&t, 6, &x2);
-    let t = mod_mul(&t, &t, &P);
-    mod_mul(&t, &t, &P)
+    let t = product(&t, &t);
+    product(&t, &t)
 }
 
 fn less(a: &Words, b: &Words) -> bool {

@@ -19,7 +19,7 @@ sp1_zkvm::entrypoint!(main);
 
 fn main() {
     start_region(DECODE);
-    let input = match ProgramInput::from_binary(&sp1_zkvm::io::read_vec()) {
+    let input = match ProgramInput::from_binary_shared(sp1_zkvm::io::read_vec().into()) {
         Ok(input) => input,
         Err(error) => panic!("the input cannot be read: {error}"),
     };
