@@ -159,10 +159,16 @@ const BASELINE_TOLERANCE: f64 = 0.01;
 /// stayed within 0.15 %.
 const REGION_TOLERANCE_OF_USER: f64 = 0.0025;
 
+/// Paging (the page-in and page-out cycles, part of the total, not of user cycles) may also
+/// move by this share of its input's user cycles: which pages a run touches follows the same
+/// layout, and two checkouts of one commit moved 21230867's 15.7 M cycles of paging by 1.06 %,
+/// 0.25 % of its user cycles, while its total moved 0.6 %.
+const PAGING_TOLERANCE_OF_USER: f64 = 0.005;
+
 /// Runs every baseline input on `backend` (checked against `exec` as everywhere) and compares
 /// its cycles with `baseline` (a JSON file under `tests/cycles/`): any figure more than 1 %
 /// above or below fails (a region: more than 1 % of itself and 0.25 % of the input's user
-/// cycles), naming the old and new values. `BLOCKPROVER_UPDATE_CYCLES=1` writes the
+/// cycles; paging: 1 % of itself and 0.5 % of them), naming the old and new values. `BLOCKPROVER_UPDATE_CYCLES=1` writes the
 /// figures measured instead.
 pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cycles").join(baseline);
@@ -207,6 +213,8 @@ pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
             let mut tolerance = BASELINE_TOLERANCE;
             if figure.starts_with("region ") {
                 tolerance = tolerance.max(REGION_TOLERANCE_OF_USER * user / was.max(1) as f64);
+            } else if figure == "paging" {
+                tolerance = tolerance.max(PAGING_TOLERANCE_OF_USER * user / was.max(1) as f64);
             }
             if change > tolerance {
                 findings.push(format!("{name} {figure}: {was} -> {new} ({:+.2} %), a regression", change * 100.0));
