@@ -168,8 +168,8 @@ const PAGING_TOLERANCE_OF_USER: f64 = 0.005;
 /// Runs every baseline input on `backend` (checked against `exec` as everywhere) and compares
 /// its cycles with `baseline` (a JSON file under `tests/cycles/`): any figure more than 1 %
 /// above or below fails (a region: more than 1 % of itself and 0.25 % of the input's user
-/// cycles; paging: 1 % of itself and 0.5 % of them), naming the old and new values. `BLOCKPROVER_UPDATE_CYCLES=1` writes the
-/// figures measured instead.
+/// cycles; paging: 1 % of itself and 0.5 % of them), naming the old and new values.
+/// `BLOCKPROVER_UPDATE_CYCLES=1` writes the figures measured instead.
 pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cycles").join(baseline);
     let mut measured: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
@@ -210,12 +210,12 @@ pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
                 continue;
             };
             let change = (new as f64 - was as f64) / was.max(1) as f64;
-            let mut tolerance = BASELINE_TOLERANCE;
-            if figure.starts_with("region ") {
-                tolerance = tolerance.max(REGION_TOLERANCE_OF_USER * user / was.max(1) as f64);
-            } else if figure == "paging" {
-                tolerance = tolerance.max(PAGING_TOLERANCE_OF_USER * user / was.max(1) as f64);
-            }
+            let share_of_user = match figure.as_str() {
+                "paging" => PAGING_TOLERANCE_OF_USER,
+                region if region.starts_with("region ") => REGION_TOLERANCE_OF_USER,
+                _ => 0.0,
+            };
+            let tolerance = BASELINE_TOLERANCE.max(share_of_user * user / was.max(1) as f64);
             if change > tolerance {
                 findings.push(format!("{name} {figure}: {was} -> {new} ({:+.2} %), a regression", change * 100.0));
             } else if change < -tolerance {
