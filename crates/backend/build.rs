@@ -40,6 +40,8 @@ fn build_guest(zkvm: &str, upper: &str) {
         &format!("guests/{zkvm}"),
         "Cargo.toml",
         "crates/trie",
+        "crates/bn254",
+        "crates/secp256k1",
         "crates/input",
         "crates/program",
     ] {

@@ -109,8 +109,9 @@ enum Command {
     /// input with partial tries; a reth stateless input; or our own binary/JSON program input.
     /// With `--backend risc0` or `--backend sp1` the guest runs in that zkVM's executor and the
     /// JSON adds its cycles: user, paging, total (what is proved), segments (RISC Zero; SP1's
-    /// prover cuts its own shards), per region (decode, witness, execution, state_root,
-    /// commitments) and per gas.
+    /// prover cuts its own shards), SP1's prover gas (its estimate of the proving work, with
+    /// each precompile call weighed by its size), per region (decode, witness, execution,
+    /// state_root, commitments) and per gas.
     /// Exits non-zero with the reason if the input is invalid or a state root does not match.
     Execute {
         /// The input file.

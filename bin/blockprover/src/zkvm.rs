@@ -84,6 +84,7 @@ pub(crate) fn execute(path: &Path, reader: &Reader, args: &BackendArgs) -> Resul
             "paging": cycles.paging,
             "total": cycles.total,
             "segments": cycles.segments,
+            "prover_gas": cycles.prover_gas,
             "per_gas": cycles.per_gas(),
             "regions": regions,
         });

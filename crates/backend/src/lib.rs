@@ -160,6 +160,10 @@ pub struct Cycles {
     /// Segments the executor split the run into (RISC Zero); `None` where the prover decides
     /// (SP1 cuts shards while proving).
     pub segments: Option<usize>,
+    /// SP1's prover gas: its estimate of the proving work, in which a precompile call weighs as
+    /// much as the rows its chips add, where the cycles count it as one instruction. `None`
+    /// for RISC Zero, whose accelerator calls take cycles of their own.
+    pub prover_gas: Option<u64>,
     /// The guest's own count per program region.
     pub regions: RegionCycles,
 }

@@ -155,6 +155,7 @@ impl Backend for Risc0Backend {
                 paging: session.paging_cycles,
                 total: session.total_cycles,
                 segments: Some(session.segments.len()),
+                prover_gas: None,
                 regions,
             }),
         })

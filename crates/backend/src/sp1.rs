@@ -115,7 +115,7 @@ impl Backend for Sp1Backend {
             output,
             gas_used: native.gas_used,
             // SP1 has no paging cycles, and its shards are cut by the prover, not the executor.
-            cycles: Some(Cycles { user, paging: 0, total: user, segments: None, regions }),
+            cycles: Some(Cycles { user, paging: 0, total: user, segments: None, prover_gas: report.gas(), regions }),
         })
     }
 

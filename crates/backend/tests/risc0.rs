@@ -5,8 +5,9 @@
 //!   blocks of the fixtures and on an L2 devnet batch, and their cycles stay within 1 % of the
 //!   committed baseline (`tests/cycles/risc0.json`).
 //! - Sender recovery and `ecrecover` on the bigint2 accelerator agree with libsecp256k1 on every
-//!   ecrecover test of the suites, and BN254 on bigint2 with arkworks on every BN254 test of the
-//!   EEST Prague suite.
+//!   ecrecover test of the suites, SHA-256 on its accelerator with the native hash on every
+//!   SHA-256 test of the legacy suite, and BN254 on bigint2 with arkworks on every BN254 test of
+//!   the EEST Prague suite.
 //! - A real proof of a small block (the first Cancun block without transactions) verifies; a
 //!   tampered receipt, claimed outputs that are not the journal, and a proof under another image
 //!   id are refused. A one-transfer block is proved by an `--ignored` test.
@@ -25,11 +26,17 @@ fn executor_matches_exec_on_conformance_tests() {
     zkvm::matches_exec_on_conformance_tests(&backend());
 }
 
-/// Sender recovery and `ecrecover` run on the bigint2 accelerator in the guest
-/// (guests/risc0/src/secp256k1.rs), on libsecp256k1 natively.
+/// Sender recovery and `ecrecover` run on the bigint2 accelerator in the guest (bp-secp256k1
+/// with guests/risc0/src/secp256k1.rs), on libsecp256k1 natively.
 #[test]
 fn executor_matches_exec_on_signature_edge_cases() {
     zkvm::matches_exec_on_signature_edge_cases(&backend());
+}
+
+/// SHA-256 runs on the SHA accelerator in the guest.
+#[test]
+fn executor_matches_exec_on_sha256_edge_cases() {
+    zkvm::matches_exec_on_sha256_edge_cases(&backend());
 }
 
 /// BN254 add, multiplication and pairing run on the bigint2 accelerator in the guest (bp-bn254

@@ -2,8 +2,9 @@
 //!
 //! - The guest in SP1's executor gives the same public outputs and gas as `exec` on a spread of
 //!   conformance tests (one per test directory of the Prague suite, as far as 24), on every
-//!   ecrecover test of the suites, on the real blocks of the fixtures and on an L2 devnet batch, and their cycles stay within 1 % of
-//!   the committed baseline (`tests/cycles/sp1.json`, where SP1 is built).
+//!   ecrecover and SHA-256 test of the suites, on the BN254 tests of the EEST Prague suite, on
+//!   the real blocks of the fixtures and on an L2 devnet batch, and their cycles stay within 1 %
+//!   of the committed baseline (`tests/cycles/sp1.json`).
 //! - A real core proof of a small block (the first Cancun block without transactions) verifies;
 //!   a tampered proof, claimed outputs that are not the proof's public values, and a proof under
 //!   another verifying key are refused.
@@ -22,13 +23,20 @@ fn executor_matches_exec_on_conformance_tests() {
     zkvm::matches_exec_on_conformance_tests(&backend());
 }
 
-/// Sender recovery and `ecrecover` run on k256 in the guest, on libsecp256k1 natively.
+/// Sender recovery and `ecrecover` run on SP1's secp256k1 and modular multiplication syscalls
+/// (bp-secp256k1) in the guest, on libsecp256k1 natively.
 #[test]
 fn executor_matches_exec_on_signature_edge_cases() {
     zkvm::matches_exec_on_signature_edge_cases(&backend());
 }
 
-/// BN254 runs arkworks in the guest as natively (SP1's BN254 syscalls are not used yet).
+/// SHA-256 runs on SP1's SHA-256 syscalls in the guest.
+#[test]
+fn executor_matches_exec_on_sha256_edge_cases() {
+    zkvm::matches_exec_on_sha256_edge_cases(&backend());
+}
+
+/// BN254 runs on SP1's BN254 field syscalls (bp-bn254) in the guest, arkworks natively.
 #[test]
 fn executor_matches_exec_on_bn254_edge_cases() {
     zkvm::matches_exec_on_bn254_edge_cases(&backend());

@@ -11,6 +11,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "accelerated")]
+pub mod accelerated;
 mod account;
 mod collision;
 pub mod cycles;

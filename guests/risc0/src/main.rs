@@ -29,7 +29,7 @@ const FLAG_ACCELERATE_KECCAK: u32 = 1;
 risc0_zkvm::guest::entry!(main);
 
 fn main() {
-    crypto::install();
+    bp_program::accelerated::install::<crypto::Risc0>();
     let start = env::cycle_count();
     let input = read_input();
     let mut probe = CycleProbe { report: RegionCycles::default(), phase: None, since: env::cycle_count() };

@@ -13,7 +13,7 @@ fn permute(state: &mut [u64; 25]) {
 /// `bytes` points to `len` readable bytes and `output` to 32 writable bytes (the hook's
 /// contract in alloy-primitives).
 #[no_mangle]
-pub unsafe extern "C" fn native_keccak256(bytes: *const u8, len: usize, output: *mut u8) {
+pub(crate) unsafe extern "C" fn native_keccak256(bytes: *const u8, len: usize, output: *mut u8) {
     let input = core::slice::from_raw_parts(bytes, len);
     let digest = keccak256_with(input, permute);
     core::ptr::copy_nonoverlapping(digest.as_ptr(), output, digest.len());

@@ -13,11 +13,18 @@ use bp_program::{
     execute_input_with_probe, Phase, Probe,
 };
 
+mod bn254;
+mod crypto;
+mod hooks;
 mod keccak;
+mod limbs;
+mod secp256k1;
+mod sha256;
 
 sp1_zkvm::entrypoint!(main);
 
 fn main() {
+    bp_program::accelerated::install::<crypto::Sp1>();
     start_region(DECODE);
     let input = match ProgramInput::from_binary_shared(sp1_zkvm::io::read_vec().into()) {
         Ok(input) => input,

@@ -93,6 +93,14 @@ pub(crate) fn matches_exec_on_signature_edge_cases(backend: &dyn Backend) {
     assert_all_same_as_exec(backend, &inputs, 40, "ecrecover");
 }
 
+/// Every SHA-256 block of the legacy suite: CALL, CALLCODE and STATICCALL to 0x02 with empty,
+/// short, long, zero-padded and out-of-gas inputs. A guest with its own SHA-256 must hash
+/// exactly as natively (padding boundaries included).
+pub(crate) fn matches_exec_on_sha256_edge_cases(backend: &dyn Backend) {
+    let inputs = named_inputs("ethereum-tests/BlockchainTests.tar.zst", &["sha256"], usize::MAX);
+    assert_all_same_as_exec(backend, &inputs, 15, "SHA-256");
+}
+
 /// BN254 blocks (under 3 Mgas) of the EEST Prague suite, the first eight tests of each file: add
 /// and multiplication with valid, invalid and infinity points, pairings that hold and fail, G2
 /// points off the twist or outside the subgroup, short and long inputs, and the ported
@@ -131,8 +139,8 @@ fn baseline_inputs() -> Vec<(String, Vec<u8>)> {
     inputs
 }
 
-/// The figures a baseline holds for one input: user, paging and total cycles, segments, and the
-/// guest's count per region.
+/// The figures a baseline holds for one input: user, paging and total cycles, segments (RISC
+/// Zero), prover gas (SP1), and the guest's count per region.
 fn figures(cycles: &Cycles) -> BTreeMap<String, u64> {
     let mut figures = BTreeMap::from([
         ("user".to_string(), cycles.user),
@@ -141,6 +149,9 @@ fn figures(cycles: &Cycles) -> BTreeMap<String, u64> {
     ]);
     if let Some(segments) = cycles.segments {
         figures.insert("segments".into(), segments as u64);
+    }
+    if let Some(gas) = cycles.prover_gas {
+        figures.insert("prover gas".into(), gas);
     }
     for (region, count) in cycles.regions.regions() {
         figures.insert(format!("region {region}"), count);
@@ -176,10 +187,11 @@ pub(crate) fn holds_the_cycle_baseline(backend: &dyn Backend, baseline: &str) {
     for (name, input) in baseline_inputs() {
         let cycles = assert_same_as_exec(backend, &name, &input);
         eprintln!(
-            "{name}: {} user cycles ({:.1} per gas), {} total, {} {:?}",
+            "{name}: {} user cycles ({:.1} per gas), {} total, prover gas {:?}, {} {:?}",
             cycles.user,
             cycles.per_gas().unwrap_or_default(),
             cycles.total,
+            cycles.prover_gas,
             backend.proof_type(),
             cycles.regions.regions()
         );
