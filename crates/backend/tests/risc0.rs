@@ -6,8 +6,9 @@
 //!   committed baseline (`tests/cycles/risc0.json`).
 //! - Sender recovery and `ecrecover` on the bigint2 accelerator agree with libsecp256k1 on every
 //!   ecrecover test of the suites, SHA-256 on its accelerator with the native hash on every
-//!   SHA-256 test of the legacy suite, and BN254 on bigint2 with arkworks on every BN254 test of
-//!   the EEST Prague suite.
+//!   SHA-256 test of the legacy suite, modexp on bigint2 with the software on EEST Prague's
+//!   modexp tests, and BN254 on bigint2 with arkworks on every BN254 test of the EEST Prague
+//!   suite.
 //! - A real proof of a small block (the first Cancun block without transactions) verifies; a
 //!   tampered receipt, claimed outputs that are not the journal, and a proof under another image
 //!   id are refused. A one-transfer block is proved by an `--ignored` test.
@@ -37,6 +38,12 @@ fn executor_matches_exec_on_signature_edge_cases() {
 #[test]
 fn executor_matches_exec_on_sha256_edge_cases() {
     zkvm::matches_exec_on_sha256_edge_cases(&backend());
+}
+
+/// modexp with moduli and bases of up to 256 bits runs on bigint2's product in the guest.
+#[test]
+fn executor_matches_exec_on_modexp_edge_cases() {
+    zkvm::matches_exec_on_modexp_edge_cases(&backend());
 }
 
 /// BN254 add, multiplication and pairing run on the bigint2 accelerator in the guest (bp-bn254

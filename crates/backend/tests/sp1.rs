@@ -2,10 +2,10 @@
 //!
 //! - The guest in SP1's executor gives the same public outputs and gas as `exec` on a spread of
 //!   conformance tests (one per test directory of the Prague suite, as far as 24), on every
-//!   ecrecover and SHA-256 test of the suites, on the BN254 tests of the EEST Prague suite, on
+//!   ecrecover and SHA-256 test of the suites, on the modexp and BN254 tests of EEST Prague, on
 //!   the real blocks of the fixtures and on an L2 devnet batch, and their cycles stay within 1 %
 //!   of the committed baseline (`tests/cycles/sp1.json`).
-//! - A real core proof of a small block (the first Cancun block without transactions) verifies;
+//! - A real core proof of a one-transfer Cancun block (sender recovery on the precompiles) verifies;
 //!   a tampered proof, claimed outputs that are not the proof's public values, and a proof under
 //!   another verifying key are refused.
 #![cfg(feature = "sp1")]
@@ -36,6 +36,12 @@ fn executor_matches_exec_on_sha256_edge_cases() {
     zkvm::matches_exec_on_sha256_edge_cases(&backend());
 }
 
+/// modexp with moduli and bases of up to 256 bits runs on SP1's modular multiplication.
+#[test]
+fn executor_matches_exec_on_modexp_edge_cases() {
+    zkvm::matches_exec_on_modexp_edge_cases(&backend());
+}
+
 /// BN254 runs on SP1's BN254 field syscalls (bp-bn254) in the guest, arkworks natively.
 #[test]
 fn executor_matches_exec_on_bn254_edge_cases() {
@@ -49,8 +55,11 @@ fn executor_matches_exec_and_holds_the_cycle_baseline() {
     zkvm::holds_the_cycle_baseline(&backend(), "sp1.json");
 }
 
+/// A plain transfer in a Cancun block: besides the system call and the trie updates, its
+/// sender recovery runs the secp256k1 and modular multiplication precompiles and the inverse and
+/// square root hooks in the prover, not only in the executor.
 #[test]
-fn proves_a_small_block_and_refuses_tampering() {
-    let (name, input) = zkvm::small_cancun_block();
+fn proves_a_one_transfer_block_and_refuses_tampering() {
+    let (name, input) = zkvm::one_transfer_cancun_block();
     zkvm::prove_and_tamper(&backend(), &name, &input);
 }

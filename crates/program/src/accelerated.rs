@@ -1,16 +1,17 @@
 //! The crypto providers a zkVM guest installs: revm's precompiles and alloy's transaction
-//! sender recovery call these instead of their software defaults, so secp256k1 (senders,
-//! EIP-7702 authorities and the ecrecover precompile), BN254 (the add, multiplication and
-//! pairing precompiles) and SHA-256 run on the guest's accelerators ([`Accelerators`]).
+//! sender recovery call these instead of their software defaults, so secp256k1 (senders and
+//! the ecrecover precompile), BN254 (the add, multiplication and pairing precompiles), SHA-256
+//! and modexp with a modulus and base of up to 256 bits run on the guest's accelerators
+//! ([`Accelerators`]).
 //!
-//! Everything else (BLS12-381, KZG, modexp, blake2, P-256) keeps revm's pure-Rust code.
+//! Everything else (longer modexp, BLS12-381, KZG, blake2, P-256) keeps revm's pure-Rust code.
 
 use alloc::{sync::Arc, vec::Vec};
 use core::{fmt, marker::PhantomData};
 
 use alloy_consensus::crypto::backend::{install_default_provider, CryptoProvider};
 use alloy_consensus::crypto::RecoveryError;
-use alloy_primitives::{keccak256, Address};
+use alloy_primitives::{keccak256, Address, U256};
 use revm::precompile::{install_crypto, Crypto, PrecompileHalt};
 
 /// What a guest's accelerators compute.
@@ -21,7 +22,12 @@ pub trait Accelerators: 'static {
     type Bn254: bp_bn254::Backend;
     /// SHA-256.
     fn sha256(input: &[u8]) -> [u8; 32];
+    /// a · b mod m, below m, for a modulus m above 1 and a, b below it.
+    fn mul_mod(a: &Words, b: &Words, m: &Words) -> Words;
 }
+
+/// A 256-bit number as the accelerators take it: `u32` words, least significant first.
+pub type Words = [u32; 8];
 
 /// Installs both providers on `A`; called once, before the program runs.
 ///
@@ -60,6 +66,11 @@ impl<A: Accelerators> Crypto for Provider<A> {
         Ok(hash)
     }
 
+    fn modexp(&self, base: &[u8], exp: &[u8], modulus: &[u8]) -> Result<Vec<u8>, PrecompileHalt> {
+        Ok(modexp_256(base, exp, modulus, A::mul_mod)
+            .unwrap_or_else(|| aurora_engine_modexp::modexp(base, exp, modulus)))
+    }
+
     fn bn254_g1_add(&self, p1: &[u8], p2: &[u8]) -> Result<[u8; 64], PrecompileHalt> {
         bp_bn254::g1_add::<A::Bn254>(fixed(p1)?, fixed(p2)?).map_err(bn254_halt)
     }
@@ -72,6 +83,59 @@ impl<A: Accelerators> Crypto for Provider<A> {
         let pairs = pairs.iter().map(|(g1, g2)| Ok((fixed(g1)?, fixed(g2)?))).collect::<Result<Vec<_>, _>>()?;
         bp_bn254::pairing_check::<A::Bn254>(&pairs).map_err(bn254_halt)
     }
+}
+
+/// base^exp mod m by squaring and multiplying on `mul` (two products an exponent bit at most),
+/// when the base and the modulus fit 256 bits (leading zero bytes aside); `None` otherwise,
+/// for revm's software modexp. The result is `modulus.len()` bytes, or none for a zero modulus:
+/// what the software gives once the precompile pads it to the modulus' length.
+fn modexp_256(
+    base: &[u8],
+    exp: &[u8],
+    modulus: &[u8],
+    mul: impl Fn(&Words, &Words, &Words) -> Words,
+) -> Option<Vec<u8>> {
+    let m = number(modulus)?;
+    let base = number(base)?;
+    if m.is_zero() {
+        return Some(Vec::new());
+    }
+    let mut result = U256::ZERO;
+    if m > U256::from(1) {
+        let (m, base) = (words(m), words(base.reduce_mod(m)));
+        let mut power = words(U256::from(1));
+        let first_one = exp.iter().position(|b| *b != 0).unwrap_or(exp.len());
+        let mut started = false;
+        for byte in &exp[first_one..] {
+            for bit in (0..8).rev() {
+                if started {
+                    power = mul(&power, &power, &m);
+                }
+                if byte >> bit & 1 == 1 {
+                    power = mul(&power, &base, &m);
+                    started = true;
+                }
+            }
+        }
+        result =
+            U256::from_limbs(core::array::from_fn(|i| u64::from(power[2 * i]) | u64::from(power[2 * i + 1]) << 32));
+    }
+    let bytes = result.to_be_bytes::<32>();
+    let mut out = alloc::vec![0u8; modulus.len()];
+    let kept = modulus.len().min(32);
+    out[modulus.len() - kept..].copy_from_slice(&bytes[32 - kept..]);
+    Some(out)
+}
+
+/// A big-endian number of up to 256 significant bits.
+fn number(bytes: &[u8]) -> Option<U256> {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    U256::try_from_be_slice(&bytes[first..])
+}
+
+fn words(value: U256) -> Words {
+    let limbs = value.as_limbs();
+    core::array::from_fn(|i| (limbs[i / 2] >> (32 * (i % 2))) as u32)
 }
 
 /// revm hands the BN254 precompiles fixed-size slices (64-byte points and 32-byte scalars from
@@ -107,5 +171,88 @@ impl<A: Accelerators> CryptoProvider for Provider<A> {
             return Err(RecoveryError::new());
         }
         Ok(Address::from_slice(&key_hash(key)[12..]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big(words: &Words) -> U256 {
+        U256::from_limbs(core::array::from_fn(|i| u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32))
+    }
+
+    fn software(a: &Words, b: &Words, m: &Words) -> Words {
+        let (a, b, m) = (big(a), big(b), big(m));
+        assert!(a < m && b < m && m > U256::from(1), "the accelerators' precondition");
+        words(a.mul_mod(b, m))
+    }
+
+    /// What the precompile returns: the output left-padded to the modulus' length.
+    fn padded(output: Vec<u8>, len: usize) -> Vec<u8> {
+        let mut out = alloc::vec![0u8; len.saturating_sub(output.len())];
+        out.extend(output);
+        out
+    }
+
+    fn check(base: &[u8], exp: &[u8], modulus: &[u8]) {
+        let expected = padded(aurora_engine_modexp::modexp(base, exp, modulus), modulus.len());
+        match modexp_256(base, exp, modulus, software) {
+            Some(got) => {
+                assert_eq!(padded(got, modulus.len()), expected, "{base:02x?} ^ {exp:02x?} mod {modulus:02x?}")
+            }
+            None => assert!(
+                modulus.iter().skip_while(|b| **b == 0).count() > 32
+                    || base.iter().skip_while(|b| **b == 0).count() > 32
+            ),
+        }
+    }
+
+    #[test]
+    fn modexp_matches_the_software() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut bytes = |len: usize| -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect()
+        };
+        for len in [0usize, 1, 2, 8, 31, 32, 33, 40, 64] {
+            for exp_len in [0usize, 1, 3, 32, 64] {
+                let (base, exp, modulus) = (bytes(len), bytes(exp_len), bytes(len.max(1)));
+                check(&base, &exp, &modulus);
+            }
+        }
+        let p = [0xffu8; 32];
+        let cases: [(&[u8], &[u8], &[u8]); 12] = [
+            (&[], &[], &[]),
+            (&[5], &[3], &[0]),
+            (&[5], &[3], &[0, 0, 0]),
+            (&[5], &[3], &[1]),
+            (&[0], &[0], &[7]),
+            (&[], &[], &[7]),
+            (&[3], &[0, 0, 0, 0], &[0, 0, 7]),
+            (&[2], &[1, 0], &[0x80]),
+            (&p, &p, &p),
+            (&[2], &[0xff; 40], &[0x10]),
+            (
+                &[0, 0, 0, 0, 9],
+                &[2],
+                &[
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, 11,
+                ],
+            ),
+            (&[1; 33], &[2], &[5]),
+        ];
+        for (base, exp, modulus) in cases {
+            check(base, exp, modulus);
+        }
+        assert_eq!(modexp_256(&[1; 33], &[2], &[5], software), None, "a base past 256 bits is the software's");
+        assert_eq!(modexp_256(&[2], &[2], &[1; 33], software), None, "so is a modulus past 256 bits");
     }
 }

@@ -10,6 +10,16 @@ pub(crate) struct Limbs<const K: usize>(pub(crate) [u64; K]);
 
 pub(crate) type Words = [u32; 8];
 
+/// a · b mod m on the 256-bit modular multiplication precompile, whose output the circuit
+/// range-checks below m (m non-zero).
+pub(crate) fn mul_mod(a: &Words, b: &Words, m: &Words) -> Words {
+    let mut product = Limbs::from_words(a);
+    let factor_and_modulus = Limbs::pair(b, m);
+    // a is replaced by a · b mod m, read from b and m in a row.
+    sp1_zkvm::syscalls::syscall_uint256_mulmod(&mut product.0, factor_and_modulus.0.as_ptr().cast());
+    product.words()
+}
+
 impl Limbs<4> {
     pub(crate) fn from_words(words: &Words) -> Self {
         Self(core::array::from_fn(|i| u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32))

@@ -4,10 +4,10 @@
 //! inverses and square roots from the executor's hooks, each checked with a product.
 
 use bp_secp256k1::{less, Backend, Words, NON_RESIDUE, P};
-use sp1_zkvm::syscalls::{syscall_secp256k1_add, syscall_secp256k1_double, syscall_uint256_mulmod};
+use sp1_zkvm::syscalls::{syscall_secp256k1_add, syscall_secp256k1_double};
 
 use crate::hooks;
-use crate::limbs::Limbs;
+use crate::limbs::{self, Limbs};
 
 const ONE: Words = [1, 0, 0, 0, 0, 0, 0, 0];
 
@@ -67,11 +67,7 @@ impl Backend for Sp1 {
     }
 
     fn mul(a: &Words, b: &Words, m: &Words) -> Words {
-        let mut product = Limbs::from_words(a);
-        let factor_and_modulus = Limbs::pair(b, m);
-        // a is replaced by a · b mod m, read from b and m in a row.
-        syscall_uint256_mulmod(&mut product.0, factor_and_modulus.0.as_ptr().cast());
-        product.words()
+        limbs::mul_mod(a, b, m)
     }
 
     fn inv(a: &Words, m: &Words) -> Words {

@@ -101,6 +101,16 @@ pub(crate) fn matches_exec_on_sha256_edge_cases(backend: &dyn Backend) {
     assert_all_same_as_exec(backend, &inputs, 15, "SHA-256");
 }
 
+/// modexp blocks of the EEST Prague suite, the first 16 tests of each file: EIP-198's cases and
+/// the EIP-7883 vectors (from the EIP and the legacy tests: zero, one and even moduli, empty and
+/// zero exponents, bases longer than the modulus, lengths past 32 bytes that stay in software)
+/// and invalid inputs. A guest whose modexp runs on its accelerator must agree with the software.
+pub(crate) fn matches_exec_on_modexp_edge_cases(backend: &dyn Backend) {
+    let names = ["eip198_modexp_precompile/", "modexp_thresholds/vectors_from", "modexp_thresholds/modexp_invalid"];
+    let inputs = named_inputs("eest-tests-bal-v5.7.0/for_prague.tar.zst", &names, 16);
+    assert_all_same_as_exec(backend, &inputs, 30, "modexp");
+}
+
 /// BN254 blocks (under 3 Mgas) of the EEST Prague suite, the first eight tests of each file: add
 /// and multiplication with valid, invalid and infinity points, pairings that hold and fail, G2
 /// points off the twist or outside the subgroup, short and long inputs, and the ported
@@ -277,13 +287,13 @@ fn without_transactions(input: &ProgramInput) -> bool {
 /// The first Cancun block without transactions: the EIP-4788 system call writes the beacon
 /// root's two slots, so the witness check, a contract run, storage and account trie updates and
 /// the new state root are all proved.
+#[allow(dead_code)] // proved by tests/risc0.rs only; tests/sp1.rs links this module too
 pub(crate) fn small_cancun_block() -> (String, Vec<u8>) {
     suite_block("for_cancun", |test, input| test.contains("fork_Cancun") && without_transactions(input))
 }
 
 /// A plain 21,000-gas transfer in a Cancun block: sender recovery, two account updates, a
 /// receipt.
-#[allow(dead_code)] // proved by tests/risc0.rs only (an --ignored test); tests/sp1.rs links this module too
 pub(crate) fn one_transfer_cancun_block() -> (String, Vec<u8>) {
     suite_block("for_cancun", |test, input| {
         test.contains("test_transaction_intrinsic_gas_cost[fork_Cancun-")
