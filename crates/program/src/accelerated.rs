@@ -117,8 +117,7 @@ fn modexp_256(
                 }
             }
         }
-        result =
-            U256::from_limbs(core::array::from_fn(|i| u64::from(power[2 * i]) | u64::from(power[2 * i + 1]) << 32));
+        result = from_words(&power);
     }
     let bytes = result.to_be_bytes::<32>();
     let mut out = alloc::vec![0u8; modulus.len()];
@@ -136,6 +135,10 @@ fn number(bytes: &[u8]) -> Option<U256> {
 fn words(value: U256) -> Words {
     let limbs = value.as_limbs();
     core::array::from_fn(|i| (limbs[i / 2] >> (32 * (i % 2))) as u32)
+}
+
+fn from_words(words: &Words) -> U256 {
+    U256::from_limbs(core::array::from_fn(|i| u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32))
 }
 
 /// revm hands the BN254 precompiles fixed-size slices (64-byte points and 32-byte scalars from
@@ -178,12 +181,8 @@ impl<A: Accelerators> CryptoProvider for Provider<A> {
 mod tests {
     use super::*;
 
-    fn big(words: &Words) -> U256 {
-        U256::from_limbs(core::array::from_fn(|i| u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32))
-    }
-
     fn software(a: &Words, b: &Words, m: &Words) -> Words {
-        let (a, b, m) = (big(a), big(b), big(m));
+        let (a, b, m) = (from_words(a), from_words(b), from_words(m));
         assert!(a < m && b < m && m > U256::from(1), "the accelerators' precondition");
         words(a.mul_mod(b, m))
     }
