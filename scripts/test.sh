@@ -63,10 +63,10 @@ if [ "${BLOCKPROVER_RISC0:-1}" = 1 ]; then
     cargo build --release --workspace --locked
 fi
 
-# The SP1 backend, on request only: building sp1-sdk's prover took about 15 minutes on two
-# cores (with the workspace's own dependencies already built), its test binary 9 more and the
-# tests about 15, which CI's 90 minutes cannot hold beside RISC Zero (docs/zkvm.md). BLOCKPROVER_SP1=1 runs tests/sp1.rs: the guest against exec in SP1's executor,
-# then a real core proof of a small block.
+# The SP1 backend, on request only: building sp1-sdk's prover and the CLI took 18.4 minutes on
+# two cores from an empty target dir, the executor tests 5.8 and the proof 9.9, which CI's 90
+# minutes cannot hold beside RISC Zero (docs/zkvm.md). BLOCKPROVER_SP1=1 runs tests/sp1.rs: the
+# guest against exec in SP1's executor, then a real core proof of a one-transfer block.
 if [ "${BLOCKPROVER_SP1:-}" = 1 ]; then
     cargo test --release --locked -p bp-backend --features sp1 --test sp1 -- --nocapture --test-threads 1
 fi
