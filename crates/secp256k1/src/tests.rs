@@ -16,10 +16,15 @@ fn words(value: U256) -> Words {
     core::array::from_fn(|i| (limbs[i / 2] >> (32 * (i % 2))) as u32)
 }
 
-/// Textbook affine arithmetic on U256's modular operations.
-enum Software {}
+/// Textbook affine arithmetic on U256's modular operations. With `UNREDUCED`, products may
+/// come back unreduced (plus m when that fits), which the square root's chain must reduce
+/// itself.
+enum Textbook<const UNREDUCED: bool> {}
 
-impl Software {
+type Software = Textbook<false>;
+type Unreduced = Textbook<true>;
+
+impl<const UNREDUCED: bool> Textbook<UNREDUCED> {
     fn fp(value: U256) -> Words {
         words(value.reduce_mod(big(&P)))
     }
@@ -33,7 +38,7 @@ impl Software {
     }
 }
 
-impl Backend for Software {
+impl<const UNREDUCED: bool> Backend for Textbook<UNREDUCED> {
     type Point = Option<[Words; 2]>;
 
     fn identity() -> Self::Point {
@@ -59,9 +64,17 @@ impl Backend for Software {
     fn mul(a: &Words, b: &Words, m: &Words) -> Words {
         words(big(a).mul_mod(big(b), big(m)))
     }
+
+    fn mul_unreduced(a: &Words, b: &Words, m: &Words) -> Words {
+        let reduced = Self::mul(a, b, m);
+        match add(&reduced, m) {
+            (sum, false) if UNREDUCED => sum,
+            _ => reduced,
+        }
+    }
 }
 
-impl Software {
+impl<const UNREDUCED: bool> Textbook<UNREDUCED> {
     fn sum(a: &Option<[Words; 2]>, b: &Option<[Words; 2]>) -> Option<[Words; 2]> {
         let (Some(a), Some(b)) = (a, b) else { return a.or(*b) };
         if a == b {
@@ -84,48 +97,6 @@ impl Software {
         let numerator = U256::from(3).mul_mod(x.mul_mod(x, p), p);
         let lambda = numerator.mul_mod(U256::from(2).mul_mod(big(&a[1]), p).inv_mod(p)?, p);
         Self::chord(lambda, a, &a[0])
-    }
-}
-
-/// A backend whose products are left unreduced (plus m when that fits): the square root's
-/// chain must reduce them itself.
-enum Unreduced {}
-
-impl Backend for Unreduced {
-    type Point = Option<[Words; 2]>;
-
-    fn identity() -> Self::Point {
-        None
-    }
-
-    fn point(x: &Words, y: &Words) -> Self::Point {
-        Some([*x, *y])
-    }
-
-    fn coordinates(point: &Self::Point) -> Option<[Words; 2]> {
-        *point
-    }
-
-    fn add_points(a: &Self::Point, b: &Self::Point, sum: &mut Self::Point) {
-        Software::add_points(a, b, sum)
-    }
-
-    fn double(a: &Self::Point, doubled: &mut Self::Point) {
-        Software::double(a, doubled)
-    }
-
-    fn mul(a: &Words, b: &Words, m: &Words) -> Words {
-        Software::mul(a, b, m)
-    }
-
-    fn mul_unreduced(a: &Words, b: &Words, m: &Words) -> Words {
-        let reduced = Software::mul(a, b, m);
-        let (sum, overflow) = add(&reduced, m);
-        if overflow {
-            reduced
-        } else {
-            sum
-        }
     }
 }
 
