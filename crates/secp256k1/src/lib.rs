@@ -368,8 +368,7 @@ pub fn reduce_once(a: &Words, m: &Words) -> Words {
     }
 }
 
-/// The big-endian number in `bytes` (at most 32 of them; whole words only) as words.
-pub fn from_be(bytes: &[u8]) -> Words {
+fn from_be(bytes: &[u8]) -> Words {
     let mut words = ZERO;
     for (i, chunk) in bytes.rchunks_exact(4).enumerate() {
         words[i] = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
@@ -377,8 +376,7 @@ pub fn from_be(bytes: &[u8]) -> Words {
     words
 }
 
-/// `words` as 32 big-endian bytes.
-pub fn to_be(words: &Words) -> [u8; 32] {
+fn to_be(words: &Words) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (i, word) in words.iter().enumerate() {
         bytes[28 - 4 * i..32 - 4 * i].copy_from_slice(&word.to_be_bytes());

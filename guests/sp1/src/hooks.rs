@@ -5,7 +5,6 @@
 //! one or two. The executor writes a hook's answer to the front of the input stream, where the
 //! next read finds it.
 
-use bp_secp256k1::{from_be, to_be};
 use sp1_zkvm::io;
 use sp1_zkvm::lib::io::{FD_FP_INV, FD_FP_SQRT};
 
@@ -47,5 +46,17 @@ fn answer_number() -> Words {
     let Ok(bytes) = <[u8; 32]>::try_from(bytes.as_slice()) else {
         panic!("a hook answered {} bytes, not 32", bytes.len());
     };
-    from_be(&bytes)
+    let mut words = [0u32; 8];
+    for (i, chunk) in bytes.rchunks_exact(4).enumerate() {
+        words[i] = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    }
+    words
+}
+
+fn to_be(words: &Words) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for (i, word) in words.iter().enumerate() {
+        bytes[28 - 4 * i..32 - 4 * i].copy_from_slice(&word.to_be_bytes());
+    }
+    bytes
 }
