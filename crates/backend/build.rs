@@ -34,10 +34,17 @@ fn build_guest(zkvm: &str, upper: &str) {
 
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("../..");
     let script = format!("scripts/build-guest-{zkvm}.sh");
+    let guest = root.join("guests").join(zkvm);
+    // The guest's directory entry by entry: its `repo` link to the repository is not followed.
+    for entry in std::fs::read_dir(&guest).unwrap_or_else(|e| panic!("reading {}: {e}", guest.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("reading {}: {e}", guest.display())).path();
+        if path.file_name() != Some("repo".as_ref()) {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
     for input in [
         script.as_str(),
         "scripts/guest-toolchain.sh",
-        &format!("guests/{zkvm}"),
         "Cargo.toml",
         "crates/trie",
         "crates/bn254",
