@@ -29,7 +29,9 @@ use crate::{
     collision::{StorageCollision, StorageOracle},
     header::{validate_against_parent, validate_body},
     l2::L2Batch,
-    parallel, BlockError, GotExpected, ProgramError, ProgramOutput, VerifiedWitness, WitnessDb, WitnessSource,
+    parallel,
+    swap::with_word_swaps,
+    BlockError, GotExpected, ProgramError, ProgramOutput, VerifiedWitness, WitnessDb, WitnessSource,
 };
 
 /// A receipt of a block of this program: Ethereum's receipt, typed by the block's transaction
@@ -303,10 +305,11 @@ where
     let header = &block.header;
     let blob_params = chain.blob_params_at(header.timestamp);
     let env = EvmEnv::for_eth_block(header, chain, chain.chain_id, blob_params);
-    let mut evm = EthEvmFactory::default().create_evm_with_inspector(&mut *state, env, StorageCollision);
-    // The inspector's interpreter loop costs a few percent of execution; it runs only for the
-    // transactions that need it (see `execute_transaction`).
-    evm.disable_inspector();
+    let evm = EthEvmFactory::default().create_evm_with_inspector(&mut *state, env, StorageCollision);
+    // SWAPs by word copies (swap.rs), and the inspector off: its interpreter loop costs a few
+    // percent of execution, so it runs only for the transactions that need it (see
+    // `execute_transaction`).
+    let evm = with_word_swaps(evm);
     let ctx = EthBlockExecutionCtx {
         parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,

@@ -24,6 +24,7 @@ pub mod keccak_sponge;
 pub mod l2;
 mod output;
 mod parallel;
+mod swap;
 
 pub use account::StateAccount;
 pub use collision::StorageOracle;
