@@ -27,11 +27,17 @@ pub struct DevAccount {
     pub storage: BTreeMap<U256, U256>,
 }
 
-/// The builder cannot answer (a block hash it does not keep).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("the devnet state has no hash for block {0}")]
-pub struct UnknownBlockHash(pub u64);
-impl DBErrorMarker for UnknownBlockHash {}
+/// What the builder's state cannot answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DevStateError {
+    /// A block hash it does not keep.
+    #[error("the devnet state has no hash for block {0}")]
+    UnknownBlockHash(u64),
+    /// An account's code hash with no code stored for it.
+    #[error("the devnet state has no code for hash {0}")]
+    MissingCode(B256),
+}
+impl DBErrorMarker for DevStateError {}
 
 /// The whole L2 state.
 #[derive(Debug, Clone, Default)]
@@ -99,7 +105,7 @@ impl DevState {
 }
 
 impl Database for DevState {
-    type Error = UnknownBlockHash;
+    type Error = DevStateError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
         Ok(self.accounts.get(&address).map(|a| AccountInfo {
@@ -112,7 +118,13 @@ impl Database for DevState {
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
-        Ok(self.codes.get(&code_hash).map(|c| Bytecode::new_raw(c.clone())).unwrap_or_default())
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        self.codes
+            .get(&code_hash)
+            .map(|code| bp_program::bytecode(code.clone()))
+            .ok_or(DevStateError::MissingCode(code_hash))
     }
 
     fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
@@ -120,12 +132,29 @@ impl Database for DevState {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
-        self.block_hashes.get(&number).copied().ok_or(UnknownBlockHash(number))
+        self.block_hashes.get(&number).copied().ok_or(DevStateError::UnknownBlockHash(number))
     }
 }
 
 impl bp_program::StorageOracle for DevState {
     fn has_storage_before_block(&mut self, address: Address) -> Option<bool> {
         Some(self.accounts.get(&address).is_some_and(|a| !a.storage.is_empty()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_is_found_empty_or_missing_never_made_up() {
+        let mut state = DevState::default();
+        let code = Bytes::from_static(&[0x60, 0x00, 0x00]);
+        state.insert(Address::repeat_byte(1), U256::ZERO, code.clone(), BTreeMap::new());
+        assert_eq!(state.code_by_hash(keccak256(&code)).map(|c| c.original_bytes()), Ok(code));
+        assert_eq!(state.code_by_hash(KECCAK_EMPTY), Ok(Bytecode::default()));
+        let unknown = B256::repeat_byte(7);
+        assert_eq!(state.code_by_hash(unknown), Err(DevStateError::MissingCode(unknown)));
+        assert_eq!(state.block_hash(3), Err(DevStateError::UnknownBlockHash(3)));
     }
 }

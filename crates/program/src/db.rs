@@ -304,6 +304,14 @@ impl<S: WitnessSource> WitnessDb<S> {
     }
 }
 
+/// `code` as the EVM runs it: an EIP-7702 delegation when it is one, legacy code otherwise. Code
+/// that starts like a delegation but is not one (another length or version: only a genesis can
+/// hold it, EIP-3541 forbids deploying code that starts with 0xef) is legacy code, as geth runs
+/// it; revm's `Bytecode::new_raw` would panic on it.
+pub fn bytecode(code: Bytes) -> Bytecode {
+    Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code))
+}
+
 impl<S: WitnessSource> Database for WitnessDb<S> {
     type Error = StateError;
 
@@ -322,7 +330,7 @@ impl<S: WitnessSource> Database for WitnessDb<S> {
             return Ok(Bytecode::default());
         }
         match self.code(&code_hash) {
-            Some(code) => Ok(Bytecode::new_raw(code)),
+            Some(code) => Ok(bytecode(code)),
             None => self.fail(StateError::MissingCode(code_hash)),
         }
     }
@@ -350,6 +358,38 @@ impl<S: WitnessSource> Database for WitnessDb<S> {
         match known {
             Some(hash) => Ok(hash),
             None => self.fail(StateError::MissingBlockHash(number)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{address, bytes};
+
+    #[test]
+    fn code_like_a_delegation_that_is_not_one_is_legacy_code() {
+        let delegation = bytes!("ef01001111111111111111111111111111111111111111");
+        let not_delegations = [
+            bytes!("ef01"),
+            bytes!("ef0100"),
+            bytes!("ef010011111111111111111111111111111111111111"),
+            bytes!("ef0100111111111111111111111111111111111111111100"),
+            bytes!("ef01011111111111111111111111111111111111111111"),
+        ];
+        let witness = ExecutionWitness {
+            codes: [delegation.clone()].into_iter().chain(not_delegations.clone()).collect(),
+            ..Default::default()
+        };
+        let parent = Header { state_root: EMPTY_ROOT, ..Default::default() };
+        let mut db = WitnessDb::new(VerifiedWitness::new(&witness, &parent).expect("verifies"), EMPTY_ROOT);
+
+        let code = db.code_by_hash(keccak256(&delegation)).expect("in the witness");
+        assert_eq!(code.eip7702_address(), Some(address!("1111111111111111111111111111111111111111")));
+        for raw in not_delegations {
+            let code = db.code_by_hash(keccak256(&raw)).expect("in the witness");
+            assert!(code.is_legacy(), "{raw}");
+            assert_eq!(code.original_bytes(), raw);
         }
     }
 }

@@ -28,7 +28,7 @@ mod swap;
 
 pub use account::StateAccount;
 pub use collision::StorageOracle;
-pub use db::{Ancestors, VerifiedWitness, WitnessDb, WitnessSource};
+pub use db::{bytecode, Ancestors, VerifiedWitness, WitnessDb, WitnessSource};
 pub use error::{BlockError, ErrorChain, GotExpected, HeaderError, L2Error, ProgramError, StateError};
 pub use execute::{
     execute_batch, execute_input, execute_input_with_probe, receipts_root_and_bloom, run_block, BatchResult,
