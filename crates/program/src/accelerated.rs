@@ -26,8 +26,8 @@ pub trait Accelerators: 'static {
     fn mul_mod(a: &Words, b: &Words, m: &Words) -> Words;
 }
 
-/// A 256-bit number as the accelerators take it: `u32` words, least significant first.
-pub type Words = [u32; 8];
+/// A 256-bit number as the accelerators take it (bp-secp256k1's: `u32` words, least first).
+pub use bp_secp256k1::Words;
 
 /// Installs both providers on `A`; called once, before the program runs.
 ///

@@ -8,7 +8,7 @@
 #[repr(C, align(8))]
 pub(crate) struct Limbs<const K: usize>(pub(crate) [u64; K]);
 
-pub(crate) type Words = [u32; 8];
+pub(crate) use bp_secp256k1::Words;
 
 /// a · b mod m on the 256-bit modular multiplication precompile, whose output the circuit
 /// range-checks below m (m non-zero).
