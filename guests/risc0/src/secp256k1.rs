@@ -5,9 +5,12 @@
 //! rv32im circuit itself (no recursion circuit needed, so it proves offline too). The checked
 //! wrappers assert that each result is reduced, so a prover cannot pick another representative.
 
+use bp_program::accelerated::Accelerators;
 use bp_secp256k1::{Backend, Words};
 use risc0_bigint2::ec::{AffinePoint, Secp256k1Curve, EC_256_WIDTH_WORDS};
-use risc0_bigint2::field::{modadd_256, modinv_256, modmul_256, modsub_256};
+use risc0_bigint2::field::{modadd_256, modinv_256, modsub_256};
+
+use crate::crypto::Risc0;
 
 /// secp256k1's arithmetic on bigint2.
 #[derive(Debug)]
@@ -37,9 +40,7 @@ impl Backend for Bigint2 {
     }
 
     fn mul(a: &Words, b: &Words, m: &Words) -> Words {
-        let mut out = [0; 8];
-        modmul_256(a, b, m, &mut out);
-        out
+        <Risc0 as Accelerators>::mul_mod(a, b, m)
     }
 
     /// Skips bigint2's reducedness check (a comparison per call) in the square root's chain.
