@@ -26,6 +26,12 @@ contract CommonBridge {
 
     /// @notice Deposits carry at most this much call data.
     uint256 public constant MAX_DEPOSIT_DATA = 32768;
+    /// @notice L2 gas a deposit gets without paying for it on L1 (a transfer and a small call).
+    uint256 public constant FREE_DEPOSIT_GAS = 100_000;
+    /// @notice A deposit burns one unit of L1 gas for every this many units of L2 gas it asks for
+    /// beyond `FREE_DEPOSIT_GAS`: L2 block space bought through the bridge, which the sequencer
+    /// must include and which pays no L2 fee, is paid for in L1 gas (docs/l1.md).
+    uint256 public constant DEPOSIT_GAS_DIVISOR = 32;
     /// @notice A contract depositing from L1 sends on L2 from its address plus this offset, so it
     /// cannot act as whatever lives at its own address on L2.
     uint160 public constant ALIAS_OFFSET = uint160(0x1111000000000000000000000000000000001111);
@@ -37,6 +43,9 @@ contract CommonBridge {
     /// @notice Withdrawals paid, by message id.
     mapping(uint256 => bool) public claimed;
 
+    /// @notice Deposits `first..first+count` are pending again: the batches that consumed them
+    /// were reverted.
+    event DepositsRestored(uint256 first, uint256 count);
     /// @notice A deposit was queued for the L2.
     event DepositInitiated(
         uint256 indexed nonce,
@@ -66,12 +75,14 @@ contract CommonBridge {
 
     /// @notice Sends `msg.value` to the L2 and calls `to` there with `data` and `gasLimit` (the
     /// ether is minted to the sender on L2 first). Refuses what the L2 could not include: a value
-    /// of 2^128 or more, a gas limit above the L2 block's or below the call's intrinsic gas.
+    /// of 2^128 or more, a gas limit above the L2 block's or below the call's intrinsic gas. Burns
+    /// `depositGasCost(gasLimit)` L1 gas.
     function deposit(address to, uint256 gasLimit, bytes calldata data) external payable returns (bytes32) {
         require(msg.value < 2 ** 128, "CommonBridge: value of 2^128 or more");
         require(data.length <= MAX_DEPOSIT_DATA, "CommonBridge: data too long");
         require(gasLimit <= maxDepositGas, "CommonBridge: gas limit above the L2 block gas limit");
         require(gasLimit >= intrinsicGas(data), "CommonBridge: gas limit below the intrinsic gas");
+        _burnGas(depositGasCost(gasLimit));
         address from = msg.sender;
         if (msg.sender != tx.origin) {
             unchecked {
@@ -84,6 +95,19 @@ contract CommonBridge {
         depositHashes.push(depositHash);
         emit DepositInitiated(nonce, from, to, msg.value, gasLimit, data, depositHash);
         return depositHash;
+    }
+
+    /// @notice The L1 gas a deposit with `gasLimit` burns: one per `DEPOSIT_GAS_DIVISOR` units
+    /// of L2 gas beyond `FREE_DEPOSIT_GAS`.
+    function depositGasCost(uint256 gasLimit) public pure returns (uint256) {
+        return gasLimit > FREE_DEPOSIT_GAS ? (gasLimit - FREE_DEPOSIT_GAS) / DEPOSIT_GAS_DIVISOR : 0;
+    }
+
+    /// @notice Spends `amount` gas doing nothing (as Optimism's deposits once paid for the L2
+    /// gas they bought); no ether changes hands.
+    function _burnGas(uint256 amount) private view {
+        uint256 start = gasleft();
+        while (start - gasleft() < amount) {}
     }
 
     /// @notice The intrinsic gas of a call with `data` on the L2 (Prague): EIP-7623's floor,
@@ -127,6 +151,15 @@ contract CommonBridge {
         require(msg.sender == proposer, "CommonBridge: not the proposer");
         require(depositsHash(count) == expected, "CommonBridge: deposits hash differs from the pending deposits");
         depositsConsumed += count;
+    }
+
+    /// @notice Makes the last `count` consumed deposits pending again: the proposer reverted the
+    /// batches that consumed them, and the next batches include them anew, in the same order.
+    function restoreDeposits(uint256 count) external {
+        require(msg.sender == proposer, "CommonBridge: not the proposer");
+        require(count <= depositsConsumed, "CommonBridge: fewer deposits consumed");
+        depositsConsumed -= count;
+        emit DepositsRestored(depositsConsumed, count);
     }
 
     /// @notice Pays withdrawal `messageId` of `amount` to `receiver`, proven by a sorted-pair

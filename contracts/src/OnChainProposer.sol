@@ -17,6 +17,9 @@ interface ISP1Verifier {
 interface IDepositQueue {
     /// @notice Consumes the next `count` deposits, whose hash must be `expected`.
     function consumeDeposits(uint256 count, bytes32 expected) external;
+    /// @notice Makes the last `count` consumed deposits pending again (their batches were
+    /// reverted).
+    function restoreDeposits(uint256 count) external;
 }
 
 /// @title Commits the L2's batches with their state-diff blobs and verifies their proofs.
@@ -24,6 +27,12 @@ interface IDepositQueue {
 /// EIP-4844 transaction carrying its blob; the proof sender verifies the next unverified batch,
 /// whose public outputs (docs/l2.md) are rebuilt here from what was committed. A batch is final
 /// once verified.
+/// @notice The proofs a batch needs are fixed at deployment: either zk proofs (RISC Zero, SP1 or
+/// both), or, asked for by name, dev mode, where nothing but the committed values is checked.
+/// No call removes a required proof; the owner may only replace a verifier or program id with
+/// another, after `upgradeDelay`. The owner may also rotate the committer and the proof sender,
+/// and revert committed batches that no proof has verified for `revertDelay` (their deposits
+/// are pending again), so that one bad commit or one lost key cannot stop the L2 for good.
 contract OnChainProposer {
     /// @notice What a committed batch claims.
     struct Batch {
@@ -33,29 +42,75 @@ contract OnChainProposer {
         bytes32 depositsHash;
         bytes32 blobVersionedHash;
         uint64 txCount;
+        /// @notice The bridge deposits its commit consumed (restored if it is reverted).
+        uint64 depositCount;
+        /// @notice When it was committed (block timestamp).
+        uint64 committedAt;
     }
 
-    /// @notice Who may change the verifiers.
+    /// @notice Everything fixed at deployment.
+    struct Params {
+        address committer;
+        address proofSender;
+        address bridge;
+        uint256 chainId;
+        bytes32 chainConfigHash;
+        bytes32 genesisStateRoot;
+        bytes32 genesisBlockHash;
+        /// @notice RISC Zero's verifier and the guest's image id; zero: not required.
+        address risc0Verifier;
+        bytes32 risc0ImageId;
+        /// @notice SP1's verifier and the guest's verifying key hash; zero: not required.
+        address sp1Verifier;
+        bytes32 sp1VKey;
+        /// @notice Must be true exactly when no verifier is given: dev mode by name only.
+        bool devMode;
+        /// @notice Seconds the oldest unverified batch must wait before the owner may revert.
+        uint64 revertDelay;
+        /// @notice Seconds between proposing a verifier upgrade and applying it.
+        uint64 upgradeDelay;
+    }
+
+    /// @notice A verifier upgrade waiting out `upgradeDelay`.
+    struct Upgrade {
+        address verifier;
+        bytes32 programId;
+        uint256 readyAt;
+    }
+
+    /// @notice Proof system numbers (`proposeUpgrade`, `applyUpgrade`).
+    uint8 public constant RISC0 = 0;
+    uint8 public constant SP1 = 1;
+
+    /// @notice Who may rotate the roles, revert stuck batches and upgrade verifiers.
     address public immutable owner;
-    /// @notice Who commits batches.
-    address public immutable committer;
-    /// @notice Who sends proofs (another account than the committer).
-    address public immutable proofSender;
     /// @notice The bridge whose deposits batches consume.
     IDepositQueue public immutable bridge;
     /// @notice The L2's chain id (public output word 4).
     uint256 public immutable chainId;
     /// @notice The hash of the L2's chain configuration (public output word 5).
     bytes32 public immutable chainConfigHash;
+    /// @notice No zk proof is checked: only the committed values (development only).
+    bool public immutable devMode;
+    /// @notice Seconds the oldest unverified batch must wait before the owner may revert.
+    uint256 public immutable revertDelay;
+    /// @notice Seconds between proposing a verifier upgrade and applying it.
+    uint256 public immutable upgradeDelay;
 
-    /// @notice RISC Zero's verifier; zero: RISC Zero proofs are not required.
+    /// @notice Who commits batches.
+    address public committer;
+    /// @notice Who sends proofs (another account than the committer).
+    address public proofSender;
+    /// @notice RISC Zero's verifier; zero: RISC Zero proofs are not required (fixed at deployment).
     address public risc0Verifier;
     /// @notice The guest's image id.
     bytes32 public risc0ImageId;
-    /// @notice SP1's verifier; zero: SP1 proofs are not required.
+    /// @notice SP1's verifier; zero: SP1 proofs are not required (fixed at deployment).
     address public sp1Verifier;
     /// @notice The guest's verifying key hash.
     bytes32 public sp1VKey;
+    /// @notice Pending verifier upgrades, by proof system.
+    mapping(uint8 => Upgrade) public pendingUpgrades;
 
     /// @notice The newest committed batch.
     uint256 public lastCommittedBatch;
@@ -74,43 +129,135 @@ contract OnChainProposer {
     event BatchCommitted(uint256 indexed batch, bytes32 stateRoot, bytes32 blobVersionedHash);
     /// @notice A batch was verified.
     event BatchVerified(uint256 indexed batch);
-    /// @notice A verifier was set (zero: that proof is no longer required).
-    event VerifierSet(string kind, address verifier, bytes32 programId);
+    /// @notice Batches `first..=last` were reverted; their `deposits` are pending again.
+    event BatchesReverted(uint256 first, uint256 last, uint256 deposits);
+    /// @notice The committer or the proof sender changed.
+    event RoleSet(string role, address account);
+    /// @notice A verifier upgrade was proposed; it can be applied from `readyAt`.
+    event UpgradeProposed(uint8 indexed system, address verifier, bytes32 programId, uint256 readyAt);
+    /// @notice A proposed upgrade was cancelled.
+    event UpgradeCancelled(uint8 indexed system);
+    /// @notice A verifier and program id took effect.
+    event VerifierSet(uint8 indexed system, address verifier, bytes32 programId);
 
-    constructor(
-        address _committer,
-        address _proofSender,
-        address _bridge,
-        uint256 _chainId,
-        bytes32 _chainConfigHash,
-        bytes32 genesisStateRoot,
-        bytes32 genesisBlockHash
-    ) {
-        require(_committer != _proofSender, "OnChainProposer: committer and proof sender must differ");
+    modifier onlyOwner() {
+        require(msg.sender == owner, "OnChainProposer: not the owner");
+        _;
+    }
+
+    constructor(Params memory p) {
+        _checkRoles(p.committer, p.proofSender);
+        require(
+            (p.risc0Verifier == address(0)) == (p.risc0ImageId == bytes32(0)),
+            "OnChainProposer: a RISC Zero verifier needs an image id and an image id a verifier"
+        );
+        require(
+            (p.sp1Verifier == address(0)) == (p.sp1VKey == bytes32(0)),
+            "OnChainProposer: an SP1 verifier needs a vkey and a vkey a verifier"
+        );
+        bool anyVerifier = p.risc0Verifier != address(0) || p.sp1Verifier != address(0);
+        require(anyVerifier || p.devMode, "OnChainProposer: no verifier: proofs would not be checked (dev mode only by name)");
+        require(!(anyVerifier && p.devMode), "OnChainProposer: dev mode takes no verifier");
         owner = msg.sender;
-        committer = _committer;
-        proofSender = _proofSender;
-        bridge = IDepositQueue(_bridge);
-        chainId = _chainId;
-        chainConfigHash = _chainConfigHash;
-        batches[0].stateRoot = genesisStateRoot;
-        batches[0].lastBlockHash = genesisBlockHash;
+        committer = p.committer;
+        proofSender = p.proofSender;
+        bridge = IDepositQueue(p.bridge);
+        chainId = p.chainId;
+        chainConfigHash = p.chainConfigHash;
+        devMode = p.devMode;
+        revertDelay = p.revertDelay;
+        upgradeDelay = p.upgradeDelay;
+        risc0Verifier = p.risc0Verifier;
+        risc0ImageId = p.risc0ImageId;
+        sp1Verifier = p.sp1Verifier;
+        sp1VKey = p.sp1VKey;
+        batches[0].stateRoot = p.genesisStateRoot;
+        batches[0].lastBlockHash = p.genesisBlockHash;
+        emit VerifierSet(RISC0, p.risc0Verifier, p.risc0ImageId);
+        emit VerifierSet(SP1, p.sp1Verifier, p.sp1VKey);
     }
 
-    /// @notice Requires RISC Zero proofs of `imageId` from now on (zero verifier: no longer).
-    function setRisc0Verifier(address verifier, bytes32 imageId) external {
-        require(msg.sender == owner, "OnChainProposer: not the owner");
-        risc0Verifier = verifier;
-        risc0ImageId = imageId;
-        emit VerifierSet("risc0", verifier, imageId);
+    function _checkRoles(address _committer, address _proofSender) private pure {
+        require(_committer != address(0) && _proofSender != address(0), "OnChainProposer: a role without an account");
+        require(_committer != _proofSender, "OnChainProposer: committer and proof sender must differ");
     }
 
-    /// @notice Requires SP1 proofs of `vkey` from now on (zero verifier: no longer).
-    function setSp1Verifier(address verifier, bytes32 vkey) external {
-        require(msg.sender == owner, "OnChainProposer: not the owner");
-        sp1Verifier = verifier;
-        sp1VKey = vkey;
-        emit VerifierSet("sp1", verifier, vkey);
+    /// @notice Hands the committer's role to `account` (a lost or leaked key is replaced).
+    function setCommitter(address account) external onlyOwner {
+        _checkRoles(account, proofSender);
+        committer = account;
+        emit RoleSet("committer", account);
+    }
+
+    /// @notice Hands the proof sender's role to `account`.
+    function setProofSender(address account) external onlyOwner {
+        _checkRoles(committer, account);
+        proofSender = account;
+        emit RoleSet("proof sender", account);
+    }
+
+    /// @notice The verifier and program id of proof system `system`.
+    function verifierOf(uint8 system) public view returns (address verifier, bytes32 programId) {
+        if (system == RISC0) {
+            return (risc0Verifier, risc0ImageId);
+        }
+        require(system == SP1, "OnChainProposer: unknown proof system");
+        return (sp1Verifier, sp1VKey);
+    }
+
+    /// @notice Proposes to replace the verifier and program id of a required proof system; it
+    /// takes effect through `applyUpgrade` once `upgradeDelay` has passed, so that users can
+    /// leave first. An upgrade never removes a proof nor makes one required.
+    function proposeUpgrade(uint8 system, address verifier, bytes32 programId) external onlyOwner {
+        (address current,) = verifierOf(system);
+        require(current != address(0), "OnChainProposer: that proof system is not required");
+        require(verifier != address(0) && programId != bytes32(0), "OnChainProposer: an upgrade cannot remove a proof");
+        uint256 readyAt = block.timestamp + upgradeDelay;
+        pendingUpgrades[system] = Upgrade(verifier, programId, readyAt);
+        emit UpgradeProposed(system, verifier, programId, readyAt);
+    }
+
+    /// @notice Drops a proposed upgrade.
+    function cancelUpgrade(uint8 system) external onlyOwner {
+        require(pendingUpgrades[system].readyAt != 0, "OnChainProposer: no upgrade proposed");
+        delete pendingUpgrades[system];
+        emit UpgradeCancelled(system);
+    }
+
+    /// @notice Applies a proposed upgrade whose delay has passed (anyone may call it).
+    function applyUpgrade(uint8 system) external {
+        Upgrade memory upgrade = pendingUpgrades[system];
+        require(upgrade.readyAt != 0, "OnChainProposer: no upgrade proposed");
+        require(block.timestamp >= upgrade.readyAt, "OnChainProposer: the upgrade delay has not passed");
+        delete pendingUpgrades[system];
+        if (system == RISC0) {
+            (risc0Verifier, risc0ImageId) = (upgrade.verifier, upgrade.programId);
+        } else {
+            (sp1Verifier, sp1VKey) = (upgrade.verifier, upgrade.programId);
+        }
+        emit VerifierSet(system, upgrade.verifier, upgrade.programId);
+    }
+
+    /// @notice Reverts every committed batch after `keep` (which must be verified or itself
+    /// unverified), newest first, once the oldest unverified batch has waited `revertDelay`
+    /// without a proof; their deposits are pending again and will be included anew. A
+    /// verified batch is never reverted.
+    function revertBatches(uint256 keep) external onlyOwner {
+        uint256 last = lastCommittedBatch;
+        require(keep < last, "OnChainProposer: no batch after it is committed");
+        require(keep >= lastVerifiedBatch, "OnChainProposer: a verified batch cannot be reverted");
+        require(
+            block.timestamp >= batches[lastVerifiedBatch + 1].committedAt + revertDelay,
+            "OnChainProposer: the oldest unverified batch has not waited the revert delay"
+        );
+        uint256 deposits;
+        for (uint256 batch = last; batch > keep; --batch) {
+            deposits += batches[batch].depositCount;
+            delete batches[batch];
+        }
+        lastCommittedBatch = keep;
+        bridge.restoreDeposits(deposits);
+        emit BatchesReverted(keep + 1, last, deposits);
     }
 
     /// @notice Commits `batch`, which must follow the last committed one, in a transaction
@@ -128,8 +275,18 @@ contract OnChainProposer {
         require(batch == lastCommittedBatch + 1, "OnChainProposer: batch out of order");
         bytes32 versionedHash = blobhash(0);
         require(versionedHash != bytes32(0), "OnChainProposer: the commit carries no blob");
+        require(depositCount <= type(uint64).max, "OnChainProposer: deposit count over 2^64");
         bridge.consumeDeposits(depositCount, depositsHash);
-        batches[batch] = Batch(stateRoot, lastBlockHash, withdrawalsRoot, depositsHash, versionedHash, txCount);
+        batches[batch] = Batch(
+            stateRoot,
+            lastBlockHash,
+            withdrawalsRoot,
+            depositsHash,
+            versionedHash,
+            txCount,
+            uint64(depositCount),
+            uint64(block.timestamp)
+        );
         lastCommittedBatch = batch;
         emit BatchCommitted(batch, stateRoot, versionedHash);
     }

@@ -292,7 +292,7 @@ fn print_l1(report: &L1Report, settled: &[bp_coordinator::Settlement]) {
     let mean = |gas: &[u64]| if gas.is_empty() { 0 } else { gas.iter().sum::<u64>() / gas.len() as u64 };
     let commits: Vec<u64> = report.commit_gas.iter().map(|(_, g)| *g).collect();
     let verifies: Vec<u64> = settled.iter().map(|s| s.gas_used).collect();
-    outln!("L1: bridge {} proposer {}", report.bridge, report.proposer);
+    outln!("L1: bridge {} proposer {}, {}", report.bridge, report.proposer, report.mode);
     outln!(
         "L1: {} batches committed (mean {} gas), {} verified (mean {} gas), {} deposits (mean {} gas)",
         commits.len(),

@@ -46,6 +46,10 @@ pub(crate) struct L1Args {
     /// Where the L2's withdrawals are paid on L1 (default: anvil's dev account 4).
     #[arg(long)]
     withdrawal_receiver: Option<Address>,
+    /// L1 blocks on top of a deposit before the L2 includes it, and on top of a transaction
+    /// before it counts (default: 0 for `--l1 anvil`, which only this run uses, else 2).
+    #[arg(long, env = "BLOCKPROVER_L1_CONFIRMATIONS")]
+    l1_confirmations: Option<u64>,
 }
 
 /// `blockprover deploy`.
@@ -63,7 +67,8 @@ pub(crate) struct DeployArgs {
     /// The proof sender's address (the coordinator's account; not the committer).
     #[arg(long, env = "PROVER_SERVER_VERIFIER_ADDRESS")]
     proof_sender: Address,
-    /// A RISC Zero verifier contract (`IRiscZeroVerifier`): RISC Zero proofs are required.
+    /// A RISC Zero verifier contract (`IRiscZeroVerifier`): RISC Zero proofs are required, for
+    /// good (the owner may only replace the verifier after --upgrade-delay-secs).
     #[arg(long, requires = "risc0_image_id")]
     risc0_verifier: Option<Address>,
     /// The guest's image id the RISC Zero verifier checks against.
@@ -75,6 +80,17 @@ pub(crate) struct DeployArgs {
     /// The guest's verifying key hash the SP1 verifier checks against.
     #[arg(long, requires = "sp1_verifier")]
     sp1_vkey: Option<B256>,
+    /// Deploy without any zk verifier: L1 checks the committed values only, so whoever holds
+    /// the committer's and the proof sender's keys can settle any state. Development only;
+    /// without a verifier, `deploy` refuses unless this is given.
+    #[arg(long, conflicts_with_all = ["risc0_verifier", "sp1_verifier"])]
+    dev_mode: bool,
+    /// Seconds the oldest unverified batch must wait before the owner may revert batches.
+    #[arg(long, default_value_t = bp_l1::DEFAULT_REVERT_DELAY)]
+    revert_delay_secs: u64,
+    /// Seconds between the owner proposing a new verifier and its taking effect.
+    #[arg(long, default_value_t = bp_l1::DEFAULT_UPGRADE_DELAY)]
+    upgrade_delay_secs: u64,
     /// L1 blocks on top of each deployment transaction before it counts.
     #[arg(long, default_value_t = 0)]
     l1_confirmations: u64,
@@ -86,6 +102,11 @@ pub(crate) struct DeployArgs {
 /// Deploys the devnet L2's contracts and writes where they are.
 pub(crate) fn deploy(args: DeployArgs) -> Result<()> {
     ensure!(args.committer != args.proof_sender, "--committer and --proof-sender must be different accounts");
+    ensure!(
+        args.dev_mode || args.risc0_verifier.is_some() || args.sp1_verifier.is_some(),
+        "no verifier given, so L1 would not check proofs: give --risc0-verifier with --risc0-image-id and/or \
+         --sp1-verifier with --sp1-vkey; a development chain without proofs must ask for --dev-mode"
+    );
     let owner = bp_l1::signer(&args.owner_key).context("--owner-key")?;
     let config = L1Config { confirmations: args.l1_confirmations, ..L1Config::new(args.l1_rpc_url.clone()) };
     let chain = bp_devnet::chain_config();
@@ -101,14 +122,19 @@ pub(crate) fn deploy(args: DeployArgs) -> Result<()> {
         max_deposit_gas: GAS_LIMIT,
         risc0: args.risc0_verifier.zip(args.risc0_image_id),
         sp1: args.sp1_verifier.zip(args.sp1_vkey),
+        dev_mode: args.dev_mode,
+        revert_delay: args.revert_delay_secs,
+        upgrade_delay: args.upgrade_delay_secs,
     };
+    params.check()?;
     let deployment = crate::service::runtime()?.block_on(async {
         let provider = bp_l1::provider(&config, Some(&owner))?;
         bp_l1::deploy(&provider, &config, &params).await.with_context(|| format!("deploying on {}", config.url))
     })?;
     write_remembered(&args.output, &Remembered { url: args.l1_rpc_url, deployment })?;
+    let mode = if params.dev_mode { "dev mode: no zk proof is checked" } else { "proofs required" };
     crate::output::outln!(
-        "bridge {} proposer {} (L1 block {}) written to {}",
+        "bridge {} proposer {} ({mode}; L1 block {}) written to {}",
         deployment.bridge,
         deployment.proposer,
         deployment.block,
@@ -133,6 +159,8 @@ pub(crate) struct L1Report {
     pub(crate) bridge: Address,
     /// The OnChainProposer.
     pub(crate) proposer: Address,
+    /// The proofs it requires, as it says (dev mode for the devnet's exec proofs).
+    pub(crate) mode: String,
     /// Gas of each deposit transaction.
     pub(crate) deposit_gas: Vec<u64>,
     /// Gas of each commit (L1 batch number, gas).
@@ -208,7 +236,8 @@ impl DevnetL1 {
         } else {
             (None, spec.to_string())
         };
-        let config = L1Config::new(url.clone());
+        let confirmations = args.l1_confirmations.unwrap_or(if anvil.is_some() { 0 } else { 2 });
+        let config = L1Config { confirmations, ..L1Config::new(url.clone()) };
 
         let deployment = match remembered {
             Some(r) if r.url == url => r.deployment,
@@ -230,8 +259,12 @@ impl DevnetL1 {
                     proof_sender: proof_sender.address(),
                     l2_bridge: bp_input::L2_BRIDGE_ADDRESS,
                     max_deposit_gas: GAS_LIMIT,
+                    // The devnet's provers make exec proofs, which no L1 verifier checks.
                     risc0: None,
                     sp1: None,
+                    dev_mode: true,
+                    revert_delay: bp_l1::DEFAULT_REVERT_DELAY,
+                    upgrade_delay: bp_l1::DEFAULT_UPGRADE_DELAY,
                 };
                 let deployment = bp_l1::deploy(&bp_l1::provider(&config, Some(&owner))?, &config, &params)
                     .await
@@ -245,6 +278,8 @@ impl DevnetL1 {
             deployment.bridge, deployment.proposer, deployment.block
         );
         let user_provider = bp_l1::provider(&config, Some(&user))?;
+        let mode = bp_l1::ProofRequirements::read(&user_provider, deployment.proposer).await?;
+        eprintln!("devnet: L1 proposer in {mode}");
         let l1 = Self {
             _anvil: anvil,
             committer: Committer::new(bp_l1::provider(&config, Some(&committer))?, deployment.proposer, config.clone()),
@@ -254,13 +289,19 @@ impl DevnetL1 {
                 deployment.bridge,
                 deployment.block,
                 builder.deposits_made(),
+                config.confirmations,
             ),
             user_provider,
             proof_sender,
             receiver,
             keys: (0..DEV_ACCOUNTS).map(DevAccountKey::new).collect(),
             chain_id: builder.chain().chain_id,
-            report: L1Report { bridge: deployment.bridge, proposer: deployment.proposer, ..Default::default() },
+            report: L1Report {
+                bridge: deployment.bridge,
+                proposer: deployment.proposer,
+                mode: mode.to_string(),
+                ..Default::default()
+            },
             config,
             deployment,
         };

@@ -1,6 +1,8 @@
 //! The coordinator's proof sender against a real L1 (anvil): a batch committed with a value its
 //! proof does not have is refused by the contract, its proofs are moved aside (so the batch is
-//! proved again) and nothing is verified; proofs wait out an L1 node that is down and a
+//! proved again) and nothing is verified, until the owner reverts the wrong commit after the
+//! revert delay and the committer commits the batch again: then it is verified and the chain
+//! continues; proofs wait out an L1 node that is down and a
 //! coordinator stopped between storing a proof and verifying it, and every batch ends verified
 //! exactly once. The settled happy path is the binary's `tests/settle.rs` (the devnet on an L1).
 
@@ -31,8 +33,11 @@ fn anvil() -> Option<LocalAnvil> {
     LocalAnvil::available_for_tests().then(|| LocalAnvil::start("prague", None).expect("anvil starts"))
 }
 
+/// The revert delay of the test deployments.
+const REVERT_DELAY: u64 = 600;
+
 #[tokio::test(flavor = "multi_thread")]
-async fn proofs_the_contract_refuses_are_moved_aside_and_nothing_is_verified() {
+async fn a_wrong_commit_is_refused_then_reverted_by_the_owner_and_the_chain_continues() {
     let Some(anvil) = anvil() else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     // The committer posts the batch claiming one transaction more than it has.
@@ -55,8 +60,51 @@ async fn proofs_the_contract_refuses_are_moved_aside_and_nothing_is_verified() {
     assert!(refused[0].1.contains("public output differs: transaction count"), "{}", refused[0].1);
     assert!(!store.has_proof(0, ProofType::Exec).expect("store"), "a refused proof stays aside");
     assert!(store.settlements().expect("store").is_empty());
-    running.shutdown().await;
     assert_eq!(sender(&committed).last_verified().await.expect("L1"), 0);
+
+    // The owner reverts the wrong commit once it has waited the revert delay unverified, and
+    // the committer commits the batch as it is; the next proof of it is verified.
+    let owner_provider = bp_l1::provider(&committed.config, Some(&key(0))).expect("provider");
+    let owner = bp_l1::Owner::new(owner_provider, committed.proposer, committed.config.clone());
+    assert!(matches!(owner.revert_batches(0).await, Err(bp_l1::L1Error::Reverted(r)) if r.contains("revert delay")));
+    anvil.advance_time(REVERT_DELAY).await.expect("anvil");
+    owner.revert_batches(0).await.expect("the wrong commit is reverted");
+    assert_eq!(sender(&committed).last_committed().await.expect("L1"), 0);
+    let committer = Committer::new(
+        bp_l1::provider(&committed.config, Some(&key(1))).expect("provider"),
+        committed.proposer,
+        committed.config.clone(),
+    );
+    committer.commit(&batch_commit(&committed.sealed[0], 0)).await.expect("committed again, as it is");
+    assert!(store.store_proof(&exec_proof(&committed.sealed[0])).expect("proved again"));
+    let started = Instant::now();
+    while store.settlements().expect("store").is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the corrected batch was never verified");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    running.shutdown().await;
+    assert_eq!(sender(&committed).last_verified().await.expect("L1"), 1);
+}
+
+fn key(i: usize) -> bp_l1::PrivateKeySigner {
+    bp_l1::signer(ANVIL_KEYS[i]).expect("a key")
+}
+
+/// The commit of `batch`, claiming `extra_txs` transactions more than it has (0: the truth).
+fn batch_commit(batch: &bp_devnet::SealedBatch, extra_txs: u64) -> BatchCommit {
+    let l2 = batch.expected.l2.expect("an L2 batch");
+    BatchCommit {
+        batch: batch.index as u64 + 1,
+        state_root: batch.expected.final_state_root,
+        last_block_hash: batch.expected.last_block_hash,
+        tx_count: batch.expected.tx_count + extra_txs,
+        withdrawals_root: l2.withdrawals_root,
+        deposits_hash: l2.deposits_hash,
+        deposit_count: 0,
+        blob: batch.blob.blob.clone(),
+        commitment: batch.blob.commitment,
+        blob_proof: batch.blob.proof,
+    }
 }
 
 /// An exec proof of `batch` as a prover would submit it.
@@ -94,7 +142,6 @@ async fn deploy_and_commit(dir: &std::path::Path, url: &str, count: usize, extra
         .map(|_| builder.build_batch_with(2, &mut NoDeposits, Address::repeat_byte(0x42)).expect("a batch").clone())
         .collect();
     let config = L1Config::new(url.to_string());
-    let key = |i: usize| bp_l1::signer(ANVIL_KEYS[i]).expect("a key");
     let owner = bp_l1::provider(&config, Some(&key(0))).expect("provider");
     let params = DeployParams {
         l2_chain_id: builder.chain().chain_id,
@@ -107,25 +154,15 @@ async fn deploy_and_commit(dir: &std::path::Path, url: &str, count: usize, extra
         max_deposit_gas: bp_devnet::GAS_LIMIT,
         risc0: None,
         sp1: None,
+        dev_mode: true,
+        revert_delay: REVERT_DELAY,
+        upgrade_delay: bp_l1::DEFAULT_UPGRADE_DELAY,
     };
     let deployment = bp_l1::deploy(&owner, &config, &params).await.expect("deployed");
     let committer =
         Committer::new(bp_l1::provider(&config, Some(&key(1))).expect("provider"), deployment.proposer, config.clone());
     for batch in &sealed {
-        let l2 = batch.expected.l2.expect("an L2 batch");
-        let commit = BatchCommit {
-            batch: batch.index as u64 + 1,
-            state_root: batch.expected.final_state_root,
-            last_block_hash: batch.expected.last_block_hash,
-            tx_count: batch.expected.tx_count + extra_txs,
-            withdrawals_root: l2.withdrawals_root,
-            deposits_hash: l2.deposits_hash,
-            deposit_count: 0,
-            blob: batch.blob.blob.clone(),
-            commitment: batch.blob.commitment,
-            blob_proof: batch.blob.proof,
-        };
-        committer.commit(&commit).await.expect("committed");
+        committer.commit(&batch_commit(batch, extra_txs)).await.expect("committed");
     }
     Committed { config, proposer: deployment.proposer, builder: Arc::new(Mutex::new(builder)), sealed }
 }

@@ -1,13 +1,17 @@
 //! What an L2 batch's proof binds (issue: soundness of the public outputs): a deposit executes
 //! only with fields the L1 bridge binds, consecutive batches chain by block hash, the rules are
-//! committed by hash, and the batch kind is an output.
+//! committed by hash, the batch kind is an output, and no block credits ether but through a
+//! deposit.
 
-use alloy_consensus::proofs::calculate_transaction_root;
-use alloy_eips::eip2930::{AccessList, AccessListItem};
+use alloy_consensus::proofs::{calculate_transaction_root, calculate_withdrawals_root};
+use alloy_eips::{
+    eip2930::{AccessList, AccessListItem},
+    eip4895::Withdrawal,
+};
 use alloy_primitives::Address;
-use bp_devnet::{Builder, SealedBatch};
-use bp_input::{BlockTx, ProgramInput};
-use bp_program::{execute_input, BlockError, ProgramError};
+use bp_devnet::{Builder, DepositFeed, SealedBatch};
+use bp_input::{BlockTx, PrivilegedTx, ProgramInput};
+use bp_program::{execute_input, BlockError, CreditError, GotExpected, L2Error, ProgramError};
 
 fn batches(count: usize) -> (std::path::PathBuf, Vec<SealedBatch>) {
     let dir = std::env::temp_dir().join(format!("bp-devnet-soundness-{}-{count}", std::process::id()));
@@ -101,5 +105,84 @@ fn outputs_bind_parent_rules_and_kind() {
         execute_input(&as_l1),
         Err(ProgramError::InvalidBlock { error: BlockError::TxTypeNotActive { tx_type: 0x7e, .. }, .. })
     ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A chain whose blocks carry no deposits.
+struct NoDeposits;
+
+impl DepositFeed for NoDeposits {
+    fn deposits(&mut self, _number: u64, _next_nonce: u64) -> Result<Vec<PrivilegedTx>, String> {
+        Ok(Vec::new())
+    }
+}
+
+/// The attack of a sequencer that proves its own batches: it adds a beacon-chain withdrawal of
+/// 1000 ether to itself and sets the withdrawals root and the state root to what execution
+/// gives. The roots are consistent (the same block runs as an L1 block, where withdrawals are
+/// real), and the L2 batch is still refused, naming the field.
+#[test]
+fn an_l2_block_with_a_beacon_withdrawal_is_refused_even_with_consistent_roots() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut builder = Builder::open(&dir.path().join("l2.sqlite")).expect("opens");
+    let sealed = builder.build_batch_with(1, &mut NoDeposits, Address::repeat_byte(0x42)).expect("builds").clone();
+    assert!(execute_input(&sealed.input).is_ok());
+
+    let mut minting = sealed.input.clone();
+    let block = &mut minting.blocks[0];
+    let number = block.header.number;
+    // The coinbase's account is in the witness (it earns the block's priority fees).
+    let thousand_ether_in_gwei = 1_000_000_000_000;
+    let withdrawal =
+        Withdrawal { index: 0, validator_index: 0, address: bp_devnet::COINBASE, amount: thousand_ether_in_gwei };
+    block.body.withdrawals = Some(vec![withdrawal].into());
+    block.header.withdrawals_root = Some(calculate_withdrawals_root(&[withdrawal]));
+    let mut as_l1 = minting.clone();
+    as_l1.l2 = None;
+    let Err(ProgramError::InvalidBlock { error: BlockError::StateRoot(GotExpected { got, .. }), .. }) =
+        execute_input(&as_l1)
+    else {
+        panic!("the old state root no longer holds once the withdrawal is credited");
+    };
+    minting.blocks[0].header.state_root = got;
+    as_l1.blocks[0].header.state_root = got;
+    let credited = execute_input(&as_l1).expect("consistent roots: as an L1 block, the withdrawal is credited");
+    assert_eq!(credited.final_state_root, got);
+
+    assert_eq!(
+        execute_input(&minting),
+        Err(ProgramError::InvalidBlock {
+            number,
+            error: BlockError::Credit(CreditError::BeaconWithdrawals { count: 1 })
+        })
+    );
+    // A withdrawal of nothing is refused too: the list must be empty.
+    let mut zero = minting.clone();
+    let nothing = Withdrawal { amount: 0, ..withdrawal };
+    zero.blocks[0].body.withdrawals = Some(vec![nothing].into());
+    zero.blocks[0].header.withdrawals_root = Some(calculate_withdrawals_root(&[nothing]));
+    assert!(matches!(
+        execute_input(&zero),
+        Err(ProgramError::InvalidBlock { error: BlockError::Credit(CreditError::BeaconWithdrawals { count: 1 }), .. })
+    ));
+}
+
+/// An L2 chain configuration may not name an EIP-6110 deposit contract (nothing would credit
+/// what is deposited there), nor put a block before the merge (a block reward).
+#[test]
+fn an_l2_chain_with_l1_only_sources_of_ether_is_refused() {
+    let (dir, sealed) = batches(1);
+    let mut input = sealed[0].input.clone();
+    let contract = Address::repeat_byte(0xde);
+    input.chain.deposit_contract = Some(contract);
+    assert_eq!(execute_input(&input), Err(ProgramError::L2(L2Error::DepositContract(contract))));
+
+    let mut pre_merge = sealed[0].input.clone();
+    pre_merge.chain.forks.retain(|(fork, _)| *fork != alloy_hardforks::EthereumHardfork::Paris);
+    let number = pre_merge.blocks[0].header.number;
+    assert_eq!(
+        execute_input(&pre_merge),
+        Err(ProgramError::InvalidBlock { number, error: BlockError::Credit(CreditError::PreMerge(number)) })
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -115,6 +115,16 @@ impl LocalAnvil {
         provider.raw_request("anvil_dumpState".into(), ()).await.map_err(|e| L1Error::Node(e.to_string()))
     }
 
+    /// Moves the node's clock `seconds` ahead and mines a block at the new time (a delay of the
+    /// contracts waited out in a test).
+    pub async fn advance_time(&self, seconds: u64) -> Result<(), L1Error> {
+        let provider = crate::provider(&L1Config::new(self.url.clone()), None)?;
+        let node = |e: alloy::transports::TransportError| L1Error::Node(e.to_string());
+        let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (seconds,)).await.map_err(node)?;
+        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.map_err(node)?;
+        Ok(())
+    }
+
     /// Loads a state [`Self::dump_state`] gave.
     pub async fn load_state(&self, state: &Bytes) -> Result<(), L1Error> {
         let provider = crate::provider(&L1Config::new(self.url.clone()), None)?;

@@ -26,25 +26,35 @@ pub struct Deposit {
     pub hash: B256,
 }
 
-/// Follows the bridge's `DepositInitiated` events.
+/// Follows the bridge's `DepositInitiated` events, in blocks with `confirmations` blocks on
+/// top of them: a deposit the L2 includes must stay on L1, or the batch that includes it could
+/// never be committed (the bridge would not have it). A reorg deeper than that is not handled.
 #[derive(Debug)]
 pub struct DepositWatcher {
     bridge: CommonBridge::CommonBridgeInstance<DynProvider>,
     from_block: u64,
     next_nonce: u64,
+    confirmations: u64,
 }
 
 impl DepositWatcher {
     /// Reads deposits of `bridge` from L1 block `from_block` on, starting with number
-    /// `next_nonce` (those before it are already on the L2).
-    pub fn new(provider: DynProvider, bridge: Address, from_block: u64, next_nonce: u64) -> Self {
-        Self { bridge: CommonBridge::new(bridge, provider), from_block, next_nonce }
+    /// `next_nonce` (those before it are already on the L2), once `confirmations` blocks are on
+    /// top of theirs.
+    pub fn new(provider: DynProvider, bridge: Address, from_block: u64, next_nonce: u64, confirmations: u64) -> Self {
+        Self { bridge: CommonBridge::new(bridge, provider), from_block, next_nonce, confirmations }
+    }
+
+    /// The number of the next deposit to read.
+    pub fn next_nonce(&self) -> u64 {
+        self.next_nonce
     }
 
     /// The deposits made since the last poll, in order. A gap in the numbers (a node that has
     /// not seen every event yet) is an error: none after the gap is returned.
     pub async fn poll(&mut self) -> Result<Vec<Deposit>, L1Error> {
-        let head = self.bridge.provider().get_block_number().await.map_err(|e| L1Error::Node(e.to_string()))?;
+        let latest = self.bridge.provider().get_block_number().await.map_err(|e| L1Error::Node(e.to_string()))?;
+        let Some(head) = latest.checked_sub(self.confirmations) else { return Ok(Vec::new()) };
         if head < self.from_block {
             return Ok(Vec::new());
         }
@@ -80,8 +90,9 @@ impl DepositWatcher {
             });
             self.next_nonce += 1;
         }
-        // Blocks before the head are fully read; the head may still gain logs on a reorg-free
-        // node only through later blocks, but it is read again to be safe.
+        // Blocks up to `head` are read; `head` itself is read again next time (a node may
+        // answer a range before it has indexed the range's last block), which the nonces make
+        // harmless.
         self.from_block = head;
         Ok(found)
     }

@@ -13,6 +13,7 @@ mod anvil;
 mod contracts;
 mod deploy;
 mod deposits;
+mod owner;
 mod settle;
 
 /// The provider type every function here takes.
@@ -21,8 +22,9 @@ pub use alloy::providers::DynProvider;
 pub use alloy::signers::local::PrivateKeySigner;
 pub use anvil::{LocalAnvil, ANVIL_KEYS};
 pub use contracts::{CommonBridge, DepositingContract, L2Bridge, MockRisc0Verifier, MockSp1Verifier, OnChainProposer};
-pub use deploy::{deploy, DeployParams, Deployment};
+pub use deploy::{deploy, DeployParams, Deployment, DEFAULT_REVERT_DELAY, DEFAULT_UPGRADE_DELAY};
 pub use deposits::{Deposit, DepositWatcher};
+pub use owner::{Owner, ProofRequirements, ProofSystem};
 pub use settle::{BatchCommit, Committer, Depositor, ProofSender, Sent, VerifyRequest};
 
 use std::time::Duration;

@@ -174,6 +174,9 @@ pub enum BlockError {
         /// The limit.
         limit: usize,
     },
+    /// The block would credit ether from nowhere (crate::credit).
+    #[error("credit")]
+    Credit(#[from] crate::credit::CreditError),
     /// The EVM or the block executor refused a transaction or a system call.
     #[error("execution: {0}")]
     Execution(String),
@@ -225,6 +228,12 @@ pub enum L2Error {
     /// The blob's polynomial cannot be evaluated.
     #[error("state-diff blob")]
     Kzg(#[from] crate::l2::KzgError),
+    /// The L2's chain configuration names an EIP-6110 deposit contract: no beacon chain would
+    /// credit what is deposited there (crate::credit).
+    #[error(
+        "an L2 chain configuration may name no EIP-6110 deposit contract (field deposit_contract), this one names {0}"
+    )]
+    DepositContract(Address),
 }
 
 /// Why the program refused a batch.

@@ -27,6 +27,7 @@ use revm::{
 
 use crate::{
     collision::{StorageCollision, StorageOracle},
+    credit::{check_credits, check_l2_chain},
     header::{validate_against_parent, validate_body},
     l2::L2Batch,
     parallel,
@@ -128,6 +129,9 @@ pub fn execute_batch<S: WitnessSource + core::fmt::Debug>(
     if blocks.is_empty() {
         return Err(ProgramError::NoBlocks);
     }
+    if l2.is_some() {
+        check_l2_chain(chain)?;
+    }
     let initial_state_root = parent.state_root;
     let parent_block_hash = parent.hash_slow();
     let mut state = State::builder().with_database(db).with_bundle_update().build();
@@ -141,6 +145,7 @@ pub fn execute_batch<S: WitnessSource + core::fmt::Debug>(
         probe.enter(Phase::Execution);
         validate_against_parent(&block.header, parent, parent_hash, chain).map_err(|e| invalid(e.into()))?;
         validate_body(block, chain).map_err(invalid)?;
+        check_credits(block, chain, l2.is_some()).map_err(invalid)?;
         let transactions = recover_senders(block, chain, l2.is_some()).map_err(invalid)?;
         let executed = execute_block(&mut state, block, parent_hash, chain, &transactions);
         // A witness failure surfaces through revm as an execution error; report it as itself.
@@ -287,6 +292,7 @@ where
     DB: revm::Database + StorageOracle + core::fmt::Debug,
     DB::Error: core::error::Error + Send + Sync + 'static,
 {
+    check_credits(block, chain, l2)?;
     let transactions = recover_senders(block, chain, l2)?;
     execute_block(state, block, parent_hash, chain, &transactions).map_err(|e| BlockError::Execution(format!("{e}")))
 }

@@ -15,6 +15,7 @@ extern crate alloc;
 pub mod accelerated;
 mod account;
 mod collision;
+mod credit;
 pub mod cycles;
 mod db;
 mod error;
@@ -28,6 +29,7 @@ mod swap;
 
 pub use account::StateAccount;
 pub use collision::StorageOracle;
+pub use credit::CreditError;
 pub use db::{bytecode, Ancestors, VerifiedWitness, WitnessDb, WitnessSource};
 pub use error::{BlockError, ErrorChain, GotExpected, HeaderError, L2Error, ProgramError, StateError};
 pub use execute::{
@@ -42,4 +44,4 @@ pub use output::{
 /// The version of the program's rules and public outputs. A proof names the program it is of
 /// (an image id, a verifying key, or for `exec` a hash naming this version), so a change of
 /// either bumps it and old proofs are refused.
-pub const PROGRAM_VERSION: u32 = 3;
+pub const PROGRAM_VERSION: u32 = 4;
