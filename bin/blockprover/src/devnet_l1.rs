@@ -12,7 +12,10 @@ use std::{
 
 use alloy_primitives::{Address, B256, U256};
 use anyhow::{bail, ensure, Context, Result};
-use bp_devnet::{block_deposits, Builder, DepositFeed, DevAccountKey, SealedBatch, DEV_ACCOUNTS, GAS_LIMIT};
+use bp_devnet::{
+    block_deposits, Builder, DepositFeed, DevAccountKey, SealedBatch, DEPOSIT_GAS_PER_BLOCK, DEV_ACCOUNTS,
+    MAX_DEPOSIT_GAS,
+};
 use bp_input::PrivilegedTx;
 use bp_l1::{
     BatchCommit, Committer, DeployParams, Deployment, DepositWatcher, Depositor, L1Config, LocalAnvil,
@@ -47,7 +50,8 @@ pub(crate) struct L1Args {
     #[arg(long)]
     withdrawal_receiver: Option<Address>,
     /// L1 blocks on top of a deposit before the L2 includes it, and on top of a transaction
-    /// before it counts (default: 0 for `--l1 anvil`, which only this run uses, else 2).
+    /// before it counts (default: 0 on anvil, embedded or at a URL, which mines only when sent
+    /// a transaction; 6 on any other node).
     #[arg(long, env = "BLOCKPROVER_L1_CONFIRMATIONS")]
     l1_confirmations: Option<u64>,
 }
@@ -119,7 +123,7 @@ pub(crate) fn deploy(args: DeployArgs) -> Result<()> {
         committer: args.committer,
         proof_sender: args.proof_sender,
         l2_bridge: bp_input::L2_BRIDGE_ADDRESS,
-        max_deposit_gas: GAS_LIMIT,
+        max_deposit_gas: MAX_DEPOSIT_GAS,
         risc0: args.risc0_verifier.zip(args.risc0_image_id),
         sp1: args.sp1_verifier.zip(args.sp1_vkey),
         dev_mode: args.dev_mode,
@@ -140,6 +144,104 @@ pub(crate) fn deploy(args: DeployArgs) -> Result<()> {
         deployment.block,
         args.output.display()
     );
+    Ok(())
+}
+
+/// `blockprover owner`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct OwnerArgs {
+    /// JSON-RPC URL of the L1.
+    #[arg(long, env = "BLOCKPROVER_L1_RPC_URL")]
+    l1_rpc_url: String,
+    /// The owner's private key (the account that deployed the contracts).
+    #[arg(long, env = "BLOCKPROVER_L1_OWNER_KEY", hide_env_values = true)]
+    owner_key: String,
+    /// The OnChainProposer (`l1.json` names it).
+    #[arg(long, env = "BLOCKPROVER_L1_PROPOSER")]
+    proposer: Address,
+    /// L1 blocks on top of the transaction before it counts.
+    #[arg(long, default_value_t = 0)]
+    l1_confirmations: u64,
+    #[command(subcommand)]
+    action: OwnerAction,
+}
+
+/// What the owner does.
+#[derive(clap::Subcommand, Debug)]
+enum OwnerAction {
+    /// Revert every committed batch after --keep (newest first; their deposits are pending
+    /// again). Allowed once the oldest unverified batch has gone unverified for the revert
+    /// delay; a verified batch is never reverted.
+    RevertBatches {
+        /// The last L1 batch to keep (the last verified one, or a later unverified one).
+        #[arg(long)]
+        keep: u64,
+    },
+    /// Hand the committer's role to another account (not the proof sender).
+    SetCommitter {
+        /// The new committer.
+        account: Address,
+    },
+    /// Hand the proof sender's role to another account (not the committer).
+    SetProofSender {
+        /// The new proof sender.
+        account: Address,
+    },
+    /// Propose a new verifier and program id for a required proof system; it takes effect
+    /// with `apply-upgrade` once the upgrade delay has passed.
+    ProposeUpgrade {
+        /// risc0 or sp1.
+        #[arg(long)]
+        system: System,
+        /// The new verifier contract.
+        #[arg(long)]
+        verifier: Address,
+        /// The new image id (RISC Zero) or vkey (SP1).
+        #[arg(long)]
+        program_id: B256,
+    },
+    /// Apply a proposed upgrade whose delay has passed.
+    ApplyUpgrade {
+        /// risc0 or sp1.
+        #[arg(long)]
+        system: System,
+    },
+}
+
+/// A proof system, as the flags name it.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum System {
+    Risc0,
+    Sp1,
+}
+
+impl From<System> for bp_l1::ProofSystem {
+    fn from(system: System) -> Self {
+        match system {
+            System::Risc0 => bp_l1::ProofSystem::Risc0,
+            System::Sp1 => bp_l1::ProofSystem::Sp1,
+        }
+    }
+}
+
+/// Sends one owner transaction and prints it.
+pub(crate) fn owner(args: OwnerArgs) -> Result<()> {
+    let key = bp_l1::signer(&args.owner_key).context("--owner-key")?;
+    let config = L1Config { confirmations: args.l1_confirmations, ..L1Config::new(args.l1_rpc_url.clone()) };
+    let sent = crate::service::runtime()?.block_on(async {
+        let owner = bp_l1::Owner::new(bp_l1::provider(&config, Some(&key))?, args.proposer, config.clone());
+        let sent = match args.action {
+            OwnerAction::RevertBatches { keep } => owner.revert_batches(keep).await,
+            OwnerAction::SetCommitter { account } => owner.set_committer(account).await,
+            OwnerAction::SetProofSender { account } => owner.set_proof_sender(account).await,
+            OwnerAction::ProposeUpgrade { system, verifier, program_id } => {
+                owner.propose_upgrade(system.into(), verifier, program_id).await
+            }
+            OwnerAction::ApplyUpgrade { system } => owner.apply_upgrade(system.into()).await,
+        };
+        sent.with_context(|| format!("the proposer {} on {}", args.proposer, config.url))
+    })?;
+    crate::output::outln!("transaction {} in L1 block {} ({} gas)", sent.hash, sent.block, sent.gas_used);
     Ok(())
 }
 
@@ -185,10 +287,13 @@ pub(crate) struct DevnetL1 {
     user: Depositor,
     user_provider: bp_l1::DynProvider,
     watcher: DepositWatcher,
+    /// Deposits read and not yet in a block.
+    feed: L1Deposits,
+    /// The last block whose planned deposits the L1 user made.
+    planned_through: u64,
     proof_sender: PrivateKeySigner,
     receiver: Address,
     keys: Vec<DevAccountKey>,
-    chain_id: u64,
     report: L1Report,
 }
 
@@ -236,7 +341,13 @@ impl DevnetL1 {
         } else {
             (None, spec.to_string())
         };
-        let confirmations = args.l1_confirmations.unwrap_or(if anvil.is_some() { 0 } else { 2 });
+        let confirmations = match args.l1_confirmations {
+            Some(confirmations) => confirmations,
+            None if anvil.is_some() => 0,
+            None if bp_l1::is_dev_node(&bp_l1::provider(&L1Config::new(url.clone()), None)?).await? => 0,
+            None => bp_l1::DEFAULT_L1_CONFIRMATIONS,
+        };
+        eprintln!("devnet: deposits and transactions count with {confirmations} L1 blocks on top");
         let config = L1Config { confirmations, ..L1Config::new(url.clone()) };
 
         let deployment = match remembered {
@@ -258,7 +369,7 @@ impl DevnetL1 {
                     committer: committer.address(),
                     proof_sender: proof_sender.address(),
                     l2_bridge: bp_input::L2_BRIDGE_ADDRESS,
-                    max_deposit_gas: GAS_LIMIT,
+                    max_deposit_gas: MAX_DEPOSIT_GAS,
                     // The devnet's provers make exec proofs, which no L1 verifier checks.
                     risc0: None,
                     sp1: None,
@@ -292,10 +403,11 @@ impl DevnetL1 {
                 config.confirmations,
             ),
             user_provider,
+            feed: L1Deposits { queue: VecDeque::new(), chain_id: builder.chain().chain_id },
+            planned_through: builder.head().number,
             proof_sender,
             receiver,
             keys: (0..DEV_ACCOUNTS).map(DevAccountKey::new).collect(),
-            chain_id: builder.chain().chain_id,
             report: L1Report {
                 bridge: deployment.bridge,
                 proposer: deployment.proposer,
@@ -336,41 +448,45 @@ impl DevnetL1 {
             if built >= target || stop.is_cancelled() {
                 return Ok(());
             }
-            let mut feed = self.deposit(next_block, blocks).await?;
+            self.deposit(next_block, blocks).await?;
+            let mut feed = std::mem::take(&mut self.feed);
             let receiver = self.receiver;
             let builder = builder.clone();
-            tokio::task::spawn_blocking(move || {
+            self.feed = tokio::task::spawn_blocking(move || {
                 let mut builder = builder.lock().unwrap_or_else(|p| p.into_inner());
-                builder.build_batch_with(blocks, &mut feed, receiver).map(|_| ())
+                builder.build_batch_with(blocks, &mut feed, receiver).map(|_| feed)
             })
             .await
             .context("the builder stopped")??;
         }
     }
 
-    /// Makes the deposits of blocks `first..first + blocks` on L1 and reads them back from the
-    /// bridge, in the order the L2 must include them.
-    async fn deposit(&mut self, first: u64, blocks: u64) -> Result<L1Deposits> {
-        let mut per_block = Vec::new();
-        for number in first..first + blocks {
-            let planned = block_deposits(number, &self.keys);
-            per_block.push((number, planned.len()));
-            for (to, value, gas_limit, data) in planned {
+    /// Makes, as the devnet's L1 user, the deposits planned for blocks `first..first + blocks`
+    /// not made yet, and reads the bridge's deposits (everyone's, in its order) until ours are
+    /// among them.
+    async fn deposit(&mut self, first: u64, blocks: u64) -> Result<()> {
+        let mut last_block = None;
+        for number in first.max(self.planned_through + 1)..first + blocks {
+            for (to, value, gas_limit, data) in block_deposits(number, &self.keys) {
                 let sent = self.user.deposit(to, value, gas_limit, data).await.context("depositing on L1")?;
                 self.report.deposit_gas.push(sent.gas_used);
+                last_block = Some(sent.block);
             }
+            self.planned_through = number;
         }
-        let wanted: usize = per_block.iter().map(|(_, n)| n).sum();
-        let mut queue = VecDeque::new();
         let started = Instant::now();
-        while queue.len() < wanted {
-            queue.extend(self.watcher.poll().await.context("reading the bridge's deposits")?);
-            if queue.len() < wanted {
-                ensure!(started.elapsed() < Duration::from_secs(60), "the L1 node did not show our deposits in 60 s");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        loop {
+            self.feed.queue.extend(self.watcher.poll().await.context("reading the bridge's deposits")?);
+            if last_block.is_none_or(|block| self.watcher.read_through().is_some_and(|read| read >= block)) {
+                return Ok(());
             }
+            ensure!(
+                started.elapsed() < Duration::from_secs(300),
+                "the L1 node did not show our deposits with {} confirmations in 300 s",
+                self.config.confirmations
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(L1Deposits { queue, per_block, chain_id: self.chain_id })
     }
 
     /// Commits every sealed batch past the proposer's last committed one (L1 batch `n + 1` is
@@ -479,29 +595,37 @@ fn batch_commit(sealed: &SealedBatch) -> Result<BatchCommit> {
     })
 }
 
-/// Deposits read from the bridge, handed to the blocks they were made for.
+/// Deposits read from the bridge and not yet in a block, in the bridge's order. Every block
+/// takes the oldest pending ones, up to [`DEPOSIT_GAS_PER_BLOCK`] of their gas limits (and at
+/// least one), whoever made them.
+#[derive(Debug, Default)]
 struct L1Deposits {
     queue: VecDeque<bp_l1::Deposit>,
-    per_block: Vec<(u64, usize)>,
     chain_id: u64,
 }
 
 impl DepositFeed for L1Deposits {
     fn deposits(&mut self, number: u64, next_nonce: u64) -> Result<Vec<PrivilegedTx>, String> {
-        let count = self.per_block.iter().find(|(n, _)| *n == number).map_or(0, |(_, c)| *c);
-        let mut txs = Vec::with_capacity(count);
-        for nonce in next_nonce..next_nonce + count as u64 {
-            let d = self.queue.pop_front().ok_or_else(|| format!("block {number}: deposit {nonce} was not read"))?;
-            if d.nonce != nonce {
-                return Err(format!("block {number}: deposit {} where {nonce} is next", d.nonce));
+        while self.queue.front().is_some_and(|d| d.nonce < next_nonce) {
+            self.queue.pop_front();
+        }
+        if let Some(d) = self.queue.front().filter(|d| d.nonce != next_nonce) {
+            return Err(format!("block {number}: deposit {} where {next_nonce} is next", d.nonce));
+        }
+        let mut gas = 0u64;
+        let mut txs = Vec::new();
+        for d in &self.queue {
+            gas = gas.saturating_add(d.gas_limit);
+            if gas > DEPOSIT_GAS_PER_BLOCK && !txs.is_empty() {
+                break;
             }
             txs.push(PrivilegedTx {
                 chain_id: self.chain_id,
-                nonce,
+                nonce: d.nonce,
                 gas_limit: d.gas_limit,
                 to: d.to,
                 value: d.value,
-                data: d.data,
+                data: d.data.clone(),
                 from: d.from,
                 ..Default::default()
             });

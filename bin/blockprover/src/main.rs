@@ -238,11 +238,20 @@ enum Command {
     ///
     /// The proposer starts from the devnet's genesis as batch 0, knows the devnet's chain id and
     /// configuration hash, and takes commits from --committer and proofs from --proof-sender
-    /// only (two different accounts). With --risc0-verifier/--risc0-image-id or
-    /// --sp1-verifier/--sp1-vkey it requires those proofs; with neither it checks every
-    /// committed value and the blob but no zk proof (dev mode). Writes `{url, deployment:
-    /// {bridge, proposer, block}}`, the `l1.json` a devnet data dir keeps. See docs/l1.md.
+    /// only (two different accounts). With --risc0-verifier/--risc0-image-id and/or
+    /// --sp1-verifier/--sp1-vkey it requires those proofs, for good (no call removes them; the
+    /// owner may only replace a verifier, after --upgrade-delay-secs); without a verifier it
+    /// refuses unless --dev-mode asks for a proposer that checks every committed value and the
+    /// blob but no zk proof. Writes `{url, deployment: {bridge, proposer, block}}`, the
+    /// `l1.json` a devnet data dir keeps. See docs/l1.md.
     Deploy(devnet_l1::DeployArgs),
+    /// Act as the proposer's owner: revert stuck batches, rotate the committer or the proof
+    /// sender, replace a verifier after the upgrade delay.
+    ///
+    /// Each action is one L1 transaction from --owner-key; the contract's refusal (not the
+    /// owner, a delay not passed, a verified batch) is printed and the exit status is non-zero.
+    /// See docs/l1.md.
+    Owner(devnet_l1::OwnerArgs),
     /// Show a coordinator's batches: blocks, state per proof type, full public outputs.
     ///
     /// Reads `coordinator.sqlite` in the data directory (a running coordinator keeps serving).
@@ -338,6 +347,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Prover(args) => service::prover(args),
         Command::Devnet(args) => devnet::run(args),
         Command::Deploy(args) => devnet_l1::deploy(args),
+        Command::Owner(args) => devnet_l1::owner(args),
         Command::Status(args) => status::status(args),
         Command::Proof(ProofCommand::Export(args)) => status::export(args),
     }

@@ -76,8 +76,8 @@ pub(crate) struct SettlementArgs {
 
 impl SettlementArgs {
     /// The settlement config, after checking with the contract that the key is its proof sender
-    /// and not its committer.
-    async fn resolve(&self) -> Result<Option<bp_coordinator::SettlementConfig>> {
+    /// and not its committer, and that `collected` holds every proof type it requires.
+    async fn resolve(&self, collected: &[ProofType]) -> Result<Option<bp_coordinator::SettlementConfig>> {
         let (Some(url), Some(proposer), Some(key)) = (&self.l1_rpc_url, self.l1_proposer, &self.proof_sender_key)
         else {
             return Ok(None);
@@ -93,10 +93,19 @@ impl SettlementArgs {
         }
         let l1 = bp_l1::L1Config { confirmations: self.l1_confirmations, ..bp_l1::L1Config::new(url) };
         let provider = bp_l1::provider(&l1, Some(&key))?;
-        bp_l1::ProofSender::new(provider, proposer, l1.clone())
+        bp_l1::ProofSender::new(provider.clone(), proposer, l1.clone())
             .check_account(key.address())
             .await
             .with_context(|| format!("checking the proof sender with the proposer {proposer} on {url}"))?;
+        let requirements = bp_l1::ProofRequirements::read(&provider, proposer).await?;
+        for (proof_type, required) in
+            [(ProofType::Risc0, requirements.risc0.is_some()), (ProofType::Sp1, requirements.sp1.is_some())]
+        {
+            if required && !collected.contains(&proof_type) {
+                bail!("the proposer {proposer} requires {proof_type} proofs: add {proof_type} to --proof-types");
+            }
+        }
+        tracing::info!(%proposer, "the proposer is in {requirements}");
         Ok(Some(bp_coordinator::SettlementConfig { l1, proposer, key, poll: Duration::from_secs(2) }))
     }
 }
@@ -222,7 +231,8 @@ pub(crate) fn coordinator(args: CoordinatorArgs, max_input_bytes: u64) -> Result
         settlement: None,
     };
     let runtime = runtime()?;
-    let config = CoordinatorConfig { settlement: runtime.block_on(args.settlement.resolve())?, ..config };
+    let settlement = runtime.block_on(args.settlement.resolve(&config.required))?;
+    let config = CoordinatorConfig { settlement, ..config };
     runtime.block_on(async {
         let running = bp_coordinator::start(config, sources).await?;
         outln!("coordinator listening on {}", running.addr);

@@ -52,6 +52,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<()> {
     let batches = store.batches()?;
     let proofs = store.proofs()?;
     let assignments = store.open_assignments()?;
+    let l1 = store.l1_state()?;
     let now = now_ms();
     let state_of = |batch: u64| -> Vec<(ProofType, String)> {
         let mut states: Vec<(ProofType, String)> =
@@ -80,7 +81,16 @@ pub(crate) fn status(args: StatusArgs) -> Result<()> {
                 })
             })
             .collect();
-        crate::output::json(&json!({ "batches": rows }));
+        let l1 = l1.map(|l1| {
+            json!({
+                "proposer": l1.proposer,
+                "mode": l1.mode,
+                "last_committed": l1.last_committed,
+                "last_verified": l1.last_verified,
+                "updated_ms": l1.updated_ms,
+            })
+        });
+        crate::output::json(&json!({ "batches": rows, "l1": l1 }));
         return Ok(());
     }
     outln!("{:>5}  {:<17}  {:>10}  {:<28}  {:<66}  source", "batch", "blocks", "gas", "proofs", "final state root");
@@ -99,6 +109,16 @@ pub(crate) fn status(args: StatusArgs) -> Result<()> {
             states,
             b.expected.final_state_root,
             b.source
+        );
+    }
+    if let Some(l1) = &l1 {
+        outln!(
+            "L1: proposer {}, {}; batches committed up to {}, verified up to {} (read {} s ago)",
+            l1.proposer,
+            l1.mode,
+            l1.last_committed,
+            l1.last_verified,
+            now.saturating_sub(l1.updated_ms) / 1000
         );
     }
     outln!(

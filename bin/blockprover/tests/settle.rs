@@ -106,20 +106,36 @@ fn deploy_writes_contracts_a_devnet_then_settles_on() {
     let node = LocalAnvil::start("prague", None).expect("anvil starts");
     let dir = tempfile::tempdir().expect("temp dir");
     let address = |i: usize| bp_l1::signer(ANVIL_KEYS[i]).expect("a key").address().to_string();
-    let deploy = |committer: &str, proof_sender: &str| {
+    let deploy = |committer: &str, proof_sender: &str, mode: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_blockprover"))
             .args(["deploy", "--l1-rpc-url", &node.url, "--owner-key", ANVIL_KEYS[0]])
             .args(["--committer", committer, "--proof-sender", proof_sender, "-o"])
             .arg(dir.path().join("l1.json"))
+            .args(mode)
             .output()
             .expect("the binary runs")
     };
-    let refused = deploy(&address(1), &address(1));
+    let refused = deploy(&address(1), &address(1), &["--dev-mode"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("must be different accounts"));
+    // Without a verifier, proofs would not be checked: only a deployment that asks for dev
+    // mode by name goes ahead.
+    let proofless = deploy(&address(1), &address(2), &[]);
+    assert!(!proofless.status.success());
+    let stderr = String::from_utf8_lossy(&proofless.stderr);
+    assert!(
+        stderr.contains("no verifier given, so L1 would not check proofs") && stderr.contains("--dev-mode"),
+        "{stderr}"
+    );
+    let both = deploy(
+        &address(1),
+        &address(2),
+        &["--dev-mode", "--risc0-verifier", &address(3), "--risc0-image-id", &format!("0x{}", "07".repeat(32))],
+    );
+    assert!(!both.status.success());
     assert!(!dir.path().join("l1.json").exists(), "nothing is written when nothing is deployed");
 
-    let deployed = deploy(&address(1), &address(2));
+    let deployed = deploy(&address(1), &address(2), &["--dev-mode"]);
     assert!(deployed.status.success(), "{}", String::from_utf8_lossy(&deployed.stderr));
     let l1: Value = serde_json::from_slice(&std::fs::read(dir.path().join("l1.json")).expect("l1.json")).expect("JSON");
     assert_eq!(l1["url"], node.url.as_str());
@@ -133,4 +149,24 @@ fn deploy_writes_contracts_a_devnet_then_settles_on() {
         summary["l1"]["report"]["proposer"].as_str().map(str::to_lowercase),
         l1["deployment"]["proposer"].as_str().map(str::to_lowercase)
     );
+    assert_eq!(summary["l1"]["report"]["mode"], "dev mode (no zk proof is checked on L1)");
+
+    // The owner's actions, and the contract's refusals as the command prints them.
+    let proposer = l1["deployment"]["proposer"].as_str().expect("proposer").to_string();
+    let owner = |key: &str, action: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_blockprover"))
+            .args(["owner", "--l1-rpc-url", &node.url, "--owner-key", key, "--proposer", &proposer])
+            .args(action)
+            .output()
+            .expect("the binary runs");
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (ok, stderr) = owner(ANVIL_KEYS[0], &["revert-batches", "--keep", "0"]);
+    assert!(!ok && stderr.contains("a verified batch cannot be reverted"), "{stderr}");
+    let (ok, stderr) = owner(ANVIL_KEYS[3], &["set-proof-sender", &address(4)]);
+    assert!(!ok && stderr.contains("not the owner"), "{stderr}");
+    let (ok, stderr) = owner(ANVIL_KEYS[0], &["set-committer", &address(2)]);
+    assert!(!ok && stderr.contains("committer and proof sender must differ"), "{stderr}");
+    let (ok, stderr) = owner(ANVIL_KEYS[0], &["set-committer", &address(3)]);
+    assert!(ok, "{stderr}");
 }

@@ -24,7 +24,8 @@ pub use metrics::Metrics;
 pub use settle::SettlementConfig;
 pub use source::{new_batch, now_ms, BatchSource, DirSource, RpcSource, SourceError};
 pub use store::{
-    Added, Batch, BlobOpening, Continuity, Counts, Expected, NewBatch, Settlement, Store, StoreError, StoredProof,
+    Added, Batch, BlobOpening, Continuity, Counts, Expected, L1State, NewBatch, Settlement, Store, StoreError,
+    StoredProof,
 };
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};

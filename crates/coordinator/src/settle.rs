@@ -15,7 +15,11 @@ use bp_l1::{L1Config, L1Error, PrivateKeySigner, ProofSender, VerifyRequest};
 use bp_program::ErrorChain;
 use tokio_util::sync::CancellationToken;
 
-use crate::{now_ms, store::Settlement, Coordinator, StoreError};
+use crate::{
+    now_ms,
+    store::{L1State, Settlement},
+    Coordinator, StoreError,
+};
 
 /// Where and as whom proofs are sent.
 #[derive(Debug, Clone)]
@@ -61,15 +65,25 @@ pub(crate) async fn send_proofs(coordinator: Arc<Coordinator>, config: Settlemen
             return;
         }
     };
+    let mode = loop {
+        match bp_l1::ProofRequirements::read(&provider, config.proposer).await {
+            Ok(mode) => break mode.to_string(),
+            Err(e) => tracing::warn!("proof sender: reading the proposer's proofs: {}", ErrorChain(&e)),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.cancelled() => return,
+        }
+    };
     let sender = ProofSender::new(provider, config.proposer, config.l1.clone());
-    tracing::info!(proposer = %config.proposer, account = %config.key.address(), "proof sender started");
+    tracing::info!(proposer = %config.proposer, account = %config.key.address(), %mode, "proof sender started");
     let backoff = ExponentialBuilder::default()
         .with_min_delay(config.poll)
         .with_max_delay(Duration::from_secs(60))
         .without_max_times();
     let mut delays = backoff.build();
     while !stop.is_cancelled() {
-        let delay = match step(&coordinator, &sender).await {
+        let delay = match step(&coordinator, &sender, &mode).await {
             Ok(Step::Verified(batch)) => {
                 delays = backoff.build();
                 tracing::info!(l1_batch = batch, "batch verified on L1");
@@ -97,11 +111,18 @@ pub(crate) async fn send_proofs(coordinator: Arc<Coordinator>, config: Settlemen
     }
 }
 
-async fn step(coordinator: &Coordinator, sender: &ProofSender) -> Result<Step, SettleError> {
+async fn step(coordinator: &Coordinator, sender: &ProofSender, mode: &str) -> Result<Step, SettleError> {
     let verified = sender.last_verified().await?;
     let committed = sender.last_committed().await?;
     let metrics = coordinator.metrics();
     metrics.l1_batches(committed, verified);
+    coordinator.store().record_l1_state(&L1State {
+        proposer: sender.proposer(),
+        mode: mode.to_owned(),
+        last_committed: committed,
+        last_verified: verified,
+        updated_ms: now_ms(),
+    })?;
     let next = verified + 1;
     if next > committed {
         return Ok(Step::Waiting);

@@ -5,7 +5,7 @@
 
 use std::{path::Path, sync::Mutex, time::Duration};
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use bp_backend::ProofType;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -97,6 +97,21 @@ pub struct Settlement {
     pub tx_hash: B256,
     /// Its gas.
     pub gas_used: u64,
+}
+
+/// The L1 settlement as the proof sender last saw it (`blockprover status` shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1State {
+    /// The OnChainProposer.
+    pub proposer: Address,
+    /// The proofs it requires, in words (`bp_l1::ProofRequirements`), e.g. dev mode.
+    pub mode: String,
+    /// Its newest committed batch (an L1 batch number).
+    pub last_committed: u64,
+    /// Its newest verified batch.
+    pub last_verified: u64,
+    /// When this was read (ms since the epoch).
+    pub updated_ms: u64,
 }
 
 /// What [`Store::add_batch`] did.
@@ -213,6 +228,14 @@ CREATE TABLE IF NOT EXISTS settlements (
     tx_hash BLOB NOT NULL,
     gas_used INTEGER NOT NULL,
     settled_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS l1_state (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    proposer BLOB NOT NULL,
+    mode TEXT NOT NULL,
+    last_committed INTEGER NOT NULL,
+    last_verified INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS refused_proofs (
     batch INTEGER NOT NULL REFERENCES batches(number),
@@ -534,6 +557,46 @@ impl Store {
             ],
         )?;
         Ok(())
+    }
+
+    /// Records what the proof sender read of the L1.
+    pub fn record_l1_state(&self, state: &L1State) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO l1_state (id, proposer, mode, last_committed, last_verified, updated_ms) \
+             VALUES (0, ?1, ?2, ?3, ?4, ?5)",
+            params![
+                state.proposer.as_slice(),
+                state.mode,
+                as_i64(state.last_committed),
+                as_i64(state.last_verified),
+                as_i64(state.updated_ms)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// What the proof sender last read of the L1, if it ever ran.
+    pub fn l1_state(&self) -> Result<Option<L1State>, StoreError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT proposer, mode, last_committed, last_verified, updated_ms FROM l1_state WHERE id = 0",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)? as u64,
+                        r.get::<_, i64>(3)? as u64,
+                        r.get::<_, i64>(4)? as u64,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((proposer, mode, last_committed, last_verified, updated_ms)) = row else { return Ok(None) };
+        let proposer = Address::try_from(proposer.as_slice())
+            .map_err(|_| StoreError::Corrupt { batch: last_committed, what: "L1 proposer address" })?;
+        Ok(Some(L1State { proposer, mode, last_committed, last_verified, updated_ms }))
     }
 
     /// Every batch verified on L1, by batch.

@@ -43,6 +43,14 @@ pub(crate) const GENESIS_TIMESTAMP: u64 = 1_700_000_000;
 pub const BLOCK_TIME: u64 = 12;
 /// Every block's gas limit.
 pub const GAS_LIMIT: u64 = 30_000_000;
+/// The most L2 gas one deposit may ask for (the L1 bridge refuses more). A deposit must fit
+/// one batch's blob whatever it does, or the deposits queued behind it could never be included:
+/// the cheapest state diff costs about 175 gas a byte (a value transfer to a cold account,
+/// 53 bytes for 9,300 gas), so 10M gas is at most about 57 KB of the blob's 124 KB.
+pub const MAX_DEPOSIT_GAS: u64 = 10_000_000;
+/// The L2 gas a block gives deposits (the rest is for transactions); at least one deposit is
+/// always included, and one never asks for more than [`MAX_DEPOSIT_GAS`].
+pub const DEPOSIT_GAS_PER_BLOCK: u64 = GAS_LIMIT / 2;
 /// Receives the priority fees.
 pub const COINBASE: Address = Address::new([0xc0; 20]);
 
@@ -322,8 +330,11 @@ impl Builder {
         self.build_batch_with(blocks, &mut feed, WITHDRAWAL_RECEIVER)
     }
 
-    /// Builds `blocks` new blocks of traffic, with the deposits `feed` gives each block and
-    /// withdrawals to `withdrawal_receiver` on L1, seals them into the next batch and stores it.
+    /// Builds up to `blocks` new blocks of traffic, with the deposits `feed` gives each block
+    /// and withdrawals to `withdrawal_receiver` on L1, seals them into the next batch and stores
+    /// it. The batch closes early, before the block that would make its state diff more than
+    /// one blob holds (that block is built again as the next batch's first); a single block
+    /// whose diff does not fit one blob is refused ([`BuilderError::StateDiffTooLarge`]).
     pub fn build_batch_with(
         &mut self,
         blocks: u64,
@@ -335,6 +346,7 @@ impl Builder {
         let mut built = Vec::new();
         let mut receipts = Vec::new();
         for _ in 0..blocks.max(1) {
+            let before = (self.state.clone(), self.head.clone(), self.deposits_made);
             let number = self.head.number + 1;
             let deposits = feed.deposits(number, self.deposits_made).map_err(BuilderError::Deposits)?;
             let txs =
@@ -342,6 +354,18 @@ impl Builder {
             let (block, block_receipts) = self.build_block(txs)?;
             built.push(block);
             receipts.push(block_receipts);
+            let size = batch_diff(&parent, &pre, &self.state, &built, &receipts)?.encode().len();
+            if size > l2::BLOB_CAPACITY {
+                if built.len() == 1 {
+                    let (first, last) = (number, number);
+                    return Err(BuilderError::StateDiffTooLarge { first, last, size, capacity: l2::BLOB_CAPACITY });
+                }
+                built.pop();
+                receipts.pop();
+                (self.state, self.head, self.deposits_made) = before;
+                tracing::info!(block = number, size, "batch closed before a block that would overflow its blob");
+                break;
+            }
         }
         let (first, last) = (built[0].header.number, self.head.number);
         let encoded: Vec<Vec<u8>> = built.iter().map(alloy_rlp::encode).collect();
@@ -448,11 +472,7 @@ impl Builder {
             .filter_map(|tx| tx.as_privileged())
             .map(|tx| tx.deposit_hash())
             .collect();
-        let changes = account_changes(&pre, &self.state);
-        let post = &self.state;
-        let diff = l2::build_state_diff(first, last, &changes, withdrawals.clone(), deposits.clone(), |hash| {
-            post.codes.get(hash).cloned()
-        })?;
+        let diff = batch_diff(&parent, &pre, &self.state, &blocks, &receipts)?;
         let encoded = diff.encode();
         let blob = l2::pack_blob(&encoded).ok_or(BuilderError::StateDiffTooLarge {
             first,
@@ -523,6 +543,28 @@ impl Builder {
         });
         Ok(())
     }
+}
+
+/// The state diff of `blocks` (with their `receipts`) on top of `parent`, from the builder's
+/// states before (`pre`) and after (`post`) them.
+fn batch_diff(
+    parent: &Header,
+    pre: &DevState,
+    post: &DevState,
+    blocks: &[EthBlock],
+    receipts: &[Vec<BlockReceipt>],
+) -> Result<l2::StateDiff, BuilderError> {
+    let withdrawals =
+        receipts.iter().flatten().flat_map(|r| r.logs.iter()).filter_map(l2::withdrawal_from_log).collect();
+    let deposits = blocks
+        .iter()
+        .flat_map(|b| b.body.transactions.iter())
+        .filter_map(|tx| tx.as_privileged())
+        .map(|tx| tx.deposit_hash())
+        .collect();
+    let (first, last) = (parent.number + 1, parent.number + blocks.len() as u64);
+    let changes = account_changes(pre, post);
+    Ok(l2::build_state_diff(first, last, &changes, withdrawals, deposits, |hash| post.codes.get(hash).cloned())?)
 }
 
 /// What the L2 bridge binds into its message: `keccak256(receiver ‖ amount)` (the L1 bridge

@@ -13,7 +13,7 @@ mod traffic;
 
 pub use builder::{
     chain_config, genesis_block, BlobData, Builder, BuilderError, SealedBatch, Withdrawal, BLOCK_TIME, COINBASE,
-    DEVNET_CHAIN_ID, GAS_LIMIT,
+    DEPOSIT_GAS_PER_BLOCK, DEVNET_CHAIN_ID, GAS_LIMIT, MAX_DEPOSIT_GAS,
 };
 pub use source::{source_name, DevnetSource};
 pub use state::{DevAccount, DevState};

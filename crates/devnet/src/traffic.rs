@@ -72,7 +72,9 @@ pub fn block_deposits(number: u64, keys: &[DevAccountKey]) -> Vec<(Address, U256
 
 /// Where a block's deposits come from.
 pub trait DepositFeed {
-    /// The privileged transactions block `number` includes, numbered from `next_nonce`.
+    /// The privileged transactions block `number` includes, numbered from `next_nonce`. The
+    /// same question gets the same answer: the builder asks again for a block it built and
+    /// left out of a full batch.
     fn deposits(&mut self, number: u64, next_nonce: u64) -> Result<Vec<PrivilegedTx>, String>;
 }
 

@@ -47,3 +47,57 @@ fn batches_prove_to_the_builders_outputs_and_replay_after_restart() {
     assert_eq!(replayed, sealed);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Deposits to as many new accounts as `per_block` says, each block: a state diff that grows by
+/// tens of kilobytes a block. Deterministic in (block, first nonce), as a feed must be.
+struct Flood {
+    per_block: u64,
+}
+
+impl bp_devnet::DepositFeed for Flood {
+    fn deposits(&mut self, number: u64, next_nonce: u64) -> Result<Vec<bp_input::PrivilegedTx>, String> {
+        Ok((next_nonce..next_nonce + self.per_block)
+            .map(|nonce| {
+                let account = alloy_primitives::Address::left_padding_from(&(number << 32 | nonce).to_be_bytes());
+                bp_input::PrivilegedTx {
+                    chain_id: bp_devnet::DEVNET_CHAIN_ID,
+                    nonce,
+                    gas_limit: 21_000,
+                    to: account,
+                    value: alloy_primitives::U256::from(nonce + 1),
+                    from: account,
+                    ..Default::default()
+                }
+            })
+            .collect())
+    }
+}
+
+/// A batch closes before the block that would overflow its blob; that block opens the next
+/// batch, and the program accepts both. One block whose diff alone overflows is refused.
+#[test]
+fn a_batch_closes_before_its_state_diff_would_overflow_one_blob() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut builder = Builder::open(&dir.path().join("l2.sqlite")).expect("opens");
+    let receiver = bp_devnet::WITHDRAWAL_RECEIVER;
+    let mut flood = Flood { per_block: 500 };
+    let first = builder.build_batch_with(3, &mut flood, receiver).expect("builds").clone();
+    assert!(
+        first.last_block < first.first_block + 2,
+        "closed early: blocks {}..={}",
+        first.first_block,
+        first.last_block
+    );
+    assert!(first.state_diff_bytes <= bp_program::l2::BLOB_CAPACITY, "{}", first.state_diff_bytes);
+    println!("blocks {}..={}: {} bytes of state diff", first.first_block, first.last_block, first.state_diff_bytes);
+    let second = builder.build_batch_with(1, &mut flood, receiver).expect("builds").clone();
+    assert_eq!(second.first_block, first.last_block + 1, "the block left out opens the next batch");
+    for sealed in [&first, &second] {
+        assert_eq!(bp_program::execute_input(&sealed.input).expect("proves"), sealed.expected);
+    }
+    let mut deluge = Flood { per_block: 1_400 };
+    match builder.build_batch_with(1, &mut deluge, receiver) {
+        Err(bp_devnet::BuilderError::StateDiffTooLarge { size, capacity, .. }) => assert!(size > capacity),
+        other => panic!("a block whose diff overflows a blob alone: {:?}", other.map(|s| s.index)),
+    }
+}

@@ -151,7 +151,7 @@ async fn deploy_and_commit(dir: &std::path::Path, url: &str, count: usize, extra
         committer: key(1).address(),
         proof_sender: key(2).address(),
         l2_bridge: bp_input::L2_BRIDGE_ADDRESS,
-        max_deposit_gas: bp_devnet::GAS_LIMIT,
+        max_deposit_gas: bp_devnet::MAX_DEPOSIT_GAS,
         risc0: None,
         sp1: None,
         dev_mode: true,

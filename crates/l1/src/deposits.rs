@@ -35,6 +35,7 @@ pub struct DepositWatcher {
     from_block: u64,
     next_nonce: u64,
     confirmations: u64,
+    read_through: Option<u64>,
 }
 
 impl DepositWatcher {
@@ -42,7 +43,13 @@ impl DepositWatcher {
     /// `next_nonce` (those before it are already on the L2), once `confirmations` blocks are on
     /// top of theirs.
     pub fn new(provider: DynProvider, bridge: Address, from_block: u64, next_nonce: u64, confirmations: u64) -> Self {
-        Self { bridge: CommonBridge::new(bridge, provider), from_block, next_nonce, confirmations }
+        Self { bridge: CommonBridge::new(bridge, provider), from_block, next_nonce, confirmations, read_through: None }
+    }
+
+    /// The last L1 block whose deposits have been read (none before the first poll that found
+    /// a confirmed block).
+    pub fn read_through(&self) -> Option<u64> {
+        self.read_through
     }
 
     /// The number of the next deposit to read.
@@ -94,6 +101,7 @@ impl DepositWatcher {
         // answer a range before it has indexed the range's last block), which the nonces make
         // harmless.
         self.from_block = head;
+        self.read_through = Some(head);
         Ok(found)
     }
 }

@@ -112,6 +112,17 @@ pub fn signer(hex_key: &str) -> Result<PrivateKeySigner, L1Error> {
     hex_key.trim().parse().map_err(|e| L1Error::Config(format!("private key: {e}")))
 }
 
+/// Blocks a deposit (and a transaction of ours) needs on top of it on a real network before it
+/// counts: an L2 that includes a deposit a reorg then drops could never commit its batch.
+pub const DEFAULT_L1_CONFIRMATIONS: u64 = 6;
+
+/// Whether `provider`'s node is a development node that mines only when sent a transaction
+/// (anvil), where waiting for confirmations would wait for ever.
+pub async fn is_dev_node(provider: &DynProvider) -> Result<bool, L1Error> {
+    let version = provider.get_client_version().await.map_err(|e| L1Error::Node(e.to_string()))?;
+    Ok(version.to_ascii_lowercase().starts_with("anvil"))
+}
+
 /// The balance of `address`, in wei.
 pub async fn balance(provider: &DynProvider, address: Address) -> Result<alloy::primitives::U256, L1Error> {
     provider.get_balance(address).await.map_err(|e| L1Error::Node(e.to_string()))

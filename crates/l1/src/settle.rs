@@ -170,6 +170,11 @@ impl ProofSender {
         Self { proposer: OnChainProposer::new(proposer, provider), config }
     }
 
+    /// The proposer's address.
+    pub fn proposer(&self) -> Address {
+        *self.proposer.address()
+    }
+
     /// The contract's newest verified batch.
     pub async fn last_verified(&self) -> Result<u64, L1Error> {
         let last = self.proposer.lastVerifiedBatch().call().await.map_err(L1Error::from_contract)?;
