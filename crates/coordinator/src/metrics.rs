@@ -72,6 +72,7 @@ pub struct Metrics {
     l1_last_verified: Gauge,
     l1_gas: Family<OutcomeLabel, Counter>,
     connections_refused: Family<LimitLabel, Counter>,
+    connections_evicted: Family<LimitLabel, Counter>,
     handshakes: Family<OutcomeLabel, Counter>,
     frame_bytes_held: Gauge,
 }
@@ -87,8 +88,18 @@ impl Metrics {
             "Connections closed unread at a connection limit (total, per_peer)",
             connections_refused.clone(),
         );
+        let connections_evicted = Family::<LimitLabel, Counter>::default();
+        registry.register(
+            "connections_evicted",
+            "Unauthenticated connections closed to make room for a newer one at a connection limit (total, per_peer)",
+            connections_evicted.clone(),
+        );
         let handshakes = Family::<OutcomeLabel, Counter>::default();
-        registry.register("handshakes", "Connection handshakes, by outcome (ok, failed, timeout)", handshakes.clone());
+        registry.register(
+            "handshakes",
+            "Connection handshakes, by outcome (ok, failed, timeout, evicted)",
+            handshakes.clone(),
+        );
         let frame_bytes_held = Gauge::default();
         registry.register(
             "frame_budget_bytes_held",
@@ -157,6 +168,7 @@ impl Metrics {
             l1_last_verified,
             l1_gas,
             connections_refused,
+            connections_evicted,
             handshakes,
             frame_bytes_held,
         }
@@ -164,6 +176,10 @@ impl Metrics {
 
     pub(crate) fn connection_refused(&self, refusal: Refusal) {
         self.connections_refused.get_or_create(&LimitLabel { limit: refusal.name().into() }).inc();
+    }
+
+    pub(crate) fn connection_evicted(&self, limit: Refusal) {
+        self.connections_evicted.get_or_create(&LimitLabel { limit: limit.name().into() }).inc();
     }
 
     pub(crate) fn l1_batches(&self, committed: u64, verified: u64) {

@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::{source::now_ms, store::StoredProof, Coordinator, Expected};
+use crate::{connections::Slot, source::now_ms, store::StoredProof, Coordinator, Expected};
 
 fn reject(reason: RejectReason, detail: impl Into<String>) -> Rejection {
     Rejection { reason, detail: detail.into() }
@@ -36,10 +36,17 @@ pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, 
                 continue;
             }
         };
-        // Over a connection limit, the connection is closed unread and unanswered: refusing
-        // costs no more than accepting.
+        // At a connection limit the oldest connection still in its handshake makes room; where
+        // none is, the new one is closed unread and unanswered: refusing costs no more than
+        // accepting.
         let slot = match coordinator.connections.admit(peer.ip()) {
-            Ok(slot) => slot,
+            Ok((slot, evicted)) => {
+                if let Some(limit) = evicted {
+                    coordinator.metrics().connection_evicted(limit);
+                    tracing::debug!(%peer, limit = limit.name(), "an unauthenticated connection closed to make room");
+                }
+                slot
+            }
             Err(refusal) => {
                 coordinator.metrics().connection_refused(refusal);
                 tracing::debug!(%peer, limit = refusal.name(), "connection refused");
@@ -49,24 +56,36 @@ pub(crate) async fn serve(coordinator: Arc<Coordinator>, listener: TcpListener, 
         let _ = stream.set_nodelay(true);
         let coordinator = coordinator.clone();
         let stop = stop.clone();
-        connections.spawn(async move {
-            connection(&coordinator, stream, peer, stop).await;
-            drop(slot);
-        });
+        connections.spawn(async move { connection(&coordinator, stream, peer, &slot, stop).await });
         while connections.try_join_next().is_some() {}
     }
     while connections.join_next().await.is_some() {}
 }
 
-/// Serves one connection: the handshake within its deadline, then one answer per message.
-async fn connection(coordinator: &Arc<Coordinator>, mut stream: TcpStream, peer: SocketAddr, stop: CancellationToken) {
+/// Serves one connection: the handshake within its deadline (unless a newer connection takes
+/// its slot first), then one answer per message.
+async fn connection(
+    coordinator: &Arc<Coordinator>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    slot: &Slot,
+    stop: CancellationToken,
+) {
     let config = &coordinator.config;
     let accept = Session::accept(&mut stream, &config.key, B256::random(), &config.limits);
     let handshake = tokio::select! {
         handshake = tokio::time::timeout(config.connections.handshake_timeout, accept) => handshake,
+        _ = slot.evicted() => {
+            coordinator.metrics().handshake("evicted");
+            return;
+        }
         _ = stop.cancelled() => return,
     };
     let (mut session, prover) = match handshake {
+        Ok(Ok(_)) if !slot.authenticated() => {
+            coordinator.metrics().handshake("evicted");
+            return;
+        }
         Ok(Ok(accepted)) => {
             coordinator.metrics().handshake("ok");
             accepted

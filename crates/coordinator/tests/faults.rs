@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use alloy_primitives::B256;
 use bp_backend::{Backend, ExecBackend, Proof, ProofType};
 use bp_protocol::{
-    encode_frame, Auth, AuthKey, Direction, Hello, Message, RejectReason, Request, Session, Submission,
+    encode_frame, Auth, AuthKey, Direction, Hello, Message, Nonces, RejectReason, Request, Session, Submission,
     PROTOCOL_VERSION,
 };
 use common::*;
@@ -155,9 +155,11 @@ async fn handshake_then(
     let Ok(Message::Hello(Hello { nonce })) = postcard::from_bytes(&hello[2..hello.len() - 32]) else {
         panic!("a greeting comes first");
     };
-    let auth = bp_protocol::encode_body(&Message::Auth(Auth { prover: "raw".into() }), 1 << 20).unwrap();
-    stream.write_all(&encode_frame(key, Direction::ToCoordinator, &nonce, 0, &auth)).await.unwrap();
-    let mut session = Session::resume(key.clone(), nonce);
+    let nonces = Nonces { coordinator: nonce, prover: B256::repeat_byte(0x99) };
+    let auth = Auth { prover: "raw".into(), nonce: nonces.prover };
+    let auth = bp_protocol::encode_body(&Message::Auth(auth), 1 << 20).unwrap();
+    stream.write_all(&encode_frame(key, Direction::ToCoordinator, &nonces, 0, &auth)).await.unwrap();
+    let mut session = Session::resume(key.clone(), nonces);
     let more = after(&mut session);
     stream.write_all(&more).await.unwrap();
     let mut answer = Vec::new();
@@ -261,7 +263,7 @@ async fn malformed_truncated_oversized_and_slow_frames_are_refused_alone() {
     }
     // Truncated: the peer leaves mid-frame; nothing to answer.
     let whole = {
-        let mut s = Session::resume(key(), B256::ZERO);
+        let mut s = Session::resume(key(), Nonces::default());
         s.seal(&bp_protocol::encode_body(&request(), 1 << 20).unwrap())
     };
     let (closed, answer) = handshake_then(addr, &key(), |_| whole[..whole.len() - 5].to_vec()).await;

@@ -82,6 +82,10 @@ async fn a_wrong_commit_is_refused_then_reverted_by_the_owner_and_the_chain_cont
         assert!(started.elapsed() < Duration::from_secs(60), "the corrected batch was never verified");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // What `blockprover status` shows of the L1, as the proof sender recorded it.
+    let l1 = store.l1_state().expect("store").expect("the proof sender recorded the L1");
+    assert_eq!(l1.proposer, committed.proposer);
+    assert_eq!(l1.mode, "dev mode (no zk proof is checked on L1)");
     running.shutdown().await;
     assert_eq!(sender(&committed).last_verified().await.expect("L1"), 1);
 }

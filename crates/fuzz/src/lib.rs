@@ -94,7 +94,7 @@ pub fn frames(data: &[u8]) {
         }
         // An authenticated peer's frames (the tag check comes after the length and budget checks).
         let mut after = Stream { read: data, written: Vec::new() };
-        let mut session = Session::resume(key, B256::ZERO);
+        let mut session = Session::resume(key, bp_protocol::Nonces::default());
         let budget = FrameBudget::new(1 << 20);
         let _ = session.receive(&mut after, &limits, Some(&budget)).await;
     });

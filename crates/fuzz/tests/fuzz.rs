@@ -12,7 +12,7 @@ use std::{
 use alloy_primitives::{Address, B256, U256};
 use bp_fuzz::{Mutator, TARGETS};
 use bp_program::l2::{AccountDiff, CodeChange, StateDiff, WithdrawalMessage};
-use bp_protocol::{encode_body, encode_frame, Auth, AuthKey, Direction, Message, Request};
+use bp_protocol::{encode_body, encode_frame, Auth, AuthKey, Direction, Message, Nonces, Request};
 
 /// Seeds of each target: valid inputs of its decoder, taken from real data where there is some.
 struct Seeds {
@@ -91,16 +91,16 @@ fn frame_seeds() -> Vec<Vec<u8>> {
     let auth = encode_frame(
         &key,
         Direction::ToCoordinator,
-        &B256::ZERO,
+        &Nonces::default(),
         0,
-        &body(&Message::Auth(Auth { prover: "fuzz".into() })),
+        &body(&Message::Auth(Auth { prover: "fuzz".into(), nonce: B256::ZERO })),
     );
     let request = Message::Request(Request { proof_type: bp_backend::ProofType::Exec, program_id: B256::ZERO });
-    let request_frame = encode_frame(&key, Direction::ToCoordinator, &B256::ZERO, 1, &body(&request));
+    let request_frame = encode_frame(&key, Direction::ToCoordinator, &Nonces::default(), 1, &body(&request));
     let hello = encode_frame(
         &key,
         Direction::ToProver,
-        &B256::ZERO,
+        &Nonces::default(),
         0,
         &body(&Message::Hello(bp_protocol::Hello { nonce: B256::ZERO })),
     );

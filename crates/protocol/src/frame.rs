@@ -1,14 +1,18 @@
 //! Frames and the connection handshake.
 //!
 //! A frame is `u32 length ‖ body ‖ HMAC-SHA256 tag`, the body `u16 version ‖ postcard(message)`.
-//! The tag binds the frame's direction, the connection's nonce (chosen by the coordinator) and
-//! the frame's sequence number in its direction: a frame is valid once, on one connection, at
-//! one position, so a recorded frame cannot be replayed within or across connections.
+//! The tag binds the frame's direction, the connection's two nonces (one chosen by each side)
+//! and the frame's sequence number in its direction: a frame is valid once, on one connection,
+//! at one position, so a recorded frame cannot be replayed within or across connections, to
+//! either side.
 //!
 //! A connection starts with the handshake: the coordinator sends `Hello{nonce}` (frame 0 of its
-//! direction, so its tag also shows that it holds the secret); the prover answers `Auth{prover}`
-//! (frame 0 of its direction: a tag over the nonce and its identity). Until then no frame body
-//! above [`FrameLimits::max_handshake_frame`] is read: an unauthenticated peer costs a few KB.
+//! direction, tagged under its nonce alone, so its tag shows that it holds the secret); the
+//! prover answers `Auth{prover, nonce}` with a nonce of its own (frame 0 of its direction), and
+//! from that frame on every tag covers both nonces. A recorded session replayed to a prover
+//! fails at the first frame after the greeting, tagged under another prover nonce. Until the
+//! handshake is done no frame body above [`FrameLimits::max_handshake_frame`] is read: an
+//! unauthenticated peer costs a few KB.
 
 use std::{sync::Arc, time::Duration};
 
@@ -83,10 +87,11 @@ impl AuthKey {
         self.0.is_empty()
     }
 
-    fn mac(&self, direction: Direction, nonce: &B256, sequence: u64, body: &[u8]) -> Hmac<Sha256> {
+    fn mac(&self, direction: Direction, nonces: &Nonces, sequence: u64, body: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(&[direction as u8]);
-        mac.update(nonce.as_slice());
+        mac.update(nonces.coordinator.as_slice());
+        mac.update(nonces.prover.as_slice());
         mac.update(&sequence.to_be_bytes());
         mac.update(&(body.len() as u32).to_be_bytes());
         mac.update(body);
@@ -218,12 +223,29 @@ pub enum ProtocolError {
     Io(#[from] std::io::Error),
 }
 
-/// One side of an authenticated connection: the connection's nonce and the next sequence
+/// The two nonces a connection's tags cover: the coordinator's (its `Hello`) and the prover's
+/// (its `Auth`; zero in the tag of the `Hello` itself, which comes first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Nonces {
+    /// Chosen by the coordinator for this connection.
+    pub coordinator: B256,
+    /// Chosen by the prover for this connection.
+    pub prover: B256,
+}
+
+impl Nonces {
+    /// What the greeting's tag covers: the coordinator's nonce alone.
+    pub fn greeting(coordinator: B256) -> Self {
+        Self { coordinator, prover: B256::ZERO }
+    }
+}
+
+/// One side of an authenticated connection: the connection's nonces and the next sequence
 /// number of each direction.
 #[derive(Debug)]
 pub struct Session {
     key: AuthKey,
-    nonce: B256,
+    nonces: Nonces,
     outgoing: Direction,
     sent: u64,
     received: u64,
@@ -239,16 +261,28 @@ impl Session {
         nonce: B256,
         limits: &FrameLimits,
     ) -> Result<(Self, String), ProtocolError> {
-        let mut session = Self { key: key.clone(), nonce, outgoing: Direction::ToProver, sent: 0, received: 0 };
+        let mut session = Self {
+            key: key.clone(),
+            nonces: Nonces::greeting(nonce),
+            outgoing: Direction::ToProver,
+            sent: 0,
+            received: 0,
+        };
         session.send(stream, &Message::Hello(Hello { nonce }), limits).await?;
-        let handshake = FrameLimits { max_frame: limits.max_handshake_frame, ..*limits };
-        match session.receive(stream, &handshake, None).await? {
-            Message::Auth(Auth { prover }) => {
-                check_identity(&prover)?;
-                Ok((session, prover))
-            }
-            other => Err(ProtocolError::Handshake { expected: "Auth", got: other.kind() }),
-        }
+        // The prover's nonce is in the body of the frame whose tag covers it: decode first,
+        // then verify under both nonces.
+        let (body, tag) = read_frame(stream, limits.max_handshake_frame, limits, None).await?;
+        let message = decode_body(&body)?;
+        let Message::Auth(Auth { prover, nonce: prover_nonce }) = message else {
+            return Err(ProtocolError::Handshake { expected: "Auth", got: message.kind() });
+        };
+        session.nonces.prover = prover_nonce;
+        key.mac(Direction::ToCoordinator, &session.nonces, 0, &body)
+            .verify_slice(&tag)
+            .map_err(|_| ProtocolError::BadTag)?;
+        session.received = 1;
+        check_identity(&prover)?;
+        Ok((session, prover))
     }
 
     /// The prover's side: reads the coordinator's greeting (checking that its tag verifies under
@@ -265,22 +299,26 @@ impl Session {
         let Message::Hello(Hello { nonce }) = message else {
             return Err(ProtocolError::Handshake { expected: "Hello", got: message.kind() });
         };
-        key.mac(Direction::ToProver, &nonce, 0, &body).verify_slice(&tag).map_err(|_| ProtocolError::BadTag)?;
-        let mut session = Self { key: key.clone(), nonce, outgoing: Direction::ToCoordinator, sent: 0, received: 1 };
-        session.send(stream, &Message::Auth(Auth { prover: prover.to_owned() }), limits).await?;
+        key.mac(Direction::ToProver, &Nonces::greeting(nonce), 0, &body)
+            .verify_slice(&tag)
+            .map_err(|_| ProtocolError::BadTag)?;
+        let nonces = Nonces { coordinator: nonce, prover: B256::random() };
+        let mut session = Self { key: key.clone(), nonces, outgoing: Direction::ToCoordinator, sent: 0, received: 1 };
+        let auth = Auth { prover: prover.to_owned(), nonce: nonces.prover };
+        session.send(stream, &Message::Auth(auth), limits).await?;
         Ok(session)
     }
 
     /// The prover's side of a connection whose handshake a tool or test did by hand: the
-    /// greeting with `nonce` read, an `Auth` sent.
-    pub fn resume(key: AuthKey, nonce: B256) -> Self {
-        Self { key, nonce, outgoing: Direction::ToCoordinator, sent: 1, received: 1 }
+    /// greeting read, an `Auth` with `nonces.prover` sent.
+    pub fn resume(key: AuthKey, nonces: Nonces) -> Self {
+        Self { key, nonces, outgoing: Direction::ToCoordinator, sent: 1, received: 1 }
     }
 
     /// The next frame of this side around an arbitrary `body`, counted as sent. Tools and tests
     /// use it to build frames a well-behaved peer would not send.
     pub fn seal(&mut self, body: &[u8]) -> Vec<u8> {
-        let frame = encode_frame(&self.key, self.outgoing, &self.nonce, self.sent, body);
+        let frame = encode_frame(&self.key, self.outgoing, &self.nonces, self.sent, body);
         self.sent += 1;
         frame
     }
@@ -293,7 +331,7 @@ impl Session {
         limits: &FrameLimits,
     ) -> Result<(), ProtocolError> {
         let body = encode_body(message, limits.max_frame)?;
-        let frame = encode_frame(&self.key, self.outgoing, &self.nonce, self.sent, &body);
+        let frame = encode_frame(&self.key, self.outgoing, &self.nonces, self.sent, &body);
         self.sent += 1;
         let write = async {
             writer.write_all(&frame).await?;
@@ -315,7 +353,7 @@ impl Session {
     ) -> Result<Message, ProtocolError> {
         let (body, tag) = read_frame(reader, limits.max_frame, limits, budget).await?;
         self.key
-            .mac(self.outgoing.reverse(), &self.nonce, self.received, &body)
+            .mac(self.outgoing.reverse(), &self.nonces, self.received, &body)
             .verify_slice(&tag)
             .map_err(|_| ProtocolError::BadTag)?;
         self.received += 1;
@@ -358,10 +396,10 @@ fn decode_body(body: &[u8]) -> Result<Message, ProtocolError> {
     Ok(message)
 }
 
-/// A whole frame around `body`: frame `sequence` of `direction` on the connection with `nonce`.
-/// (Tools and tests use it to build frames a well-behaved peer would not send.)
-pub fn encode_frame(key: &AuthKey, direction: Direction, nonce: &B256, sequence: u64, body: &[u8]) -> Vec<u8> {
-    let tag = key.mac(direction, nonce, sequence, body).finalize().into_bytes();
+/// A whole frame around `body`: frame `sequence` of `direction` on the connection with
+/// `nonces`. (Tools and tests use it to build frames a well-behaved peer would not send.)
+pub fn encode_frame(key: &AuthKey, direction: Direction, nonces: &Nonces, sequence: u64, body: &[u8]) -> Vec<u8> {
+    let tag = key.mac(direction, nonces, sequence, body).finalize().into_bytes();
     let mut frame = Vec::with_capacity(FRAME_HEADER_BYTES + body.len() + TAG_BYTES);
     frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
     frame.extend_from_slice(body);

@@ -20,7 +20,7 @@ mod frame;
 mod message;
 
 pub use frame::{
-    encode_body, encode_frame, AuthKey, Direction, FrameBudget, FrameLimits, ProtocolError, Session,
+    encode_body, encode_frame, AuthKey, Direction, FrameBudget, FrameLimits, Nonces, ProtocolError, Session,
     FRAME_HEADER_BYTES, MAX_IDENTITY_BYTES, TAG_BYTES,
 };
 pub use message::{

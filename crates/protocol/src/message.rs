@@ -6,7 +6,7 @@ use bp_backend::ProofType;
 use serde::{Deserialize, Serialize};
 
 /// The version of the message set and framing this build speaks.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// One protocol message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,11 +59,14 @@ pub struct Hello {
     pub nonce: B256,
 }
 
-/// The prover's answer to the greeting; its tag (under the nonce) is what authenticates it.
+/// The prover's answer to the greeting; its tag (under both nonces) is what authenticates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Auth {
     /// A name for logs and metrics (1 to 128 printable bytes); the credential is the secret.
     pub prover: String,
+    /// Fresh random bytes of the prover, one value per connection: every later tag covers them,
+    /// so a session recorded with another prover nonce cannot be replayed to this prover.
+    pub nonce: B256,
 }
 
 /// A batch handed to a prover.

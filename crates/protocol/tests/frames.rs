@@ -6,7 +6,7 @@ use std::time::Duration;
 use alloy_primitives::B256;
 use bp_backend::ProofType;
 use bp_protocol::{
-    encode_body, encode_frame, AuthKey, Direction, FrameLimits, Message, ProtocolError, Request, Session,
+    encode_body, encode_frame, AuthKey, Direction, FrameLimits, Message, Nonces, ProtocolError, Request, Session,
     PROTOCOL_VERSION,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
@@ -59,7 +59,7 @@ async fn layout() {
     assert_eq!(u16::from_be_bytes([body[0], body[1]]), PROTOCOL_VERSION);
     // Variant 0 (Request), proof type 0 (Exec), then the 32-byte id as a length-prefixed byte string.
     assert_eq!(&body[2..5], &[0, 0, 32]);
-    let frame = encode_frame(&key(), Direction::ToCoordinator, &B256::ZERO, 0, &body);
+    let frame = encode_frame(&key(), Direction::ToCoordinator, &Nonces::default(), 0, &body);
     assert_eq!(frame.len(), 4 + body.len() + 32);
     assert_eq!(u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize, body.len());
 }
@@ -109,6 +109,30 @@ async fn replayed_reflected_and_forged_frames_are_refused() {
     assert!(matches!(coordinator.receive(&mut a, &limits(), None).await, Err(ProtocolError::BadTag)));
 }
 
+/// A man in the middle replays a recorded session to a prover: the greeting still verifies (it
+/// is tagged under the coordinator's nonce alone), but the prover answers with a nonce of its
+/// own, and the recorded coordinator frames, tagged under the recorded prover's nonce, do not.
+#[tokio::test]
+async fn a_recorded_session_replayed_to_a_prover_is_refused() {
+    let coordinator_nonce = B256::repeat_byte(0xc0);
+    let recorded = Nonces { coordinator: coordinator_nonce, prover: B256::repeat_byte(0x9a) };
+    let hello = encode_body(&Message::Hello(bp_protocol::Hello { nonce: coordinator_nonce }), 1 << 16).unwrap();
+    let response = encode_body(&Message::Response(None), 1 << 16).unwrap();
+    let mut replay = encode_frame(&key(), Direction::ToProver, &Nonces::greeting(coordinator_nonce), 0, &hello);
+    let answer = encode_frame(&key(), Direction::ToProver, &recorded, 1, &response);
+    replay.extend_from_slice(&answer);
+
+    let (mut middle, mut b) = tokio::io::duplex(1 << 20);
+    middle.write_all(&replay).await.unwrap();
+    let mut prover = Session::connect(&mut b, &key(), "p1", &limits()).await.expect("the greeting verifies");
+    assert!(matches!(prover.receive(&mut b, &limits(), None).await, Err(ProtocolError::BadTag)));
+    // The same frame does verify for the prover whose nonce it was recorded with.
+    let (mut middle, mut c) = tokio::io::duplex(1 << 20);
+    middle.write_all(&answer).await.unwrap();
+    let mut original = Session::resume(key(), recorded);
+    assert_eq!(original.receive(&mut c, &limits(), None).await.unwrap(), Message::Response(None));
+}
+
 #[tokio::test]
 async fn oversized_truncated_version_and_garbage() {
     let ((mut coordinator, mut a), (mut prover, mut b)) = connected().await;
@@ -136,7 +160,8 @@ async fn oversized_truncated_version_and_garbage() {
     b.write_all(&prover.seal(&[0, 99, 0])).await.unwrap();
     assert!(matches!(coordinator.receive(&mut a, &limits(), None).await, Err(ProtocolError::Version(99))));
     let ((mut coordinator, mut a), (mut prover, mut b)) = connected().await;
-    b.write_all(&prover.seal(&[0, 2, 0xff, 0xff, 0xff])).await.unwrap();
+    let [high, low] = PROTOCOL_VERSION.to_be_bytes();
+    b.write_all(&prover.seal(&[high, low, 0xff, 0xff, 0xff])).await.unwrap();
     assert!(matches!(coordinator.receive(&mut a, &limits(), None).await, Err(ProtocolError::Malformed(_))));
     let ((mut coordinator, mut a), (mut prover, mut b)) = connected().await;
     let mut trailing = encode_body(&request(), 1 << 16).unwrap();
