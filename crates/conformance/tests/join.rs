@@ -1,14 +1,11 @@
 //! Single-block inputs joined into one batch input execute to the last block's root.
 
-use std::path::PathBuf;
-
 use bp_conformance::{for_each_file, stateless_inputs};
 use bp_input::ProgramInput;
 use bp_witness::{join_inputs, JoinError};
 
 fn multi_block_tests(wanted: usize) -> Vec<Vec<ProgramInput>> {
-    let archive = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/eest-tests-bal-v5.7.0/fork_transitions.tar.zst");
+    let archive = bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/fork_transitions.tar.zst");
     let mut found = Vec::new();
     for_each_file(&archive, &mut |_, text| {
         if found.len() >= wanted {

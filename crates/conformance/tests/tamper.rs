@@ -9,8 +9,7 @@ use bp_program::{execute_input, BlockError, HeaderError, ProgramError, StateErro
 use bp_trie::{decode_node, DecodedNode, TrieError};
 
 fn archive() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/eest-tests-bal-v5.7.0/fork_transitions.tar.zst")
+    bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/fork_transitions.tar.zst")
 }
 
 /// A real test block that runs code and reads and writes storage.

@@ -9,10 +9,7 @@ use bp_input::ProgramInput;
 use bp_program::execute_input;
 
 fn fixtures() -> PathBuf {
-    std::env::var_os("BLOCKPROVER_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"))
-        .join("real-blocks")
+    bp_testkit::fixtures().join("real-blocks")
 }
 
 /// Loads, executes, and checks the outputs against the last header; also round-trips the input

@@ -8,7 +8,7 @@ use bp_trie::{MapSource, NodeSource, Trie, TrieError, EMPTY_ROOT};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/mpt-rlp-vectors")
+    bp_testkit::fixtures().join("mpt-rlp-vectors")
 }
 
 fn load(rel: &str) -> Value {
