@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 use bp_conformance::{for_each_file, run_fixture, Outcome, Report, TestResult};
 
 pub(crate) fn run(
-    fork: Option<String>,
+    forks: Vec<String>,
     list_failures: bool,
     jobs: Option<usize>,
     sample: usize,
@@ -28,11 +28,11 @@ pub(crate) fn run(
         for _ in 0..jobs {
             let file_rx = &file_rx;
             let result_tx = result_tx.clone();
-            let fork = fork.clone();
+            let forks = &forks;
             scope.spawn(move || loop {
                 let next = file_rx.lock().expect("no worker panics while holding the lock").recv();
                 let Ok((name, text)) = next else { break };
-                for result in run_file(&name, &text, fork.as_deref()) {
+                for result in run_file(&name, &text, forks) {
                     let _ = result_tx.send(result);
                 }
             });
@@ -80,13 +80,14 @@ pub(crate) fn run(
         bail!("{failed} conformance tests failed");
     }
     if passed == 0 {
-        let filter = fork.map(|f| format!(" for fork {f}")).unwrap_or_default();
+        let filter = if forks.is_empty() { String::new() } else { format!(" for forks {}", forks.join(", ")) };
         bail!("no test was run{filter} ({skipped} skipped): nothing run is not a pass");
     }
     Ok(())
 }
 
-fn run_file(name: &str, text: &str, fork: Option<&str>) -> Vec<TestResult> {
+/// The results of one file's tests, of the networks in `forks` (all if empty).
+fn run_file(name: &str, text: &str, forks: &[String]) -> Vec<TestResult> {
     let parsed: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -108,7 +109,7 @@ fn run_file(name: &str, text: &str, fork: Option<&str>) -> Vec<TestResult> {
         .iter()
         .filter_map(|(id, fixture)| {
             let network = fixture.get("network").and_then(|n| n.as_str()).unwrap_or("?").to_owned();
-            if fork.is_some_and(|f| f != network) {
+            if !forks.is_empty() && !forks.contains(&network) {
                 return None;
             }
             let outcome = std::panic::catch_unwind(|| run_fixture(fixture))

@@ -58,9 +58,10 @@ enum Command {
     /// Prints a per-fork table and a final `N passed, M failed, K skipped` line; exits non-zero
     /// if any test failed.
     Conformance {
-        /// Only run fixtures whose `network` equals this (e.g. Prague, CancunToPragueAtTime15k).
+        /// Only run fixtures whose `network` equals this (e.g. Prague, CancunToPragueAtTime15k);
+        /// repeat for several.
         #[arg(long)]
-        fork: Option<String>,
+        fork: Vec<String>,
         /// Print every failing test id with its reason.
         #[arg(long)]
         list_failures: bool,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use alloy_hardforks::EthereumHardfork;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use bp_input::{ChainConfig, ChainConfigError, EthBlock, ProgramInput};
-use bp_program::{execute_input, ProgramError};
+use bp_program::{execute_input, ErrorChain, ProgramError};
 use bp_witness::{AllocAccount, FullState};
 use serde_json::Value;
 
@@ -90,6 +90,7 @@ fn chain_for(fixture: &Value, network: &str) -> Result<ChainConfig, Outcome> {
                 "Osaka" => EthereumHardfork::Osaka,
                 "BPO1" => EthereumHardfork::Bpo1,
                 "BPO2" => EthereumHardfork::Bpo2,
+                "Amsterdam" => EthereumHardfork::Amsterdam,
                 other => return Err(Outcome::Skipped(format!("blob schedule for unsupported fork {other}"))),
             };
             if !chain.forks.iter().any(|(f, _)| *f == fork) {
@@ -206,7 +207,10 @@ fn run(fixture: &Value) -> Result<(), Outcome> {
             match (&generated.result, &stateless) {
                 (Err(_), Err(e)) if !is_witness_error(e) => continue,
                 (_, Err(e)) if is_witness_error(e) => {
-                    return Err(failed(format!("block {i}: invalid block rejected for a witness reason: {e}")))
+                    return Err(failed(format!(
+                        "block {i}: invalid block rejected for a witness reason: {}",
+                        ErrorChain(e)
+                    )))
                 }
                 (Ok(_), _) | (_, Ok(_)) => {
                     return Err(failed(format!(
@@ -220,8 +224,8 @@ fn run(fixture: &Value) -> Result<(), Outcome> {
         let output = match (generated.result, stateless) {
             (Ok(full), Ok(stateless)) if full == stateless => stateless,
             (Ok(_), Ok(_)) => return Err(failed(format!("block {i}: stateless and full-state outputs differ"))),
-            (Err(e), _) => return Err(failed(format!("block {i}: valid block rejected: {e}"))),
-            (Ok(_), Err(e)) => return Err(failed(format!("block {i}: stateless run failed: {e}"))),
+            (Err(e), _) => return Err(failed(format!("block {i}: valid block rejected: {}", ErrorChain(&e)))),
+            (Ok(_), Err(e)) => return Err(failed(format!("block {i}: stateless run failed: {}", ErrorChain(&e)))),
         };
         let header = field(entry, "blockHeader").map_err(failed)?;
         let root: B256 = text(header, "stateRoot").map_err(failed)?.parse().map_err(|e| failed(format!("{e}")))?;

@@ -53,8 +53,15 @@ const THROUGH_PARIS: [EthereumHardfork; 15] = [
     EthereumHardfork::Paris,
 ];
 
-const TIMESTAMP_FORKS: [EthereumHardfork; 4] =
-    [EthereumHardfork::Shanghai, EthereumHardfork::Cancun, EthereumHardfork::Prague, EthereumHardfork::Osaka];
+const TIMESTAMP_FORKS: [EthereumHardfork; 7] = [
+    EthereumHardfork::Shanghai,
+    EthereumHardfork::Cancun,
+    EthereumHardfork::Prague,
+    EthereumHardfork::Osaka,
+    EthereumHardfork::Bpo1,
+    EthereumHardfork::Bpo2,
+    EthereumHardfork::Amsterdam,
+];
 
 /// Blob parameters each fork brings by default (EIP-4844, EIP-7691, EIP-7594/7918).
 pub fn default_blob_params(fork: EthereumHardfork) -> Option<BlobParams> {
@@ -99,6 +106,9 @@ impl ChainConfig {
                 "Cancun" => EthereumHardfork::Cancun,
                 "Prague" => EthereumHardfork::Prague,
                 "Osaka" => EthereumHardfork::Osaka,
+                "BPO1" => EthereumHardfork::Bpo1,
+                "BPO2" => EthereumHardfork::Bpo2,
+                "Amsterdam" => EthereumHardfork::Amsterdam,
                 _ => return None,
             })
         };
@@ -240,5 +250,25 @@ mod tests {
         assert!(matches!(ChainConfig::for_test_network("Berlin"), Err(ChainConfigError::PreMerge(_))));
         assert!(matches!(ChainConfig::for_test_network("BerlinToLondonAt5"), Err(ChainConfigError::PreMerge(_))));
         assert!(matches!(ChainConfig::for_test_network("Nope"), Err(ChainConfigError::UnknownNetwork(_))));
+    }
+
+    /// The blob-parameter-only forks and Amsterdam are post-merge forks like any other.
+    #[test]
+    fn bpo_and_amsterdam_networks() {
+        let bpo = ChainConfig::for_test_network("BPO1ToBPO2AtTime15k").unwrap();
+        assert!(bpo.is_osaka_active_at_timestamp(0));
+        assert_eq!(bpo.blob_params_at(14_999), Some(BlobParams::bpo1()));
+        assert_eq!(bpo.blob_params_at(15_000), Some(BlobParams::bpo2()));
+        assert!(!bpo.is_amsterdam_active_at_timestamp(u64::MAX));
+        let into = ChainConfig::for_test_network("BPO2ToAmsterdamAtTime15k").unwrap();
+        assert!(!into.is_amsterdam_active_at_timestamp(14_999));
+        assert!(into.is_amsterdam_active_at_timestamp(15_000));
+        // Amsterdam keeps BPO2's blob parameters.
+        assert_eq!(into.blob_params_at(15_000), Some(BlobParams::bpo2()));
+        let amsterdam = ChainConfig::for_test_network("Amsterdam").unwrap();
+        assert!(amsterdam.is_amsterdam_active_at_timestamp(0));
+        let osaka_to_bpo1 = ChainConfig::for_test_network("OsakaToBPO1AtTime15k").unwrap();
+        assert_eq!(osaka_to_bpo1.blob_params_at(14_999), Some(BlobParams::osaka()));
+        assert_eq!(osaka_to_bpo1.blob_params_at(15_000), Some(BlobParams::bpo1()));
     }
 }

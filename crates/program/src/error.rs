@@ -203,6 +203,19 @@ pub enum BlockError {
     /// The requests' hash (got; none before Prague) differs from the header's (expected).
     #[error("requests hash: {0}")]
     RequestsHash(GotExpected<Option<B256>>),
+    /// The hash of the block-level access list execution built (got; none before Amsterdam)
+    /// differs from the header's (expected), EIP-7928.
+    #[error("block access list hash: {0}")]
+    BlockAccessListHash(GotExpected<Option<B256>>),
+    /// The block-level access list holds more items than the gas limit allows (EIP-7928: one
+    /// per 2,000 gas).
+    #[error("block access list of {items} items, more than the gas limit allows ({max})")]
+    AccessListTooLarge {
+        /// Accounts and storage keys in the list.
+        items: u64,
+        /// The gas limit divided by the cost of an item.
+        max: u64,
+    },
     /// The state root after the block (got) differs from the header's (expected).
     #[error("state root: {0}")]
     StateRoot(GotExpected<B256>),

@@ -152,8 +152,9 @@ pub fn execute_batch<S: WitnessSource + core::fmt::Debug>(
         if let Some(failure) = state.database.take_failure() {
             return Err(ProgramError::Witness(failure));
         }
-        let result = executed.map_err(|e| invalid(BlockError::Execution(format!("{e}"))))?;
-        check_results(&block.header, chain, &result).map_err(invalid)?;
+        let executed = executed.map_err(|e| invalid(BlockError::Execution(format!("{e}"))))?;
+        check_results(&block.header, chain, &executed).map_err(invalid)?;
+        let result = executed.result;
 
         probe.enter(Phase::StateRoot);
         state.merge_transitions(BundleRetention::PlainState);
@@ -259,13 +260,19 @@ impl ReceiptBuilder for BlockReceiptBuilder {
     }
 }
 
-/// The chain configuration as alloy-evm's executor wants it.
+/// The chain configuration as alloy-evm's executor wants it. The executor asks it about
+/// Amsterdam only to make EIP-8282's builder-request system calls, which the Amsterdam of the
+/// release this program targets does not have (amsterdam.rs), so to the executor Amsterdam
+/// never comes; the EVM's rules come from the chain configuration itself.
 #[derive(Debug, Clone, Copy)]
 struct Spec<'a>(&'a ChainConfig);
 
 impl EthereumHardforks for Spec<'_> {
     fn ethereum_fork_activation(&self, fork: alloy_hardforks::EthereumHardfork) -> alloy_hardforks::ForkCondition {
-        self.0.ethereum_fork_activation(fork)
+        match fork {
+            alloy_hardforks::EthereumHardfork::Amsterdam => alloy_hardforks::ForkCondition::Never,
+            _ => self.0.ethereum_fork_activation(fork),
+        }
     }
 }
 
@@ -294,7 +301,24 @@ where
 {
     check_credits(block, chain, l2)?;
     let transactions = recover_senders(block, chain, l2)?;
-    execute_block(state, block, parent_hash, chain, &transactions).map_err(|e| BlockError::Execution(format!("{e}")))
+    execute_block(state, block, parent_hash, chain, &transactions)
+        .map(|executed| executed.result)
+        .map_err(|e| BlockError::Execution(format!("{e}")))
+}
+
+/// What executing a block yields beyond alloy-evm's result: from Amsterdam, the hash of the
+/// block-level access list (EIP-7928) execution built, and its number of items.
+#[derive(Debug)]
+struct Executed {
+    result: BlockResult,
+    access_list: Option<AccessListSummary>,
+}
+
+/// A block-level access list, as the header check needs it.
+#[derive(Debug, Clone, Copy)]
+struct AccessListSummary {
+    hash: B256,
+    items: u64,
 }
 
 fn execute_block<DB>(
@@ -303,14 +327,24 @@ fn execute_block<DB>(
     parent_hash: alloy_primitives::B256,
     chain: &ChainConfig,
     transactions: &[Recovered<'_>],
-) -> Result<BlockResult, BlockExecutionError>
+) -> Result<Executed, BlockExecutionError>
 where
     DB: revm::Database + StorageOracle + core::fmt::Debug,
     DB::Error: core::error::Error + Send + Sync + 'static,
 {
     let header = &block.header;
     let blob_params = chain.blob_params_at(header.timestamp);
-    let env = EvmEnv::for_eth_block(header, chain, chain.chain_id, blob_params);
+    // EIP-7928: revm's State records every access and write under the block access index the
+    // executor sets: 0 for the system calls before the transactions, i for transaction i, and
+    // n + 1 for the withdrawals and system calls after them (as reth drives it).
+    let access_list = chain.is_amsterdam_active_at_timestamp(header.timestamp);
+    if access_list {
+        state.bal_state = revm::database_interface::bal::BalState::new().with_bal_builder();
+    }
+    let mut env = EvmEnv::for_eth_block(header, chain, chain.chain_id, blob_params);
+    if chain.is_amsterdam_active_at_timestamp(header.timestamp) {
+        crate::amsterdam::configure(&mut env.cfg_env, header.gas_limit);
+    }
     let evm = EthEvmFactory::default().create_evm_with_inspector(&mut *state, env, StorageCollision);
     // SWAPs by word copies (swap.rs), and the inspector off: its interpreter loop costs a few
     // percent of execution, so it runs only for the transactions that need it (see
@@ -323,13 +357,19 @@ where
         withdrawals: block.body.withdrawals.as_ref().map(|w| Cow::Borrowed(w.as_slice())),
         extra_data: header.extra_data.clone(),
         tx_count_hint: Some(transactions.len()),
-        slot_number: None,
+        slot_number: header.slot_number,
     };
     let mut executor = EthBlockExecutor::new(evm, ctx, Spec(chain), BlockReceiptBuilder);
     executor.apply_pre_execution_changes()?;
+    if access_list {
+        executor.evm_mut().db_mut().bump_bal_index();
+    }
     for (index, tx) in transactions.iter().enumerate() {
         let Some(privileged) = tx.inner().as_privileged() else {
             execute_transaction(&mut executor, *tx)?;
+            if access_list {
+                executor.evm_mut().db_mut().bump_bal_index();
+            }
             continue;
         };
         // The deposited value arrives first; then the transaction runs fee-free, its nonce
@@ -347,6 +387,9 @@ where
         let outcome = execute_transaction(&mut executor, *tx);
         set_privileged_rules(executor.evm_mut(), false);
         outcome?;
+        if access_list {
+            executor.evm_mut().db_mut().bump_bal_index();
+        }
     }
     let result = executor.apply_post_execution_changes()?;
     if chain.is_prague_active_at_timestamp(header.timestamp) {
@@ -358,7 +401,11 @@ where
             }
         }
     }
-    Ok(result)
+    let access_list = state.bal_state.take_built_alloy_bal().map(|list| AccessListSummary {
+        hash: alloy_eip7928::compute_block_access_list_hash(&list),
+        items: alloy_eip7928::total_bal_items(&list),
+    });
+    Ok(Executed { result, access_list })
 }
 
 /// Executes and commits one transaction. The EIP-7610 storage rule needs the collision
@@ -419,9 +466,10 @@ pub fn receipts_root_and_bloom(receipts: &[BlockReceipt]) -> (B256, Bloom) {
 }
 
 /// Checks the header's claims about execution against what execution gave: gas, blob gas,
-/// receipts root, logs bloom, requests hash. Mismatches are reported as got (computed) and
-/// expected (the header's).
-fn check_results(header: &Header, chain: &ChainConfig, result: &BlockResult) -> Result<(), BlockError> {
+/// receipts root, logs bloom, requests hash, block-level access list. Mismatches are reported
+/// as got (computed) and expected (the header's).
+fn check_results(header: &Header, chain: &ChainConfig, executed: &Executed) -> Result<(), BlockError> {
+    let result = &executed.result;
     if result.gas_used != header.gas_used {
         return Err(BlockError::GasUsed(GotExpected::new(result.gas_used, header.gas_used)));
     }
@@ -444,6 +492,17 @@ fn check_results(header: &Header, chain: &ChainConfig, result: &BlockResult) -> 
     let computed = chain.is_prague_active_at_timestamp(header.timestamp).then(|| result.requests.requests_hash());
     if header.requests_hash != computed {
         return Err(BlockError::RequestsHash(GotExpected::new(computed, header.requests_hash)));
+    }
+    if let Some(list) = executed.access_list {
+        // EIP-7928: the list may hold one item per ITEM_COST gas of the block's limit.
+        let max = header.gas_limit / alloy_eip7928::ITEM_COST as u64;
+        if list.items > max {
+            return Err(BlockError::AccessListTooLarge { items: list.items, max });
+        }
+    }
+    let computed = executed.access_list.map(|list| list.hash);
+    if header.block_access_list_hash != computed {
+        return Err(BlockError::BlockAccessListHash(GotExpected::new(computed, header.block_access_list_hash)));
     }
     Ok(())
 }

@@ -72,6 +72,9 @@ pub(crate) fn validate_against_parent(
     require(header.excess_blob_gas.is_some(), cancun, "excessBlobGas")?;
     require(header.parent_beacon_block_root.is_some(), cancun, "parentBeaconBlockRoot")?;
     require(header.requests_hash.is_some(), chain.is_prague_active_at_timestamp(time), "requestsHash")?;
+    let amsterdam = chain.is_amsterdam_active_at_timestamp(time);
+    require(header.block_access_list_hash.is_some(), amsterdam, "blockAccessListHash")?;
+    require(header.slot_number.is_some(), amsterdam, "slotNumber")?;
     if cancun {
         let expected = match (chain.blob_params_at(time), parent.excess_blob_gas) {
             // The first block of Cancun follows a parent without blob fields.
@@ -82,9 +85,6 @@ pub(crate) fn validate_against_parent(
         if expected.is_none() || header.excess_blob_gas != expected {
             return Err(HeaderError::ExcessBlobGas(GotExpected::new(header.excess_blob_gas, expected)));
         }
-    }
-    if header.slot_number.is_some() || header.block_access_list_hash.is_some() {
-        return Err(HeaderError::ForkField("amsterdam fields"));
     }
     Ok(())
 }

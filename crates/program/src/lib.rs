@@ -14,6 +14,7 @@ extern crate alloc;
 #[cfg(feature = "accelerated")]
 pub mod accelerated;
 mod account;
+mod amsterdam;
 mod collision;
 mod credit;
 pub mod cycles;

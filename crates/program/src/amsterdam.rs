@@ -1,0 +1,113 @@
+//! Amsterdam as the execution-specs release this program targets defines it (tests-bal@v5.7.0,
+//! tests-zkevm@v0.3.3), where revm 43's `SpecId::AMSTERDAM` differs.
+//!
+//! revm 43 implements a later Glamsterdam devnet: on top of the EIPs of this release it also
+//! applies EIP-2780 (reduced intrinsic transaction gas), EIP-8038 (state-access gas repricing)
+//! and EIP-8246 (delayed clearing of self-destructed accounts). The release's Amsterdam has
+//! none of them, so here they are switched off: the two configuration flags, and the gas
+//! table entries EIP-2780 and EIP-8038 reprice put back to their Osaka values. Everything
+//! else of revm's Amsterdam (EIP-7708, 7778, 7843, 7928, 7954, 7976, 7981, 8024, 8037) is used
+//! as revm has it.
+
+use revm::{
+    context::CfgEnv,
+    context_interface::cfg::gas_params::{GasId, GasParams},
+    primitives::hardfork::SpecId,
+};
+
+/// Table entries that EIP-2780 and EIP-8038 reprice (and nothing else of this release's
+/// Amsterdam touches).
+fn repriced() -> [GasId; 20] {
+    [
+        GasId::warm_storage_read_cost(),
+        GasId::cold_account_additional_cost(),
+        GasId::cold_storage_additional_cost(),
+        GasId::cold_storage_cost(),
+        GasId::transfer_value_cost(),
+        GasId::new_account_cost(),
+        GasId::new_account_cost_for_selfdestruct(),
+        GasId::sstore_static(),
+        GasId::sstore_set_without_load_cost(),
+        GasId::sstore_reset_without_cold_load_cost(),
+        GasId::sstore_set_refund(),
+        GasId::sstore_reset_refund(),
+        GasId::sstore_clearing_slot_refund(),
+        GasId::create(),
+        GasId::tx_create_cost(),
+        GasId::tx_access_list_address_cost(),
+        GasId::tx_access_list_storage_key_cost(),
+        GasId::tx_eip7702_regular_gas(),
+        GasId::tx_eip7702_regular_refund(),
+        GasId::tx_floor_cost_base_gas(),
+    ]
+}
+
+/// EIP-8037's state bytes of this release: a new storage slot, a new account.
+const STORAGE_SET_BYTES: u64 = 32;
+const NEW_ACCOUNT_BYTES: u64 = 112;
+const AUTH_BASE_BYTES: u64 = 23;
+/// The regular part of CREATE (and of a creating transaction) under EIP-8037.
+const REGULAR_GAS_CREATE: u64 = 9_000;
+
+/// EIP-8037's cost per state byte of this release, which follows the block gas limit:
+/// `ceil(gas_limit * 2_628_000 / (2 * 100 GiB))` plus an offset of 9578, rounded down to five
+/// significant bits, minus the offset (at least 1). 1174 at a 96M to 120M gas limit.
+pub(crate) fn cost_per_state_byte(gas_limit: u64) -> u64 {
+    const OFFSET: u128 = 9_578;
+    const SIGNIFICANT_BITS: u32 = 5;
+    let denominator: u128 = 2 * 107_374_182_400;
+    let raw = (u128::from(gas_limit) * 2_628_000).div_ceil(denominator);
+    let shifted = raw + OFFSET;
+    let shift = (u128::BITS - shifted.leading_zeros()).saturating_sub(SIGNIFICANT_BITS);
+    let rounded = (shifted >> shift) << shift;
+    if rounded <= OFFSET {
+        1
+    } else {
+        (rounded - OFFSET) as u64
+    }
+}
+
+/// Makes `cfg` (revm's Amsterdam) this release's Amsterdam for a block of `gas_limit`.
+pub(crate) fn configure(cfg: &mut CfgEnv, gas_limit: u64) {
+    cfg.enable_amsterdam_eip2780 = false;
+    cfg.amsterdam_eip8246_delayed_clear_disabled = true;
+    let osaka = GasParams::new_spec(SpecId::OSAKA);
+    let mut params = GasParams::new_spec(SpecId::AMSTERDAM);
+    let cpsb = cost_per_state_byte(gas_limit);
+    let state = [
+        (GasId::sstore_set_state_gas(), STORAGE_SET_BYTES * cpsb),
+        (GasId::new_account_state_gas(), NEW_ACCOUNT_BYTES * cpsb),
+        (GasId::create_state_gas(), NEW_ACCOUNT_BYTES * cpsb),
+        (GasId::code_deposit_state_gas(), cpsb),
+        (GasId::tx_eip7702_state_gas_bytecode(), AUTH_BASE_BYTES * cpsb),
+    ];
+    // EIP-8037 moves the cost of new state to state gas. What stays regular: for a new slot,
+    // an update's; for a new account, nothing; for CREATE, 9000.
+    let update = osaka.get(GasId::sstore_reset_without_cold_load_cost());
+    let regular = [
+        (GasId::sstore_set_without_load_cost(), update),
+        (GasId::sstore_set_refund(), update),
+        (GasId::new_account_cost(), 0),
+        (GasId::new_account_cost_for_selfdestruct(), 0),
+        (GasId::create(), REGULAR_GAS_CREATE),
+        (GasId::tx_create_cost(), REGULAR_GAS_CREATE),
+        // EIP-7981: an access list's bytes are also charged as data, 64 gas each, on top of
+        // Osaka's entry costs.
+        (GasId::tx_access_list_address_cost(), osaka.get(GasId::tx_access_list_address_cost()) + 20 * 64),
+        (GasId::tx_access_list_storage_key_cost(), osaka.get(GasId::tx_access_list_storage_key_cost()) + 32 * 64),
+    ];
+    params.override_gas(repriced().into_iter().map(|id| (id, osaka.get(id))).chain(state).chain(regular));
+    cfg.set_gas_params(params);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_per_state_byte_follows_the_gas_limit() {
+        assert_eq!(cost_per_state_byte(96_000_000), 1174);
+        assert_eq!(cost_per_state_byte(120_000_000), 1174);
+        assert_eq!(cost_per_state_byte(0), 1);
+    }
+}
