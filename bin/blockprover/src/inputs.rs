@@ -22,6 +22,12 @@ pub(crate) fn load(path: &Path, reader: &Reader) -> Result<(bp_formats::Loaded, 
 }
 
 pub(crate) fn execute(path: &Path, reader: &Reader) -> Result<()> {
+    let started = Instant::now();
+    let bytes =
+        bp_formats::read_bytes(path, reader.max_bytes).with_context(|| format!("reading {}", path.display()))?;
+    if let Some(input) = stateless_input(&bytes) {
+        return execute_stateless(&input, started);
+    }
     let (loaded, load_ms) = load(path, reader)?;
     let input = &loaded.input;
     let started = Instant::now();
@@ -37,6 +43,38 @@ pub(crate) fn execute(path: &Path, reader: &Reader) -> Result<()> {
     json["witness_bytes"] = input.witness.byte_size().into();
     json["load_ms"] = micros(load_ms).into();
     json["elapsed_ms"] = micros(started.elapsed().as_secs_f64() * 1e3).into();
+    crate::output::json(&json);
+    Ok(())
+}
+
+/// An EIP-8025 SSZ stateless input, if `bytes` are one (and neither our binary form nor JSON).
+pub(crate) fn stateless_input(bytes: &[u8]) -> Option<bp_stateless::containers::StatelessInput> {
+    if bytes.starts_with(bp_input::BINARY_MAGIC) || bytes.first().is_some_and(|b| matches!(b, b'{' | b'[')) {
+        return None;
+    }
+    bp_stateless::decode(bytes).ok()
+}
+
+/// `execute` of an EIP-8025 input: the standard's output, whose success flag is false for an
+/// invalid payload or an incomplete witness (the reason is logged, the exit status is 0).
+fn execute_stateless(input: &bp_stateless::containers::StatelessInput, started: Instant) -> Result<()> {
+    let (result, invalid) = bp_stateless::validate(input);
+    if let Some(reason) = &invalid {
+        tracing::warn!("the payload is not valid: {reason}");
+    }
+    let payload = &input.new_payload_request.execution_payload;
+    let json = serde_json::json!({
+        "format": "eip8025-ssz",
+        "stateless_output": format!("0x{}", alloy_primitives::hex::encode(result.to_bytes())),
+        "new_payload_request_root": result.new_payload_request_root,
+        "successful_validation": result.successful_validation,
+        "chain_id": result.chain_config.chain_id,
+        "reason": invalid.map(|e| e.to_string()),
+        "block": payload.block_number,
+        "block_hash": payload.block_hash,
+        "gas_used": payload.gas_used,
+        "elapsed_ms": micros(started.elapsed().as_secs_f64() * 1e3),
+    });
     crate::output::json(&json);
     Ok(())
 }
@@ -67,6 +105,13 @@ pub(crate) fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
 pub(crate) fn convert(path: &Path, output: &Path, reader: &Reader) -> Result<()> {
     let source =
         bp_formats::read_bytes(path, reader.max_bytes).with_context(|| format!("reading {}", path.display()))?;
+    if let Some(stateless) = stateless_input(&source) {
+        let input = bp_stateless::program_input(&stateless)
+            .with_context(|| format!("{}: the EIP-8025 payload is not valid", path.display()))?;
+        let written = write_input(&input, output)?;
+        eprintln!("{} (eip8025-ssz) -> {} ({written} bytes)", path.display(), output.display());
+        return Ok(());
+    }
     let loaded =
         bp_formats::parse(&source, reader.chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
     let written = write_input(&loaded.input, output)?;

@@ -156,6 +156,28 @@ pub fn stateless_inputs(fixture: &Value) -> Result<Vec<ProgramInput>, String> {
     Ok(inputs)
 }
 
+/// A zkEVM-suite block's EIP-8025 input (`statelessInputBytes`), if it has one, run through
+/// the stateless path: its output must be the fixture's `statelessOutputBytes`, byte for byte.
+fn check_stateless(entry: &Value) -> Result<(), String> {
+    let (Some(input), Some(expected)) = (entry.get("statelessInputBytes"), entry.get("statelessOutputBytes")) else {
+        return Ok(());
+    };
+    let bytes = |v: &Value| v.as_str().ok_or_else(|| "not a hex string".to_owned()).and_then(hex_bytes);
+    let input = bp_stateless::decode(&bytes(input)?).map_err(|e| e.to_string())?;
+    let (result, invalid) = bp_stateless::validate(&input);
+    let got = result.to_bytes();
+    let expected = bytes(expected)?;
+    if got != expected {
+        let why = invalid.map(|e| format!(" ({e})")).unwrap_or_default();
+        return Err(format!(
+            "output 0x{} where the fixture has 0x{}{why}",
+            alloy_primitives::hex::encode(&got),
+            alloy_primitives::hex::encode(&expected)
+        ));
+    }
+    Ok(())
+}
+
 /// Runs one fixture.
 pub fn run_fixture(fixture: &Value) -> Outcome {
     match run(fixture) {
@@ -179,6 +201,7 @@ fn run(fixture: &Value) -> Result<(), Outcome> {
         field(fixture, "blocks").map_err(failed)?.as_array().ok_or_else(|| failed("`blocks` is not a list".into()))?;
     let mut forked = false;
     for (i, entry) in blocks.iter().enumerate() {
+        check_stateless(entry).map_err(|e| failed(format!("block {i}: EIP-8025: {e}")))?;
         let expect_invalid = entry.get("expectException").is_some();
         let rlp = hex_bytes(text(entry, "rlp").map_err(failed)?).map_err(failed)?;
         let Some(block) = decode_block(&rlp) else {

@@ -25,16 +25,22 @@ pub struct Ancestors {
 
 impl Ancestors {
     /// Links `headers` (any order, duplicates allowed) to `parent` by parent hashes. Only
-    /// headers on the unbroken chain ending at `parent` count; the others are ignored.
+    /// headers on the unbroken chain ending at `parent` count; the others are ignored. A block's
+    /// hash is established only by its own header (and the parent's by `parent_hash`), not by its
+    /// child's parent hash: the value would be the same, but EIP-8025's stateless validation
+    /// (and reth's) wants the header of every `BLOCKHASH` target in the witness, and an input
+    /// that lacks it is refused alike on every path.
     pub fn new(parent: &Header, parent_hash: B256, headers: &[Header]) -> Self {
         let by_hash: B256Map<&Header> = headers.iter().map(|h| (h.hash_slow(), h)).collect();
         let mut hashes = BTreeMap::new();
         hashes.insert(parent.number, parent_hash);
         let mut current = parent;
         while let Some(number) = current.number.checked_sub(1) {
-            hashes.insert(number, current.parent_hash);
             match by_hash.get(&current.parent_hash) {
-                Some(header) if header.number == number => current = header,
+                Some(header) if header.number == number => {
+                    hashes.insert(number, current.parent_hash);
+                    current = header;
+                }
                 _ => break,
             }
         }

@@ -92,9 +92,10 @@ pub(crate) fn record(
         Ok(advance) => {
             let mut used: Vec<B256> = recorder.codes_used.into_iter().collect();
             used.sort_unstable();
-            // Headers from the parent back to the child of the oldest BLOCKHASH target.
-            let oldest = recorder.oldest_block_hash.unwrap_or(parent.number);
-            let keep = parent.number.saturating_sub(oldest.saturating_add(1).min(parent.number));
+            // Headers from the parent back to the oldest BLOCKHASH target (its own header
+            // establishes its hash; Ancestors).
+            let oldest = recorder.oldest_block_hash.unwrap_or(parent.number).min(parent.number);
+            let keep = parent.number - oldest;
             let witness = ExecutionWitness {
                 state,
                 codes: used.iter().map(|h| codes[h].clone()).collect(),
