@@ -119,8 +119,12 @@ contract OnChainProposer {
     /// @notice Every committed batch (and the genesis, batch 0).
     mapping(uint256 => Batch) public batches;
 
-    /// @notice Public output words (docs/l2.md): 13 words of 32 bytes.
-    uint256 public constant PUBLIC_OUTPUT_BYTES = 13 * 32;
+    /// @notice Public output words (docs/l2.md): 13 words of 32 bytes, the layout of Rust's
+    /// `bp_program::OutputWord` (the contract tests compare every word's name and position).
+    uint256 public constant OUTPUT_WORDS = 13;
+    uint256 public constant PUBLIC_OUTPUT_BYTES = OUTPUT_WORDS * 32;
+    /// @notice The position of the blob evaluation point word; the evaluation is the next one.
+    uint256 public constant BLOB_Z_WORD = 11;
     /// @notice The batch kind word of an L2 batch.
     uint256 public constant BATCH_KIND_L2 = 1;
     address internal constant POINT_EVALUATION = address(0x0a);
@@ -329,7 +333,7 @@ contract OnChainProposer {
         require(batch == lastVerifiedBatch + 1, "OnChainProposer: batch out of order");
         require(batch <= lastCommittedBatch, "OnChainProposer: batch not committed");
         bytes memory expected = _checkOutputs(batch, outputs);
-        _checkBlob(batches[batch].blobVersionedHash, outputs[352:416], blobCommitment, blobOpening);
+        _checkBlob(batches[batch].blobVersionedHash, outputs[BLOB_Z_WORD * 32:BLOB_Z_WORD * 32 + 64], blobCommitment, blobOpening);
         if (risc0Verifier != address(0)) {
             IRiscZeroVerifier(risc0Verifier).verify(risc0Seal, risc0ImageId, sha256(expected));
         }
@@ -344,8 +348,9 @@ contract OnChainProposer {
     /// evaluation point and value `outputs` claims; reverts naming the first word that differs.
     function _checkOutputs(uint256 batch, bytes calldata outputs) private view returns (bytes memory expected) {
         require(outputs.length == PUBLIC_OUTPUT_BYTES, "OnChainProposer: public outputs are not 13 words");
-        expected = publicOutputs(batch, bytes32(outputs[352:384]), bytes32(outputs[384:416]));
-        for (uint256 word; word < 13; ++word) {
+        uint256 z = BLOB_Z_WORD * 32;
+        expected = publicOutputs(batch, bytes32(outputs[z:z + 32]), bytes32(outputs[z + 32:z + 64]));
+        for (uint256 word; word < OUTPUT_WORDS; ++word) {
             if (bytes32(outputs[word * 32:word * 32 + 32]) != _word(expected, word)) {
                 revert(string.concat("OnChainProposer: public output differs: ", wordName(word)));
             }

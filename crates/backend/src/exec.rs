@@ -67,9 +67,10 @@ impl Backend for ExecBackend {
             return Err(BackendError::Invalid("an exec proof carries no receipt".into()));
         }
         let actual = Self::run(input)?;
-        if let Some((word, actual, claimed)) = actual.first_difference(&claimed) {
+        if let Some(m) = actual.first_difference(&claimed) {
             return Err(BackendError::Invalid(format!(
-                "re-execution gives {word} {actual}, the proof claims {claimed}"
+                "re-execution gives {} {}, the proof claims {}",
+                m.word, m.got, m.expected
             )));
         }
         Ok(actual)

@@ -315,5 +315,5 @@ impl Coordinator {
 fn mismatch(claimed: &ProgramOutput, expected: &Expected) -> Option<String> {
     claimed
         .first_difference(expected)
-        .map(|(word, claimed, expected)| format!("the proof's {word} is {claimed}, the batch's is {expected}"))
+        .map(|m| format!("the proof's {} is {}, the batch's is {}", m.word, m.got, m.expected))
 }

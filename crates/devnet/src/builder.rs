@@ -117,6 +117,9 @@ pub enum BuilderError {
     /// The deposits of a block could not be had (from the L1).
     #[error("deposits: {0}")]
     Deposits(String),
+    /// There is no open block to seal.
+    #[error("no block built since the last batch: nothing to seal")]
+    EmptyBatch,
     /// The program does not accept or reproduce what the builder built.
     #[error("the program disagrees with the builder on blocks {first}..={last}: {detail}")]
     ProgramDisagrees {
@@ -240,6 +243,32 @@ pub struct Builder {
     deposits_made: u64,
     store: Connection,
     sealed: Vec<SealedBatch>,
+    /// Every block from genesis, with its receipts.
+    blocks: Vec<ChainBlock>,
+    /// The blocks built after the last sealed batch (the open batch).
+    open: OpenBatch,
+}
+
+/// A block of the chain with its receipts.
+#[derive(Debug, Clone)]
+pub struct ChainBlock {
+    /// The block.
+    pub block: EthBlock,
+    /// Its hash.
+    pub hash: B256,
+    /// Its receipts, one per transaction.
+    pub receipts: Vec<BlockReceipt>,
+}
+
+/// The blocks built since the last sealed batch, and the state before them.
+#[derive(Debug, Clone, Default)]
+struct OpenBatch {
+    /// The last sealed block's header (genesis before the first batch).
+    parent: Header,
+    /// The state after `parent`.
+    pre: DevState,
+    /// How many blocks are open.
+    blocks: usize,
 }
 
 const SCHEMA: &str = "
@@ -266,41 +295,85 @@ impl Builder {
             chain: chain_config(),
             keys,
             state,
-            head: genesis,
+            head: genesis.clone(),
             full,
             deposits_made: 0,
             store,
             sealed: Vec::new(),
+            blocks: vec![ChainBlock {
+                block: EthBlock {
+                    header: genesis.clone(),
+                    body: BlockBody {
+                        transactions: Vec::new(),
+                        ommers: Vec::new(),
+                        withdrawals: Some(Default::default()),
+                    },
+                },
+                hash: genesis.hash_slow(),
+                receipts: Vec::new(),
+            }],
+            open: OpenBatch::default(),
         };
+        builder.open = OpenBatch { parent: genesis, pre: builder.state.clone(), blocks: 0 };
 
         let ranges: Vec<(u64, u64)> = {
             let mut stmt = builder.store.prepare("SELECT first_block, last_block FROM batches ORDER BY number")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?;
             rows.collect::<Result<_, _>>()?
         };
-        for (first, last) in ranges {
-            let pre = builder.state.clone();
-            let parent = builder.head.clone();
-            let mut blocks = Vec::new();
-            let mut receipts = Vec::new();
+        let stored_blocks: i64 = builder.store.query_row("SELECT COUNT(*) FROM blocks", [], |r| r.get(0))?;
+        let started = std::time::Instant::now();
+        let mut last_report = started;
+        for (index, &(first, last)) in ranges.iter().enumerate() {
             for number in first..=last {
-                let rlp: Vec<u8> = builder
-                    .store
-                    .query_row("SELECT rlp FROM blocks WHERE number = ?1", [number as i64], |r| r.get(0))
-                    .optional()?
-                    .ok_or(BuilderError::StoredBlock(number))?;
-                let stored = EthBlock::decode(&mut rlp.as_slice()).map_err(|_| BuilderError::StoredBlock(number))?;
-                let (block, block_receipts) = builder.build_block(stored.body.transactions.clone())?;
-                let (rebuilt, stored) = (block.header.hash_slow(), stored.header.hash_slow());
-                if rebuilt != stored {
-                    return Err(BuilderError::Replay { number, rebuilt, stored });
-                }
-                blocks.push(block);
-                receipts.push(block_receipts);
+                builder.replay_block(number)?;
             }
-            builder.seal(parent, pre, blocks, receipts)?;
+            builder.seal_open()?;
+            if last_report.elapsed() >= std::time::Duration::from_secs(2) {
+                tracing::info!(
+                    batches = %format!("{}/{}", index + 1, ranges.len()),
+                    elapsed_s = started.elapsed().as_secs(),
+                    "replaying the stored chain"
+                );
+                last_report = std::time::Instant::now();
+            }
+        }
+        // Blocks built after the last sealed batch are the open batch again.
+        let mut number = builder.head.number + 1;
+        while builder.stored_block(number)?.is_some() {
+            builder.replay_block(number)?;
+            number += 1;
+        }
+        if stored_blocks > 0 {
+            tracing::info!(
+                blocks = builder.head.number,
+                batches = ranges.len(),
+                seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+                "stored chain replayed"
+            );
         }
         Ok(builder)
+    }
+
+    /// The stored block `number`, if there is one.
+    fn stored_block(&self, number: u64) -> Result<Option<EthBlock>, BuilderError> {
+        let rlp: Option<Vec<u8>> = self
+            .store
+            .query_row("SELECT rlp FROM blocks WHERE number = ?1", [number as i64], |r| r.get(0))
+            .optional()?;
+        rlp.map(|rlp| EthBlock::decode(&mut rlp.as_slice()).map_err(|_| BuilderError::StoredBlock(number))).transpose()
+    }
+
+    /// Re-executes stored block `number` into the open batch and checks it rebuilds to itself.
+    fn replay_block(&mut self, number: u64) -> Result<(), BuilderError> {
+        let stored = self.stored_block(number)?.ok_or(BuilderError::StoredBlock(number))?;
+        let built = self.build_block(stored.body.transactions.clone(), stored.header.timestamp)?;
+        let (rebuilt, stored) = (built.hash, stored.header.hash_slow());
+        if rebuilt != stored {
+            return Err(BuilderError::Replay { number, rebuilt, stored });
+        }
+        self.open.blocks += 1;
+        Ok(())
     }
 
     /// The chain configuration.
@@ -323,6 +396,21 @@ impl Builder {
         self.deposits_made
     }
 
+    /// Every block from genesis (block `n` at index `n`), with its receipts.
+    pub fn blocks(&self) -> &[ChainBlock] {
+        &self.blocks
+    }
+
+    /// The state after the latest block.
+    pub fn state(&self) -> &DevState {
+        &self.state
+    }
+
+    /// Blocks built since the last sealed batch.
+    pub fn open_blocks(&self) -> usize {
+        self.open.blocks
+    }
+
     /// Builds `blocks` new blocks of traffic with made-up deposits (no L1) and seals them into the
     /// next batch: [`Self::build_batch_with`] the embedded devnet's way.
     pub fn build_batch(&mut self, blocks: u64) -> Result<&SealedBatch, BuilderError> {
@@ -330,65 +418,99 @@ impl Builder {
         self.build_batch_with(blocks, &mut feed, WITHDRAWAL_RECEIVER)
     }
 
-    /// Builds up to `blocks` new blocks of traffic, with the deposits `feed` gives each block
-    /// and withdrawals to `withdrawal_receiver` on L1, seals them into the next batch and stores
-    /// it. The batch closes early, before the block that would make its state diff more than
-    /// one blob holds (that block is built again as the next batch's first); a single block
-    /// whose diff does not fit one blob is refused ([`BuilderError::StateDiffTooLarge`]).
+    /// Builds new blocks of traffic, with the deposits `feed` gives each block and withdrawals
+    /// to `withdrawal_receiver` on L1, until the open batch has `blocks` blocks, then seals it
+    /// and stores it. The batch closes early, before the block that would make its state diff
+    /// more than one blob holds (that block opens the next batch); a single block whose diff
+    /// does not fit one blob is refused ([`BuilderError::StateDiffTooLarge`]).
     pub fn build_batch_with(
         &mut self,
         blocks: u64,
         feed: &mut dyn DepositFeed,
         withdrawal_receiver: Address,
     ) -> Result<&SealedBatch, BuilderError> {
-        let pre = self.state.clone();
-        let parent = self.head.clone();
-        let mut built = Vec::new();
-        let mut receipts = Vec::new();
-        for _ in 0..blocks.max(1) {
-            let before = (self.state.clone(), self.head.clone(), self.deposits_made);
+        while (self.open.blocks as u64) < blocks.max(1) {
             let number = self.head.number + 1;
             let deposits = feed.deposits(number, self.deposits_made).map_err(BuilderError::Deposits)?;
             let txs =
                 block_transactions(number, self.chain.chain_id, &self.keys, &self.state, deposits, withdrawal_receiver);
-            let (block, block_receipts) = self.build_block(txs)?;
-            built.push(block);
-            receipts.push(block_receipts);
-            let size = batch_diff(&parent, &pre, &self.state, &built, &receipts)?.encode().len();
-            if size > l2::BLOB_CAPACITY {
-                if built.len() == 1 {
-                    let (first, last) = (number, number);
-                    return Err(BuilderError::StateDiffTooLarge { first, last, size, capacity: l2::BLOB_CAPACITY });
-                }
-                built.pop();
-                receipts.pop();
-                (self.state, self.head, self.deposits_made) = before;
-                tracing::info!(block = number, size, "batch closed before a block that would overflow its blob");
-                break;
+            if self.push_block(txs, GENESIS_TIMESTAMP + number * BLOCK_TIME)?.is_some() {
+                return Ok(self.sealed.last().expect("just sealed"));
             }
         }
-        let (first, last) = (built[0].header.number, self.head.number);
-        let encoded: Vec<Vec<u8>> = built.iter().map(alloy_rlp::encode).collect();
-        self.seal(parent, pre, built, receipts)?;
-        let tx = self.store.transaction()?;
-        for (number, rlp) in (first..=last).zip(encoded) {
-            tx.execute("INSERT OR REPLACE INTO blocks (number, rlp) VALUES (?1, ?2)", params![number as i64, rlp])?;
-        }
-        let index = self.sealed.len() as i64 - 1;
-        tx.execute(
-            "INSERT OR REPLACE INTO batches (number, first_block, last_block) VALUES (?1, ?2, ?3)",
-            params![index, first as i64, last as i64],
-        )?;
-        tx.commit()?;
+        self.seal_open()?;
         Ok(self.sealed.last().expect("just sealed"))
     }
 
-    /// Executes `transactions` as the next block on the builder's state and fills in the
-    /// header from the results.
+    /// Builds the next block of `transactions` (deposits among them) at `timestamp`, stores it
+    /// and adds it to the open batch. When the block would make the open batch's state diff
+    /// overflow one blob, the open batch is sealed first and the block opens the next one:
+    /// the index of the batch sealed so is returned. A block whose diff alone does not fit one
+    /// blob is refused ([`BuilderError::StateDiffTooLarge`]) and the chain is as before.
+    pub fn push_block(
+        &mut self,
+        transactions: Vec<bp_input::BlockTx>,
+        timestamp: u64,
+    ) -> Result<Option<usize>, BuilderError> {
+        let before = (self.state.clone(), self.head.clone(), self.deposits_made);
+        let built = self.build_block(transactions.clone(), timestamp)?;
+        let number = built.block.header.number;
+        let blocks = &self.blocks[self.blocks.len() - self.open.blocks - 1..];
+        let size = batch_diff(&self.open.parent, &self.open.pre, &self.state, blocks)?.encode().len();
+        let mut sealed = None;
+        if size > l2::BLOB_CAPACITY {
+            (self.state, self.head, self.deposits_made) = before;
+            self.blocks.pop();
+            self.state.block_hashes.remove(&number);
+            if self.open.blocks == 0 {
+                return Err(BuilderError::StateDiffTooLarge {
+                    first: number,
+                    last: number,
+                    size,
+                    capacity: l2::BLOB_CAPACITY,
+                });
+            }
+            tracing::info!(block = number, size, "batch closed before a block that would overflow its blob");
+            sealed = Some(self.seal_open()?);
+            self.build_block(transactions, timestamp)?;
+        }
+        let rlp = alloy_rlp::encode(&self.blocks[number as usize].block);
+        self.store
+            .execute("INSERT OR REPLACE INTO blocks (number, rlp) VALUES (?1, ?2)", params![number as i64, rlp])?;
+        self.open.blocks += 1;
+        Ok(sealed)
+    }
+
+    /// Seals the open blocks into the next batch and stores it; returns its index. An open
+    /// batch of no blocks is refused.
+    pub fn seal_open(&mut self) -> Result<usize, BuilderError> {
+        if self.open.blocks == 0 {
+            return Err(BuilderError::EmptyBatch);
+        }
+        let first = self.blocks.len() - self.open.blocks;
+        let blocks: Vec<EthBlock> = self.blocks[first..].iter().map(|b| b.block.clone()).collect();
+        let receipts: Vec<Vec<BlockReceipt>> = self.blocks[first..].iter().map(|b| b.receipts.clone()).collect();
+        let parent = std::mem::take(&mut self.open.parent);
+        let pre = std::mem::take(&mut self.open.pre);
+        let (first_block, last_block) = (parent.number + 1, self.head.number);
+        self.seal(parent, pre, blocks, receipts)?;
+        self.open = OpenBatch { parent: self.head.clone(), pre: self.state.clone(), blocks: 0 };
+        let index = self.sealed.len() - 1;
+        self.store.execute(
+            "INSERT OR REPLACE INTO batches (number, first_block, last_block) VALUES (?1, ?2, ?3)",
+            params![index as i64, first_block as i64, last_block as i64],
+        )?;
+        Ok(index)
+    }
+
+    /// Executes `transactions` as the next block at `timestamp` on the builder's state, fills
+    /// in the header from the results and appends the block to the chain. A block that fails
+    /// leaves the chain as it was.
     fn build_block(
         &mut self,
         transactions: Vec<bp_input::BlockTx>,
-    ) -> Result<(EthBlock, Vec<BlockReceipt>), BuilderError> {
+        timestamp: u64,
+    ) -> Result<&ChainBlock, BuilderError> {
         let parent = &self.head;
         let number = parent.number + 1;
         let parent_hash = parent.hash_slow();
@@ -399,7 +521,7 @@ impl Builder {
             transactions_root: calculate_transaction_root(&transactions),
             number,
             gas_limit: GAS_LIMIT,
-            timestamp: GENESIS_TIMESTAMP + number * BLOCK_TIME,
+            timestamp,
             extra_data: Bytes::from_static(b"blockprover devnet"),
             mix_hash: keccak256(number.to_be_bytes()),
             base_fee_per_gas: parent.next_block_base_fee(BaseFeeParams::ethereum()),
@@ -430,7 +552,8 @@ impl Builder {
         self.state.block_hashes.insert(number, hash);
         self.deposits_made += block.body.transactions.iter().filter(|tx| tx.as_privileged().is_some()).count() as u64;
         self.head = block.header.clone();
-        Ok((block, result.receipts))
+        self.blocks.push(ChainBlock { block, hash, receipts: result.receipts });
+        Ok(self.blocks.last().expect("just pushed"))
     }
 
     /// Seals built blocks into a batch: the builder's own state diff, blob and commitments,
@@ -472,7 +595,8 @@ impl Builder {
             .filter_map(|tx| tx.as_privileged())
             .map(|tx| tx.deposit_hash())
             .collect();
-        let diff = batch_diff(&parent, &pre, &self.state, &blocks, &receipts)?;
+        let open = &self.blocks[self.blocks.len() - blocks.len()..];
+        let diff = batch_diff(&parent, &pre, &self.state, open)?;
         let encoded = diff.encode();
         let blob = l2::pack_blob(&encoded).ok_or(BuilderError::StateDiffTooLarge {
             first,
@@ -523,8 +647,8 @@ impl Builder {
             l2: Some(L2Input { blob_commitment }),
         };
         let proved = bp_program::execute_input(&input).map_err(|e| disagree(ErrorChain(&e).to_string()))?;
-        if let Some((word, program, builder)) = proved.first_difference(&expected) {
-            return Err(disagree(format!("{word}: program {program}, builder {builder}")));
+        if let Some(m) = proved.first_difference(&expected) {
+            return Err(disagree(format!("{}: program {}, builder {}", m.word, m.got, m.expected)));
         }
         self.sealed.push(SealedBatch {
             index: self.sealed.len(),
@@ -545,20 +669,23 @@ impl Builder {
     }
 }
 
-/// The state diff of `blocks` (with their `receipts`) on top of `parent`, from the builder's
-/// states before (`pre`) and after (`post`) them.
+/// The state diff of `blocks` on top of `parent`, from the builder's states before (`pre`) and
+/// after (`post`) them.
 fn batch_diff(
     parent: &Header,
     pre: &DevState,
     post: &DevState,
-    blocks: &[EthBlock],
-    receipts: &[Vec<BlockReceipt>],
+    blocks: &[ChainBlock],
 ) -> Result<l2::StateDiff, BuilderError> {
-    let withdrawals =
-        receipts.iter().flatten().flat_map(|r| r.logs.iter()).filter_map(l2::withdrawal_from_log).collect();
+    let withdrawals = blocks
+        .iter()
+        .flat_map(|b| b.receipts.iter())
+        .flat_map(|r| r.logs.iter())
+        .filter_map(l2::withdrawal_from_log)
+        .collect();
     let deposits = blocks
         .iter()
-        .flat_map(|b| b.body.transactions.iter())
+        .flat_map(|b| b.block.body.transactions.iter())
         .filter_map(|tx| tx.as_privileged())
         .map(|tx| tx.deposit_hash())
         .collect();

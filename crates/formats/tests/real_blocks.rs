@@ -58,7 +58,7 @@ fn hoodi_1281069_from_debug_execution_witness() {
     let other = execute_input(&osaka).expect("valid under Osaka rules too");
     assert_eq!(other.final_state_root, hoodi.final_state_root);
     assert_ne!(other.chain_config_hash, hoodi.chain_config_hash);
-    assert_eq!(other.first_difference(&hoodi).map(|(word, ..)| word), Some("chain config hash"));
+    assert_eq!(other.first_difference(&hoodi).map(|m| m.word), Some(bp_program::OutputWord::ChainConfigHash));
 }
 
 /// This block deletes a key whose lone sibling is a leaf the pre-state proofs show only by

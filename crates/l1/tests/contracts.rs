@@ -349,7 +349,7 @@ async fn verification_rebuilds_every_word_checks_the_blob_and_each_required_proo
         changed[word * 32 + 31] ^= 1;
         let mut request = good.clone();
         request.outputs = Bytes::copy_from_slice(&changed);
-        let name = bp_program::OUTPUT_WORD_NAMES[word];
+        let name = bp_program::OutputWord::ALL[word].name();
         assert_eq!(
             reason(l1.sender(2).verify(&request).await),
             format!("OnChainProposer: public output differs: {name}"),
@@ -690,4 +690,22 @@ async fn deposits_burn_l1_gas_in_proportion_to_their_l2_gas() {
         burned >= expected && burned < expected + expected / 50 + 1_000,
         "burned {burned}, expected about {expected}"
     );
+}
+
+/// The contract's output layout is the program's: every word's name and position, the size,
+/// the position of the blob words and the L2 batch kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contracts_output_layout_is_the_programs() {
+    let Some(anvil) = anvil() else { return };
+    let l1 = L1::new(&anvil).await;
+    let proposer = l1.proposer(0);
+    assert_eq!(proposer.OUTPUT_WORDS().call().await.unwrap(), U256::from(bp_program::OUTPUT_WORDS));
+    assert_eq!(proposer.PUBLIC_OUTPUT_BYTES().call().await.unwrap(), U256::from(bp_program::PUBLIC_OUTPUT_BYTES));
+    for word in bp_program::OutputWord::ALL {
+        let name = proposer.wordName(U256::from(word.index())).call().await.unwrap();
+        assert_eq!(name, word.name(), "word {}", word.index());
+    }
+    assert_eq!(proposer.BLOB_Z_WORD().call().await.unwrap(), U256::from(bp_program::OutputWord::BlobZ.index()));
+    assert_eq!(bp_program::OutputWord::BlobY.index(), bp_program::OutputWord::BlobZ.index() + 1);
+    assert_eq!(proposer.BATCH_KIND_L2().call().await.unwrap(), U256::from(bp_program::BATCH_KIND_L2));
 }

@@ -38,8 +38,8 @@ pub use execute::{
     BlockReceipt, BlockResult, NoProbe, Phase, Probe,
 };
 pub use output::{
-    L2Commitments, OutputDecodeError, ProgramOutput, BATCH_KIND_L1, BATCH_KIND_L2, OUTPUT_WORDS, OUTPUT_WORD_NAMES,
-    PUBLIC_OUTPUT_BYTES,
+    L2Commitments, OutputDecodeError, OutputWord, ProgramOutput, WordMismatch, BATCH_KIND_L1, BATCH_KIND_L2,
+    OUTPUT_WORDS, PUBLIC_OUTPUT_BYTES,
 };
 
 /// The version of the program's rules and public outputs. A proof names the program it is of

@@ -59,22 +59,99 @@ pub const OUTPUT_WORDS: usize = 13;
 /// Size of [`ProgramOutput::to_public_bytes`].
 pub const PUBLIC_OUTPUT_BYTES: usize = OUTPUT_WORDS * 32;
 
-/// The name of each word, in layout order. Mismatch reports and the CLI name words by it.
-pub const OUTPUT_WORD_NAMES: [&str; OUTPUT_WORDS] = [
-    "initial state root",
-    "final state root",
-    "parent block hash",
-    "last block hash",
-    "chain id",
-    "chain config hash",
-    "transaction count",
-    "batch kind",
-    "withdrawals root",
-    "deposits hash",
-    "state diff hash",
-    "blob evaluation point",
-    "blob evaluation",
-];
+/// A word of the public outputs, in layout order: its index is its position. The one list of
+/// the words; the L1 contract's `wordName` is checked against it (crates/l1/tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum OutputWord {
+    /// The first block's parent's state root.
+    InitialStateRoot,
+    /// The last block's state root.
+    FinalStateRoot,
+    /// The first block's parent's hash.
+    ParentBlockHash,
+    /// The last block's hash.
+    LastBlockHash,
+    /// The chain id.
+    ChainId,
+    /// The chain configuration hash.
+    ChainConfigHash,
+    /// The non-privileged transaction count.
+    TxCount,
+    /// The batch kind (L1 0, L2 1).
+    BatchKind,
+    /// The withdrawals root.
+    WithdrawalsRoot,
+    /// The deposits hash.
+    DepositsHash,
+    /// The state-diff blob's versioned hash.
+    StateDiffHash,
+    /// The blob evaluation point.
+    BlobZ,
+    /// The blob evaluation.
+    BlobY,
+}
+
+impl OutputWord {
+    /// Every word, in layout order.
+    pub const ALL: [OutputWord; OUTPUT_WORDS] = [
+        Self::InitialStateRoot,
+        Self::FinalStateRoot,
+        Self::ParentBlockHash,
+        Self::LastBlockHash,
+        Self::ChainId,
+        Self::ChainConfigHash,
+        Self::TxCount,
+        Self::BatchKind,
+        Self::WithdrawalsRoot,
+        Self::DepositsHash,
+        Self::StateDiffHash,
+        Self::BlobZ,
+        Self::BlobY,
+    ];
+
+    /// Its position in the layout.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Its name in reports, the CLI and the L1 contract's revert reasons.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::InitialStateRoot => "initial state root",
+            Self::FinalStateRoot => "final state root",
+            Self::ParentBlockHash => "parent block hash",
+            Self::LastBlockHash => "last block hash",
+            Self::ChainId => "chain id",
+            Self::ChainConfigHash => "chain config hash",
+            Self::TxCount => "transaction count",
+            Self::BatchKind => "batch kind",
+            Self::WithdrawalsRoot => "withdrawals root",
+            Self::DepositsHash => "deposits hash",
+            Self::StateDiffHash => "state diff hash",
+            Self::BlobZ => "blob evaluation point",
+            Self::BlobY => "blob evaluation",
+        }
+    }
+}
+
+impl core::fmt::Display for OutputWord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Two outputs that differ, at their first differing word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {word} is {got}, expected {expected}")]
+pub struct WordMismatch {
+    /// The word.
+    pub word: OutputWord,
+    /// Its value in the output compared.
+    pub got: B256,
+    /// Its value in the output compared against.
+    pub expected: B256,
+}
 
 /// The `batch kind` word of an L1 batch.
 pub const BATCH_KIND_L1: u64 = 0;
@@ -94,7 +171,7 @@ pub enum OutputDecodeError {
     #[error("the {word} word does not fit in 64 bits")]
     NumberTooLarge {
         /// Which word.
-        word: &'static str,
+        word: OutputWord,
     },
     /// The batch kind word is neither L1 (0) nor L2 (1).
     #[error("batch kind {0} is neither L1 (0) nor L2 (1)")]
@@ -103,7 +180,7 @@ pub enum OutputDecodeError {
     #[error("an L1 batch has a non-zero {word} word")]
     L2WordInL1Batch {
         /// Which word.
-        word: &'static str,
+        word: OutputWord,
     },
 }
 
@@ -121,7 +198,7 @@ impl ProgramOutput {
         }
     }
 
-    /// The words in layout order ([`OUTPUT_WORD_NAMES`]); numbers are big-endian, the L2 words
+    /// The words in layout order ([`OutputWord`]); numbers are big-endian, the L2 words
     /// of an L1 batch zero.
     pub fn words(&self) -> [B256; OUTPUT_WORDS] {
         let l2 = self.l2.unwrap_or_default();
@@ -146,12 +223,12 @@ impl ProgramOutput {
     pub fn from_words(words: &[B256; OUTPUT_WORDS]) -> Result<Self, OutputDecodeError> {
         let number = |i: usize| {
             let value = U256::from_be_bytes(words[i].0);
-            u64::try_from(value).map_err(|_| OutputDecodeError::NumberTooLarge { word: OUTPUT_WORD_NAMES[i] })
+            u64::try_from(value).map_err(|_| OutputDecodeError::NumberTooLarge { word: OutputWord::ALL[i] })
         };
         let l2 = match number(7)? {
             BATCH_KIND_L1 => {
                 if let Some(i) = (8..OUTPUT_WORDS).find(|i| !words[*i].is_zero()) {
-                    return Err(OutputDecodeError::L2WordInL1Batch { word: OUTPUT_WORD_NAMES[i] });
+                    return Err(OutputDecodeError::L2WordInL1Batch { word: OutputWord::ALL[i] });
                 }
                 None
             }
@@ -198,11 +275,14 @@ impl ProgramOutput {
         Self::from_words(&words)
     }
 
-    /// The first word in which `self` differs from `other`: its name, `self`'s word and
-    /// `other`'s word.
-    pub fn first_difference(&self, other: &Self) -> Option<(&'static str, B256, B256)> {
-        let (mine, theirs) = (self.words(), other.words());
-        (0..OUTPUT_WORDS).find(|i| mine[*i] != theirs[*i]).map(|i| (OUTPUT_WORD_NAMES[i], mine[i], theirs[i]))
+    /// The first word in which `self` (got) differs from `expected`.
+    pub fn first_difference(&self, expected: &Self) -> Option<WordMismatch> {
+        let (got, expected) = (self.words(), expected.words());
+        OutputWord::ALL.into_iter().find(|w| got[w.index()] != expected[w.index()]).map(|word| WordMismatch {
+            word,
+            got: got[word.index()],
+            expected: expected[word.index()],
+        })
     }
 }
 
@@ -257,7 +337,7 @@ mod tests {
         wide[4 * 32] = 1;
         assert_eq!(
             ProgramOutput::from_public_bytes(&wide),
-            Err(OutputDecodeError::NumberTooLarge { word: "chain id" })
+            Err(OutputDecodeError::NumberTooLarge { word: OutputWord::ChainId })
         );
         let mut kind = bytes;
         kind[8 * 32 - 1] = 2;
@@ -266,7 +346,7 @@ mod tests {
         l1_with_l2_word[8 * 32 - 1] = 0;
         assert_eq!(
             ProgramOutput::from_public_bytes(&l1_with_l2_word),
-            Err(OutputDecodeError::L2WordInL1Batch { word: "withdrawals root" })
+            Err(OutputDecodeError::L2WordInL1Batch { word: OutputWord::WithdrawalsRoot })
         );
     }
 
@@ -275,8 +355,17 @@ mod tests {
         let a = l2_output();
         assert_eq!(a.first_difference(&a), None);
         let b = ProgramOutput { tx_count: 10, ..a };
-        assert_eq!(a.first_difference(&b), Some(("transaction count", number_word(9), number_word(10))));
+        let mismatch = WordMismatch { word: OutputWord::TxCount, got: number_word(9), expected: number_word(10) };
+        assert_eq!(a.first_difference(&b), Some(mismatch));
         let l1 = ProgramOutput { l2: None, ..a };
-        assert_eq!(a.first_difference(&l1), Some(("batch kind", number_word(1), number_word(0))));
+        assert_eq!(a.first_difference(&l1).map(|m| m.word), Some(OutputWord::BatchKind));
+    }
+
+    #[test]
+    fn words_are_in_layout_order() {
+        for (i, word) in OutputWord::ALL.into_iter().enumerate() {
+            assert_eq!(word.index(), i);
+        }
+        assert_eq!(OutputWord::BlobY.index(), OUTPUT_WORDS - 1);
     }
 }
