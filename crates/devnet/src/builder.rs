@@ -406,6 +406,12 @@ impl Builder {
         &self.state
     }
 
+    /// Every trie node and code of every state the chain has had (for proofs and witnesses of
+    /// any block).
+    pub fn full_state(&self) -> &FullState {
+        &self.full
+    }
+
     /// Blocks built since the last sealed batch.
     pub fn open_blocks(&self) -> usize {
         self.open.blocks
@@ -535,6 +541,7 @@ impl Builder {
             header: header.clone(),
             body: BlockBody { transactions, ommers: Vec::new(), withdrawals: Some(Default::default()) },
         };
+        let before = self.state.clone();
         let mut state = State::builder().with_database(std::mem::take(&mut self.state)).with_bundle_update().build();
         let result = bp_program::run_block(&mut state, &block, parent_hash, &self.chain, true);
         state.merge_transitions(BundleRetention::PlainState);
@@ -548,6 +555,35 @@ impl Builder {
         header.gas_used = result.gas_used;
         header.requests_hash = Some(result.requests.requests_hash());
         block.header = header;
+        // The program's own run, through the recorder, must reach the builder's state: it also
+        // keeps every node of this block's state for proofs and witnesses of it.
+        let recorded = self
+            .full
+            .execute_batch(std::slice::from_ref(&block), &self.chain, true)
+            .ok_or_else(|| BuilderError::ProgramDisagrees {
+                first: number,
+                last: number,
+                detail: "unknown parent".into(),
+            })
+            .and_then(|generated| {
+                generated.result.map_err(|e| BuilderError::ProgramDisagrees {
+                    first: number,
+                    last: number,
+                    detail: ErrorChain(&e).to_string(),
+                })
+            });
+        match recorded {
+            Ok(output) if output.final_state_root == block.header.state_root => {}
+            Ok(output) => {
+                self.state = before;
+                let detail = format!("program root {}, builder {}", output.final_state_root, block.header.state_root);
+                return Err(BuilderError::ProgramDisagrees { first: number, last: number, detail });
+            }
+            Err(e) => {
+                self.state = before;
+                return Err(e);
+            }
+        }
         let hash = block.header.hash_slow();
         self.state.block_hashes.insert(number, hash);
         self.deposits_made += block.body.transactions.iter().filter(|tx| tx.as_privileged().is_some()).count() as u64;
@@ -633,7 +669,7 @@ impl Builder {
         // builder's final state, and the sealed input must prove exactly the builder's outputs.
         let disagree = |detail: String| BuilderError::ProgramDisagrees { first, last, detail };
         let generated =
-            self.full.execute_batch(&blocks, &self.chain, true).ok_or_else(|| disagree("unknown parent".into()))?;
+            self.full.witness_of(&blocks, &self.chain, true).ok_or_else(|| disagree("unknown parent".into()))?;
         let recorded = generated.result.map_err(|e| disagree(ErrorChain(&e).to_string()))?;
         if recorded.final_state_root != expected.final_state_root {
             return Err(disagree(format!("program {recorded:?}, builder {expected:?}")));

@@ -104,10 +104,11 @@ impl DevState {
     }
 }
 
-impl Database for DevState {
+/// The same reads by reference, for calls against the state that must not change it.
+impl revm::DatabaseRef for DevState {
     type Error = DevStateError;
 
-    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
         Ok(self.accounts.get(&address).map(|a| AccountInfo {
             balance: a.balance,
             nonce: a.nonce,
@@ -117,7 +118,7 @@ impl Database for DevState {
         }))
     }
 
-    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
@@ -127,12 +128,32 @@ impl Database for DevState {
             .ok_or(DevStateError::MissingCode(code_hash))
     }
 
-    fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
+    fn storage_ref(&self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
         Ok(self.accounts.get(&address).and_then(|a| a.storage.get(&index).copied()).unwrap_or_default())
     }
 
-    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
         self.block_hashes.get(&number).copied().ok_or(DevStateError::UnknownBlockHash(number))
+    }
+}
+
+impl Database for DevState {
+    type Error = DevStateError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        revm::DatabaseRef::basic_ref(self, address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        revm::DatabaseRef::code_by_hash_ref(self, code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
+        revm::DatabaseRef::storage_ref(self, address, index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+        revm::DatabaseRef::block_hash_ref(self, number)
     }
 }
 

@@ -321,6 +321,17 @@ struct AccessListSummary {
     items: u64,
 }
 
+/// The EVM environment a block of `header` executes in under `chain`'s rules (the one
+/// definition, for blocks and for calls against a block's state).
+pub fn evm_env(header: &Header, chain: &ChainConfig) -> EvmEnv {
+    let blob_params = chain.blob_params_at(header.timestamp);
+    let mut env = EvmEnv::for_eth_block(header, chain, chain.chain_id, blob_params);
+    if chain.is_amsterdam_active_at_timestamp(header.timestamp) {
+        crate::amsterdam::configure(&mut env.cfg_env, header.gas_limit);
+    }
+    env
+}
+
 fn execute_block<DB>(
     state: &mut State<DB>,
     block: &EthBlock,
@@ -333,7 +344,6 @@ where
     DB::Error: core::error::Error + Send + Sync + 'static,
 {
     let header = &block.header;
-    let blob_params = chain.blob_params_at(header.timestamp);
     // EIP-7928: revm's State records every access and write under the block access index the
     // executor sets: 0 for the system calls before the transactions, i for transaction i, and
     // n + 1 for the withdrawals and system calls after them (as reth drives it).
@@ -341,10 +351,7 @@ where
     if access_list {
         state.bal_state = revm::database_interface::bal::BalState::new().with_bal_builder();
     }
-    let mut env = EvmEnv::for_eth_block(header, chain, chain.chain_id, blob_params);
-    if chain.is_amsterdam_active_at_timestamp(header.timestamp) {
-        crate::amsterdam::configure(&mut env.cfg_env, header.gas_limit);
-    }
+    let env = evm_env(header, chain);
     let evm = EthEvmFactory::default().create_evm_with_inspector(&mut *state, env, StorageCollision);
     // SWAPs by word copies (swap.rs), and the inspector off: its interpreter loop costs a few
     // percent of execution, so it runs only for the transactions that need it (see

@@ -34,7 +34,7 @@ pub use credit::CreditError;
 pub use db::{bytecode, Ancestors, VerifiedWitness, WitnessDb, WitnessSource};
 pub use error::{BlockError, ErrorChain, GotExpected, HeaderError, L2Error, ProgramError, StateError};
 pub use execute::{
-    execute_batch, execute_input, execute_input_with_probe, receipts_root_and_bloom, run_block, BatchResult,
+    evm_env, execute_batch, execute_input, execute_input_with_probe, receipts_root_and_bloom, run_block, BatchResult,
     BlockReceipt, BlockResult, NoProbe, Phase, Probe,
 };
 pub use output::{

@@ -116,6 +116,37 @@ impl FullState {
         Some(Generated { witness, result })
     }
 
+    /// The witness of `blocks` on their parent (any known block), as [`Self::execute_batch`]
+    /// records it, without advancing the state. `None` if the parent is unknown.
+    pub fn witness_of(&self, blocks: &[EthBlock], chain: &ChainConfig, l2: bool) -> Option<Generated> {
+        let parent = self.headers.get(&blocks.first()?.header.parent_hash)?;
+        let chain_headers = self.chain_to(parent, 0);
+        let (witness, outcome) = record(&self.nodes, &self.codes, &chain_headers, blocks, chain, l2);
+        Some(Generated { witness, result: outcome.map(|advance| advance.output) })
+    }
+
+    /// The value under `key` in the trie of `root` (any state or storage root this state has
+    /// held) and its Merkle proof, root node first, as `eth_getProof` gives it. `None` if a
+    /// node on the path is not kept.
+    pub fn prove(&self, root: B256, key: B256) -> Option<(Option<Vec<u8>>, Vec<Bytes>)> {
+        let mut source = bp_trie::RecordingSource::new(&self.nodes);
+        let value = Trie::from_root(root).get(key.as_slice(), &mut source).ok()?;
+        // The touched nodes are the path; each one names the next by its hash.
+        let mut path: Vec<Bytes> = source.touched_nodes();
+        let mut ordered = Vec::with_capacity(path.len());
+        let mut next = root;
+        while let Some(at) = path.iter().position(|node| keccak256(node) == next) {
+            let node = path.swap_remove(at);
+            next = path
+                .iter()
+                .map(keccak256)
+                .find(|hash| node.windows(32).any(|w| w == hash.as_slice()))
+                .unwrap_or_default();
+            ordered.push(node);
+        }
+        Some((value, ordered))
+    }
+
     /// Headers from `parent` back to block number `oldest`, following parent hashes.
     fn chain_to(&self, parent: &Header, oldest: u64) -> Vec<Header> {
         let mut out = vec![parent.clone()];
