@@ -459,15 +459,20 @@ impl Builder {
         timestamp: u64,
     ) -> Result<Option<usize>, BuilderError> {
         let before = (self.state.clone(), self.head.clone(), self.deposits_made);
-        let built = self.build_block(transactions.clone(), timestamp)?;
-        let number = built.block.header.number;
+        let number = match self.build_block(transactions.clone(), timestamp) {
+            Ok(built) => built.block.header.number,
+            Err(e) => {
+                // A block the program refused after the builder applied it leaves nothing.
+                (self.state, self.head, self.deposits_made) = before;
+                return Err(e);
+            }
+        };
         let blocks = &self.blocks[self.blocks.len() - self.open.blocks - 1..];
         let size = batch_diff(&self.open.parent, &self.open.pre, &self.state, blocks)?.encode().len();
         let mut sealed = None;
         if size > l2::BLOB_CAPACITY {
             (self.state, self.head, self.deposits_made) = before;
             self.blocks.pop();
-            self.state.block_hashes.remove(&number);
             if self.open.blocks == 0 {
                 return Err(BuilderError::StateDiffTooLarge {
                     first: number,
@@ -541,7 +546,6 @@ impl Builder {
             header: header.clone(),
             body: BlockBody { transactions, ommers: Vec::new(), withdrawals: Some(Default::default()) },
         };
-        let before = self.state.clone();
         let mut state = State::builder().with_database(std::mem::take(&mut self.state)).with_bundle_update().build();
         let result = bp_program::run_block(&mut state, &block, parent_hash, &self.chain, true);
         state.merge_transitions(BundleRetention::PlainState);
@@ -572,17 +576,12 @@ impl Builder {
                     detail: ErrorChain(&e).to_string(),
                 })
             });
-        match recorded {
-            Ok(output) if output.final_state_root == block.header.state_root => {}
-            Ok(output) => {
-                self.state = before;
-                let detail = format!("program root {}, builder {}", output.final_state_root, block.header.state_root);
-                return Err(BuilderError::ProgramDisagrees { first: number, last: number, detail });
-            }
-            Err(e) => {
-                self.state = before;
-                return Err(e);
-            }
+        // The state is applied by now: the caller puts it back on an error (`push_block`), or
+        // the chain cannot be opened (`replay_block`).
+        let output = recorded?;
+        if output.final_state_root != block.header.state_root {
+            let detail = format!("program root {}, builder {}", output.final_state_root, block.header.state_root);
+            return Err(BuilderError::ProgramDisagrees { first: number, last: number, detail });
         }
         let hash = block.header.hash_slow();
         self.state.block_hashes.insert(number, hash);

@@ -13,7 +13,7 @@ use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
 use alloy_rpc_types_eth::{
     BlockNumberOrTag, EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Filter, TransactionRequest,
 };
-use bp_devnet::{Builder, ChainBlock, DevState};
+use bp_devnet::{Builder, ChainBlock};
 use bp_input::BlockTx;
 use bp_program::StateAccount;
 use revm::{context::TxEnv, context_interface::result::ExecutionResult, database_interface::WrapDatabaseRef};
@@ -332,8 +332,11 @@ impl Chain {
         Ok((number != builder.head().number).then(|| builder.blocks()[number as usize].block.header.state_root))
     }
 
+    /// An account's nonce, balance and code hash at a block (its storage root only from a
+    /// block before the head: callers read storage through [`Self::storage`]).
     fn account(&self, address: Address, tag: Option<&Value>) -> Result<Option<StateAccount>, RpcError> {
         match self.state_root_at(tag)? {
+            // The head's state is in memory; its storage root is not computed for a read.
             None => Ok(self.builder().state().accounts.get(&address).map(|a| StateAccount {
                 nonce: a.nonce,
                 balance: a.balance,
@@ -399,7 +402,7 @@ impl Chain {
         let account = account.unwrap_or(StateAccount {
             nonce: 0,
             balance: U256::ZERO,
-            storage_root: alloy_trie_empty_root(),
+            storage_root: alloy_consensus::EMPTY_ROOT_HASH,
             code_hash: revm::primitives::KECCAK_EMPTY,
         });
         let storage_proof = slots
@@ -716,20 +719,6 @@ impl Chain {
             "withdrawals": withdrawals,
         }))
     }
-
-    /// The state and next block's base fee and gas budget, for the sequencer.
-    pub fn head_header(&self) -> Header {
-        self.builder().head().clone()
-    }
-
-    /// Whether a builder state is what `state` says (for tests).
-    pub fn with_state<T>(&self, f: impl FnOnce(&DevState) -> T) -> T {
-        f(self.builder().state())
-    }
-}
-
-fn alloy_trie_empty_root() -> B256 {
-    alloy_consensus::EMPTY_ROOT_HASH
 }
 
 /// The header the next block will have, as far as calls need it.

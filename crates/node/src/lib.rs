@@ -16,8 +16,9 @@ use bp_input::BlockTx;
 pub use eth::{Chain, RpcError, Settlement};
 pub use pool::{Mempool, PoolError};
 
-/// Gas a block gives users' transactions: what deposits do not take. Together they stay
-/// under what one blob's state diff holds at the cheapest diff per gas (docs/l2.md).
+/// Gas a block gives users' transactions: what deposits do not take. A full block can still
+/// write more state diff than one blob holds (about 175 gas a byte at the cheapest); such a
+/// block is refused by the builder ([`BuilderError::StateDiffTooLarge`]).
 pub const TX_GAS_PER_BLOCK: u64 = GAS_LIMIT - DEPOSIT_GAS_PER_BLOCK;
 
 /// What one block step did.
@@ -74,7 +75,7 @@ impl Sequencer {
                 .chain(selected.iter().map(|t| BlockTx::Ethereum(t.envelope.clone())))
                 .collect()
         };
-        let sealed = loop {
+        let mut sealed = loop {
             match builder.push_block(block_txs(&selected), timestamp) {
                 Ok(sealed) => break sealed,
                 Err(BuilderError::Block { error, .. }) if !selected.is_empty() => {
@@ -87,7 +88,6 @@ impl Sequencer {
                 Err(e) => return Err(e),
             }
         };
-        let mut sealed = sealed;
         if sealed.is_none() && builder.open_blocks() as u64 >= self.blocks_per_batch {
             sealed = Some(builder.seal_open()?);
         }

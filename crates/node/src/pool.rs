@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use alloy_consensus::{transaction::SignerRecoverable, Transaction, TxEnvelope};
-use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, B256, U256};
 use bp_devnet::DevState;
 
@@ -317,11 +317,6 @@ impl Mempool {
         }
         tx
     }
-
-    /// Every waiting transaction's encoding size, for `/metrics`-style reporting.
-    pub fn bytes(&self) -> usize {
-        self.senders.values().flat_map(|w| w.values()).map(|t| t.envelope.encode_2718_len()).sum()
-    }
 }
 
 /// The gas a transaction pays before it executes, or its EIP-7623 calldata floor if higher, as
@@ -347,6 +342,7 @@ pub fn intrinsic_gas(tx: &TxEnvelope, spec: revm::primitives::hardfork::SpecId) 
 mod tests {
     use super::*;
     use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
+    use alloy_eips::eip2718::Encodable2718;
     use alloy_primitives::{Signature, TxKind};
     use bp_devnet::DevAccount;
     use k256::ecdsa::SigningKey;

@@ -94,10 +94,7 @@ impl FullState {
     /// [`Self::execute`], as an L2 batch when `l2` is set (privileged transactions allowed;
     /// the result carries no L2 commitments: they need the blob, the caller's to commit to).
     pub fn execute_batch(&mut self, blocks: &[EthBlock], chain: &ChainConfig, l2: bool) -> Option<Generated> {
-        let parent_hash = blocks.first()?.header.parent_hash;
-        let parent = self.headers.get(&parent_hash)?.clone();
-        let chain_headers = self.chain_to(&parent, 0);
-        let (witness, outcome) = record(&self.nodes, &self.codes, &chain_headers, blocks, chain, l2);
+        let (witness, outcome) = self.record_on_parent(blocks, chain, l2)?;
         let result = outcome.map(|advance| {
             for (hash, rlp) in advance.fresh {
                 self.nodes.insert_hashed(hash, rlp.into());
@@ -119,10 +116,21 @@ impl FullState {
     /// The witness of `blocks` on their parent (any known block), as [`Self::execute_batch`]
     /// records it, without advancing the state. `None` if the parent is unknown.
     pub fn witness_of(&self, blocks: &[EthBlock], chain: &ChainConfig, l2: bool) -> Option<Generated> {
+        let (witness, outcome) = self.record_on_parent(blocks, chain, l2)?;
+        Some(Generated { witness, result: outcome.map(|advance| advance.output) })
+    }
+
+    /// Runs `blocks` through the recorder on their parent's state. `None` if the parent is
+    /// unknown.
+    fn record_on_parent(
+        &self,
+        blocks: &[EthBlock],
+        chain: &ChainConfig,
+        l2: bool,
+    ) -> Option<(bp_input::ExecutionWitness, Result<crate::record::Advance, bp_program::ProgramError>)> {
         let parent = self.headers.get(&blocks.first()?.header.parent_hash)?;
         let chain_headers = self.chain_to(parent, 0);
-        let (witness, outcome) = record(&self.nodes, &self.codes, &chain_headers, blocks, chain, l2);
-        Some(Generated { witness, result: outcome.map(|advance| advance.output) })
+        Some(record(&self.nodes, &self.codes, &chain_headers, blocks, chain, l2))
     }
 
     /// The value under `key` in the trie of `root` (any state or storage root this state has
