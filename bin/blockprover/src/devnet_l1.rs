@@ -4,35 +4,22 @@
 //! proof sender has had the batches verified, every withdrawal claimed and its payment checked.
 
 use std::{
-    collections::VecDeque,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use alloy_primitives::{Address, B256, U256};
-use anyhow::{bail, ensure, Context, Result};
-use bp_devnet::{
-    block_deposits, Builder, DepositFeed, DevAccountKey, SealedBatch, DEPOSIT_GAS_PER_BLOCK, DEV_ACCOUNTS,
-    MAX_DEPOSIT_GAS,
-};
-use bp_input::PrivilegedTx;
-use bp_l1::{
-    BatchCommit, Committer, DeployParams, Deployment, DepositWatcher, Depositor, L1Config, LocalAnvil,
-    PrivateKeySigner, ProofSender, ANVIL_KEYS,
-};
-use serde::{Deserialize, Serialize};
+use anyhow::{ensure, Context, Result};
+use bp_devnet::{block_deposits, Builder, DevAccountKey, SealedBatch, DEV_ACCOUNTS, MAX_DEPOSIT_GAS};
+use bp_l1::{DeployParams, Depositor, L1Config, PrivateKeySigner, ProofSender, ANVIL_KEYS};
+use bp_node::{Connected, L1Deposits, L1File, L1Keys, L1Target, Settler};
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-/// Where the devnet settles, and the L1 accounts it uses.
+/// The L1 accounts that deploy, commit and send proofs, and how deep a transaction must be.
 #[derive(clap::Args, Debug)]
-pub(crate) struct L1Args {
-    /// Settle on an L1: `anvil` starts a local one (BLOCKPROVER_ANVIL, else `anvil` on the
-    /// PATH) for this run, anything else is a JSON-RPC URL. The contracts are deployed on first
-    /// use and remembered in the data dir's `l1.json`; deposits are made there, every batch is
-    /// committed with its blob and verified, and every withdrawal is claimed.
-    #[arg(long, env = "BLOCKPROVER_L1")]
-    pub(crate) l1: Option<String>,
+pub(crate) struct L1KeyArgs {
     /// Owner and deployer of the contracts (default: anvil's dev key 0).
     #[arg(long, env = "BLOCKPROVER_L1_OWNER_KEY", hide_env_values = true)]
     l1_owner_key: Option<String>,
@@ -43,17 +30,41 @@ pub(crate) struct L1Args {
     /// dev key 2).
     #[arg(long, env = "PROVER_SERVER_VERIFIER_PRIVATE_KEY", hide_env_values = true)]
     proof_sender_key: Option<String>,
+    /// L1 blocks on top of a deposit before the L2 includes it, and on top of a transaction
+    /// before it counts (default: 0 on anvil, embedded or at a URL, which mines only when sent
+    /// a transaction; 6 on any other node).
+    #[arg(long, env = "BLOCKPROVER_L1_CONFIRMATIONS")]
+    pub(crate) l1_confirmations: Option<u64>,
+}
+
+impl L1KeyArgs {
+    /// The keys, anvil's dev keys where none is given.
+    pub(crate) fn keys(&self) -> Result<L1Keys> {
+        Ok(L1Keys {
+            owner: key(&self.l1_owner_key, 0, "owner")?,
+            committer: key(&self.l1_committer_key, 1, "committer")?,
+            proof_sender: key(&self.proof_sender_key, 2, "proof sender")?,
+        })
+    }
+}
+
+/// Where the devnet settles, and the L1 accounts it uses.
+#[derive(clap::Args, Debug)]
+pub(crate) struct L1Args {
+    /// Settle on an L1: `anvil` starts a local one (BLOCKPROVER_ANVIL, else `anvil` on the
+    /// PATH) for this run, anything else is a JSON-RPC URL. The contracts are deployed on first
+    /// use and remembered in the data dir's `l1.json`; deposits are made there, every batch is
+    /// committed with its blob and verified, and every withdrawal is claimed.
+    #[arg(long, env = "BLOCKPROVER_L1")]
+    pub(crate) l1: Option<String>,
+    #[command(flatten)]
+    keys: L1KeyArgs,
     /// The L1 user who deposits and claims (default: anvil's dev key 3).
     #[arg(long, env = "BLOCKPROVER_L1_USER_KEY", hide_env_values = true)]
     l1_user_key: Option<String>,
     /// Where the L2's withdrawals are paid on L1 (default: anvil's dev account 4).
     #[arg(long)]
     withdrawal_receiver: Option<Address>,
-    /// L1 blocks on top of a deposit before the L2 includes it, and on top of a transaction
-    /// before it counts (default: 0 on anvil, embedded or at a URL, which mines only when sent
-    /// a transaction; 6 on any other node).
-    #[arg(long, env = "BLOCKPROVER_L1_CONFIRMATIONS")]
-    l1_confirmations: Option<u64>,
 }
 
 /// `blockprover deploy`.
@@ -135,7 +146,7 @@ pub(crate) fn deploy(args: DeployArgs) -> Result<()> {
         let provider = bp_l1::provider(&config, Some(&owner))?;
         bp_l1::deploy(&provider, &config, &params).await.with_context(|| format!("deploying on {}", config.url))
     })?;
-    write_remembered(&args.output, &Remembered { url: args.l1_rpc_url, deployment })?;
+    L1File { url: args.l1_rpc_url, deployment }.write(&args.output)?;
     let mode = if params.dev_mode { "dev mode: no zk proof is checked" } else { "proofs required" };
     crate::output::outln!(
         "bridge {} proposer {} ({mode}; L1 block {}) written to {}",
@@ -245,15 +256,6 @@ pub(crate) fn owner(args: OwnerArgs) -> Result<()> {
     Ok(())
 }
 
-/// The L1 side of one devnet data dir, as `l1.json` keeps it.
-#[derive(Debug, Serialize, Deserialize)]
-struct Remembered {
-    /// The node the contracts are on.
-    url: String,
-    /// The contracts.
-    deployment: Deployment,
-}
-
 /// What the L1 side cost and paid, for the summary.
 #[derive(Debug, Default, Clone, Serialize)]
 pub(crate) struct L1Report {
@@ -279,16 +281,15 @@ pub(crate) struct L1Report {
 
 /// The devnet's L1: a node, the deployed contracts and the accounts acting on them.
 pub(crate) struct DevnetL1 {
-    /// Kept so the local node lives as long as the devnet.
-    _anvil: Option<LocalAnvil>,
-    config: L1Config,
-    deployment: Deployment,
-    committer: Committer,
+    /// The node (kept so an embedded anvil lives as long as the devnet) and the contracts.
+    l1: Connected,
+    settler: Settler,
     user: Depositor,
     user_provider: bp_l1::DynProvider,
-    watcher: DepositWatcher,
     /// Deposits read and not yet in a block.
     feed: L1Deposits,
+    /// The L1 block of our newest deposit not yet read back from the bridge.
+    awaited: Option<u64>,
     /// The last block whose planned deposits the L1 user made.
     planned_through: u64,
     proof_sender: PrivateKeySigner,
@@ -299,7 +300,7 @@ pub(crate) struct DevnetL1 {
 
 impl std::fmt::Debug for DevnetL1 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevnetL1").field("url", &self.config.url).field("deployment", &self.deployment).finish()
+        f.debug_struct("DevnetL1").field("url", &self.l1.config.url).field("deployment", &self.l1.deployment).finish()
     }
 }
 
@@ -314,117 +315,49 @@ impl DevnetL1 {
     /// `data_dir` remembers them on the same node.
     pub(crate) async fn start(args: &L1Args, builder: &Builder, data_dir: &Path) -> Result<Self> {
         let spec = args.l1.as_deref().context("no --l1")?;
-        let owner = key(&args.l1_owner_key, 0, "owner")?;
-        let committer = key(&args.l1_committer_key, 1, "committer")?;
-        let proof_sender = key(&args.proof_sender_key, 2, "proof sender")?;
+        let keys = args.keys.keys()?;
         let user = key(&args.l1_user_key, 3, "L1 user")?;
         let receiver = match args.withdrawal_receiver {
             Some(address) => address,
             None => key(&None, 4, "receiver")?.address(),
         };
-        ensure!(committer.address() != proof_sender.address(), "the committer and the proof sender must differ");
-
-        let remembered_path = data_dir.join("l1.json");
-        let remembered = read_remembered(&remembered_path)?;
-        let (anvil, url) = if spec == "anvil" {
-            if remembered.is_some() || !builder.sealed().is_empty() {
-                bail!(
-                    "{} holds a chain settled on an earlier L1; an embedded anvil lives for one run only: \
-                     use a new --data-dir, or --l1 URL of a node that keeps its state",
-                    data_dir.display()
-                );
-            }
-            let anvil = LocalAnvil::start("prague", None)?;
-            let url = anvil.url.clone();
-            eprintln!("devnet: L1 anvil on {url} (pid {})", anvil.pid());
-            (Some(anvil), url)
-        } else {
-            (None, spec.to_string())
-        };
-        let confirmations = match args.l1_confirmations {
-            Some(confirmations) => confirmations,
-            None if anvil.is_some() => 0,
-            None if bp_l1::is_dev_node(&bp_l1::provider(&L1Config::new(url.clone()), None)?).await? => 0,
-            None => bp_l1::DEFAULT_L1_CONFIRMATIONS,
-        };
-        eprintln!("devnet: deposits and transactions count with {confirmations} L1 blocks on top");
-        let config = L1Config { confirmations, ..L1Config::new(url.clone()) };
-
-        let deployment = match remembered {
-            Some(r) if r.url == url => r.deployment,
-            Some(r) => bail!("{} names contracts on {}, not {url}", remembered_path.display(), r.url),
-            None => {
-                if !builder.sealed().is_empty() {
-                    bail!(
-                        "{} holds batches built without an L1 (their deposits were made up): use a new --data-dir",
-                        data_dir.display()
-                    );
-                }
-                let genesis = builder.head();
-                let params = DeployParams {
-                    l2_chain_id: builder.chain().chain_id,
-                    chain_config_hash: builder.chain().hash(),
-                    genesis_state_root: genesis.state_root,
-                    genesis_block_hash: genesis.hash_slow(),
-                    committer: committer.address(),
-                    proof_sender: proof_sender.address(),
-                    l2_bridge: bp_input::L2_BRIDGE_ADDRESS,
-                    max_deposit_gas: MAX_DEPOSIT_GAS,
-                    // The devnet's provers make exec proofs, which no L1 verifier checks.
-                    risc0: None,
-                    sp1: None,
-                    dev_mode: true,
-                    revert_delay: bp_l1::DEFAULT_REVERT_DELAY,
-                    upgrade_delay: bp_l1::DEFAULT_UPGRADE_DELAY,
-                };
-                let deployment = bp_l1::deploy(&bp_l1::provider(&config, Some(&owner))?, &config, &params)
-                    .await
-                    .with_context(|| format!("deploying the contracts on {url}"))?;
-                write_remembered(&remembered_path, &Remembered { url: url.clone(), deployment })?;
-                deployment
-            }
-        };
+        let l1 = Connected::open(&L1Target::parse(spec), &keys, args.keys.l1_confirmations, builder, data_dir).await?;
+        if let Some(anvil) = &l1.anvil {
+            eprintln!("devnet: L1 anvil on {} (pid {})", anvil.url, anvil.pid());
+        }
+        eprintln!("devnet: deposits and transactions count with {} L1 blocks on top", l1.config.confirmations);
+        let deployment = l1.deployment;
         eprintln!(
             "devnet: L1 bridge {}, proposer {} (from L1 block {})",
             deployment.bridge, deployment.proposer, deployment.block
         );
-        let user_provider = bp_l1::provider(&config, Some(&user))?;
-        let mode = bp_l1::ProofRequirements::read(&user_provider, deployment.proposer).await?;
-        eprintln!("devnet: L1 proposer in {mode}");
-        let l1 = Self {
-            _anvil: anvil,
-            committer: Committer::new(bp_l1::provider(&config, Some(&committer))?, deployment.proposer, config.clone()),
-            user: Depositor::new(user_provider.clone(), deployment.bridge, config.clone()),
-            watcher: DepositWatcher::new(
-                user_provider.clone(),
-                deployment.bridge,
-                deployment.block,
-                builder.deposits_made(),
-                config.confirmations,
-            ),
+        eprintln!("devnet: L1 proposer in {}", l1.requirements);
+        let user_provider = bp_l1::provider(&l1.config, Some(&user))?;
+        Ok(Self {
+            settler: Settler::new(&l1, &keys.committer, builder)?,
+            user: Depositor::new(user_provider.clone(), deployment.bridge, l1.config.clone()),
             user_provider,
-            feed: L1Deposits { queue: VecDeque::new(), chain_id: builder.chain().chain_id },
+            feed: L1Deposits::new(builder.chain().chain_id),
+            awaited: None,
             planned_through: builder.head().number,
-            proof_sender,
+            proof_sender: keys.proof_sender,
             receiver,
             keys: (0..DEV_ACCOUNTS).map(DevAccountKey::new).collect(),
             report: L1Report {
                 bridge: deployment.bridge,
                 proposer: deployment.proposer,
-                mode: mode.to_string(),
+                mode: l1.requirements.to_string(),
                 ..Default::default()
             },
-            config,
-            deployment,
-        };
-        Ok(l1)
+            l1,
+        })
     }
 
     /// What the coordinator's proof sender needs.
     pub(crate) fn settlement(&self) -> bp_coordinator::SettlementConfig {
         bp_coordinator::SettlementConfig {
-            l1: self.config.clone(),
-            proposer: self.deployment.proposer,
+            l1: self.l1.config.clone(),
+            proposer: self.l1.deployment.proposer,
             key: self.proof_sender.clone(),
             poll: Duration::from_millis(200),
         }
@@ -465,53 +398,42 @@ impl DevnetL1 {
     /// not made yet, and reads the bridge's deposits (everyone's, in its order) until ours are
     /// among them.
     async fn deposit(&mut self, first: u64, blocks: u64) -> Result<()> {
-        let mut last_block = None;
         for number in first.max(self.planned_through + 1)..first + blocks {
             for (to, value, gas_limit, data) in block_deposits(number, &self.keys) {
                 let sent = self.user.deposit(to, value, gas_limit, data).await.context("depositing on L1")?;
                 self.report.deposit_gas.push(sent.gas_used);
-                last_block = Some(sent.block);
+                self.awaited = Some(sent.block);
             }
             self.planned_through = number;
         }
         let started = Instant::now();
         loop {
-            self.feed.queue.extend(self.watcher.poll().await.context("reading the bridge's deposits")?);
-            if last_block.is_none_or(|block| self.watcher.read_through().is_some_and(|read| read >= block)) {
+            self.feed.extend(self.settler.poll_deposits().await.context("reading the bridge's deposits")?);
+            let read = self.settler.deposits_read_through();
+            if self.awaited.is_none_or(|block| read.is_some_and(|read| read >= block)) {
+                self.awaited = None;
                 return Ok(());
             }
             ensure!(
                 started.elapsed() < Duration::from_secs(300),
                 "the L1 node did not show our deposits with {} confirmations in 300 s",
-                self.config.confirmations
+                self.l1.config.confirmations
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    /// Commits every sealed batch past the proposer's last committed one (L1 batch `n + 1` is
-    /// the builder's batch `n`).
+    /// Commits every sealed batch past the proposer's last committed one.
     async fn commit_sealed(&mut self, builder: &Arc<Mutex<Builder>>) -> Result<()> {
-        let committed = self.committer.last_committed().await?;
-        let pending: Vec<BatchCommit> = {
-            let builder = builder.lock().unwrap_or_else(|p| p.into_inner());
-            builder.sealed().iter().skip(committed as usize).map(batch_commit).collect::<Result<_>>()?
-        };
-        for commit in pending {
-            let sent = self
-                .committer
-                .commit(&commit)
-                .await
-                .with_context(|| format!("committing L1 batch {}", commit.batch))?;
-            self.report.commit_gas.push((commit.batch, sent.gas_used));
-            tracing::info!(l1_batch = commit.batch, gas = sent.gas_used, "batch committed on L1");
+        for (batch, sent) in self.settler.commit_sealed(builder).await.context("committing on L1")? {
+            self.report.commit_gas.push((batch, sent.gas_used));
         }
         Ok(())
     }
 
     /// Waits until the proposer has verified `target` batches.
     pub(crate) async fn wait_verified(&mut self, target: u64) -> Result<()> {
-        let sender = ProofSender::new(self.user_provider.clone(), self.deployment.proposer, self.config.clone());
+        let sender = ProofSender::new(self.user_provider.clone(), self.l1.deployment.proposer, self.l1.config.clone());
         let started = Instant::now();
         loop {
             let verified = sender.last_verified().await?;
@@ -530,7 +452,7 @@ impl DevnetL1 {
     /// Claims every withdrawal of `sealed` for its receiver and checks the receiver was paid
     /// what was withdrawn (a claim already made on an earlier run is not made again).
     pub(crate) async fn claim_all(&mut self, sealed: &[SealedBatch]) -> Result<()> {
-        let bridge = bp_l1::CommonBridge::new(self.deployment.bridge, self.user_provider.clone());
+        let bridge = bp_l1::CommonBridge::new(self.l1.deployment.bridge, self.user_provider.clone());
         let receivers: std::collections::BTreeSet<Address> =
             sealed.iter().flat_map(|s| s.withdrawal_claims.iter().map(|w| w.receiver)).collect();
         let mut before = Vec::new();
@@ -575,76 +497,4 @@ impl DevnetL1 {
     pub(crate) fn report(&self) -> &L1Report {
         &self.report
     }
-}
-
-/// The commit of a sealed batch.
-fn batch_commit(sealed: &SealedBatch) -> Result<BatchCommit> {
-    let out = &sealed.expected;
-    let l2 = out.l2.as_ref().context("a devnet batch without L2 commitments")?;
-    Ok(BatchCommit {
-        batch: sealed.index as u64 + 1,
-        state_root: out.final_state_root,
-        last_block_hash: out.last_block_hash,
-        tx_count: out.tx_count,
-        withdrawals_root: l2.withdrawals_root,
-        deposits_hash: l2.deposits_hash,
-        deposit_count: sealed.deposits as u64,
-        blob: sealed.blob.blob.clone(),
-        commitment: sealed.blob.commitment,
-        blob_proof: sealed.blob.proof,
-    })
-}
-
-/// Deposits read from the bridge and not yet in a block, in the bridge's order. Every block
-/// takes the oldest pending ones, up to [`DEPOSIT_GAS_PER_BLOCK`] of their gas limits (and at
-/// least one), whoever made them.
-#[derive(Debug, Default)]
-struct L1Deposits {
-    queue: VecDeque<bp_l1::Deposit>,
-    chain_id: u64,
-}
-
-impl DepositFeed for L1Deposits {
-    fn deposits(&mut self, number: u64, next_nonce: u64) -> Result<Vec<PrivilegedTx>, String> {
-        while self.queue.front().is_some_and(|d| d.nonce < next_nonce) {
-            self.queue.pop_front();
-        }
-        if let Some(d) = self.queue.front().filter(|d| d.nonce != next_nonce) {
-            return Err(format!("block {number}: deposit {} where {next_nonce} is next", d.nonce));
-        }
-        let mut gas = 0u64;
-        let mut txs = Vec::new();
-        for d in &self.queue {
-            gas = gas.saturating_add(d.gas_limit);
-            if gas > DEPOSIT_GAS_PER_BLOCK && !txs.is_empty() {
-                break;
-            }
-            txs.push(PrivilegedTx {
-                chain_id: self.chain_id,
-                nonce: d.nonce,
-                gas_limit: d.gas_limit,
-                to: d.to,
-                value: d.value,
-                data: d.data.clone(),
-                from: d.from,
-                ..Default::default()
-            });
-        }
-        Ok(txs)
-    }
-}
-
-fn read_remembered(path: &Path) -> Result<Option<Remembered>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
-fn write_remembered(path: &Path, remembered: &Remembered) -> Result<()> {
-    let text = serde_json::to_vec_pretty(remembered)?;
-    let temp = path.with_extension("json.tmp");
-    std::fs::write(&temp, text).with_context(|| format!("writing {}", temp.display()))?;
-    std::fs::rename(&temp, path).with_context(|| format!("writing {}", path.display()))
 }

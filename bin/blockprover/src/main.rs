@@ -7,6 +7,7 @@ mod conformance;
 mod devnet;
 mod devnet_l1;
 mod inputs;
+mod node;
 mod output;
 mod service;
 mod status;
@@ -234,6 +235,23 @@ enum Command {
     /// are made on L1, every batch is committed with its blob and verified on chain, and every
     /// withdrawal is claimed and its payment checked. See docs/l1.md.
     Devnet(devnet::DevnetArgs),
+    /// Run the L2 as a chain people use: a sequencer with a JSON-RPC for wallets and `cast`,
+    /// every L1 deposit, and a coordinator for provers on any machine.
+    ///
+    /// A block every --block-time (deposits the bridge has confirmed first, then the mempool's
+    /// transactions by tip); every --blocks-per-batch blocks a batch is sealed, committed on L1
+    /// with its state-diff blob, and queued for provers (--provers in this process, or
+    /// `blockprover prover --endpoint HOST:PORT --auth-secret-file FILE` anywhere). The
+    /// coordinator's proof sender has each proved batch verified on L1; `blockprover claim`
+    /// then pays a withdrawal. Ctrl-C or SIGTERM stop it cleanly and the same command
+    /// resumes. See docs/l2.md.
+    Node(Box<node::NodeArgs>),
+    /// Claim on L1 the withdrawals an L2 transaction made, once its batch is verified.
+    ///
+    /// Asks the node (bp_getWithdrawalProof) for the batch, message ids and Merkle proofs,
+    /// exits non-zero with "batch N not verified yet" until the proposer has verified it, then
+    /// sends one claim per withdrawal and prints each payment.
+    Claim(node::ClaimArgs),
     /// Deploy the L1 contracts of the devnet L2 (bridge and OnChainProposer) and write where
     /// they are.
     ///
@@ -347,6 +365,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Coordinator(args) => service::coordinator(*args, max_bytes),
         Command::Prover(args) => service::prover(args),
         Command::Devnet(args) => devnet::run(args),
+        Command::Node(args) => node::run(*args),
+        Command::Claim(args) => node::claim(args),
         Command::Deploy(args) => devnet_l1::deploy(args),
         Command::Owner(args) => devnet_l1::owner(args),
         Command::Status(args) => status::status(args),

@@ -35,7 +35,7 @@ pub(crate) struct AuthArgs {
 }
 
 impl AuthArgs {
-    fn key(&self, file_from_config: Option<&Path>) -> Result<AuthKey> {
+    pub(crate) fn key(&self, file_from_config: Option<&Path>) -> Result<AuthKey> {
         if self.insecure_no_auth {
             return Ok(AuthKey::insecure());
         }

@@ -78,6 +78,40 @@ pub struct Settlement {
     pub proposer: Address,
 }
 
+/// The answer of `bp_getWithdrawalProof`: what claiming a transaction's withdrawals on L1
+/// takes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalProof {
+    /// The L1 batch (the proposer's number) whose withdrawals root holds them.
+    #[serde(with = "alloy_serde::quantity")]
+    pub batch: u64,
+    /// The L2 block of the transaction.
+    #[serde(with = "alloy_serde::quantity")]
+    pub block: u64,
+    /// The L1 bridge that pays them (none on a node without L1).
+    pub bridge: Option<Address>,
+    /// The OnChainProposer that verifies the batch.
+    pub proposer: Option<Address>,
+    /// One claim per withdrawal the transaction made.
+    pub withdrawals: Vec<WithdrawalClaim>,
+}
+
+/// One withdrawal's claim.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalClaim {
+    /// The L2 bridge's message id.
+    #[serde(with = "alloy_serde::quantity")]
+    pub message_id: u64,
+    /// Who is paid on L1.
+    pub receiver: Address,
+    /// Wei paid.
+    pub amount: U256,
+    /// The Merkle proof of the withdrawal against the batch's withdrawals root.
+    pub proof: Vec<B256>,
+}
+
 /// Per-method call counts, for `/metrics` and the closing report.
 #[derive(Debug, Default)]
 pub struct RpcMetrics {
@@ -153,6 +187,8 @@ pub struct Chain {
     pub settlement: Option<Settlement>,
     /// Calls served.
     pub metrics: RpcMetrics,
+    /// What the block loop has done.
+    pub status: crate::run::NodeStatus,
     index: RwLock<Index>,
 }
 
@@ -180,6 +216,7 @@ impl Chain {
             pool: Mutex::default(),
             settlement,
             metrics: RpcMetrics::default(),
+            status: Default::default(),
             index: Default::default(),
         };
         chain.index_new_blocks();
@@ -704,20 +741,18 @@ impl Chain {
             };
             let proof = bp_program::l2::merkle_proof(&batch.withdrawal_leaves, claim.index)
                 .ok_or_else(|| RpcError::internal("a withdrawal outside its batch's tree"))?;
-            withdrawals.push(json!({
-                "messageId": hex(message.message_id.to::<u128>()),
-                "receiver": claim.receiver,
-                "amount": claim.amount,
-                "proof": proof,
-            }));
+            let message_id = u64::try_from(message.message_id)
+                .map_err(|_| RpcError::internal("a withdrawal message id over 2^64"))?;
+            withdrawals.push(WithdrawalClaim { message_id, receiver: claim.receiver, amount: claim.amount, proof });
         }
-        Ok(json!({
-            "batch": hex(batch.index as u64 + 1),
-            "block": hex(number),
-            "bridge": self.settlement.map(|s| s.bridge),
-            "proposer": self.settlement.map(|s| s.proposer),
-            "withdrawals": withdrawals,
-        }))
+        let answer = WithdrawalProof {
+            batch: batch.index as u64 + 1,
+            block: number,
+            bridge: self.settlement.map(|s| s.bridge),
+            proposer: self.settlement.map(|s| s.proposer),
+            withdrawals,
+        };
+        serde_json::to_value(answer).map_err(|e| RpcError::internal(e.to_string()))
     }
 }
 

@@ -4,9 +4,12 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod claim;
 pub mod eth;
+pub mod l1;
 pub mod pool;
 pub mod rpc;
+pub mod run;
 
 use std::sync::Arc;
 
@@ -14,7 +17,9 @@ use bp_devnet::{BuilderError, DepositFeed, DEPOSIT_GAS_PER_BLOCK, GAS_LIMIT};
 use bp_input::BlockTx;
 
 pub use eth::{Chain, RpcError, Settlement};
+pub use l1::{Connected, L1Deposits, L1File, L1Keys, L1Target, NodeL1Error, Settler};
 pub use pool::{Mempool, PoolError};
+pub use run::{sequence, NodeError, NodeStatus};
 
 /// Gas a block gives users' transactions: what deposits do not take. A full block can still
 /// write more state diff than one blob holds (about 175 gas a byte at the cheapest); such a

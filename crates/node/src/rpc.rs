@@ -3,7 +3,13 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use axum::{body::Bytes, extract::DefaultBodyLimit, http::StatusCode, routing::post, Router};
+use axum::{
+    body::Bytes,
+    extract::DefaultBodyLimit,
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +26,11 @@ pub async fn serve(
     chain: Arc<Chain>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let app = Router::new().route("/", post(handle)).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)).with_state(chain);
+    let app = Router::new()
+        .route("/", post(handle))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(chain);
     axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
 }
 
@@ -44,6 +54,30 @@ async fn handle(
         .await
         .unwrap_or_else(|_| error_response(Value::Null, RpcError::internal("the call failed")));
     (StatusCode::OK, [("content-type", "application/json")], answer.to_string())
+}
+
+/// `GET /metrics`: the block loop's gauges and the calls served, per method (Prometheus text).
+async fn metrics(
+    axum::extract::State(chain): axum::extract::State<Arc<Chain>>,
+) -> ([(&'static str, &'static str); 1], String) {
+    let mut out = chain.status.render();
+    out.push_str("# HELP blockprover_rpc_calls_total L2 JSON-RPC calls, by method.\n");
+    out.push_str("# TYPE blockprover_rpc_calls_total counter\n");
+    let calls = chain.metrics.snapshot();
+    for (method, count, _, _) in &calls {
+        out.push_str(&format!("blockprover_rpc_calls_total{{method=\"{method}\"}} {count}\n"));
+    }
+    out.push_str("# HELP blockprover_rpc_errors_total L2 JSON-RPC calls answered with an error, by method.\n");
+    out.push_str("# TYPE blockprover_rpc_errors_total counter\n");
+    for (method, _, errors, _) in &calls {
+        out.push_str(&format!("blockprover_rpc_errors_total{{method=\"{method}\"}} {errors}\n"));
+    }
+    out.push_str("# HELP blockprover_rpc_seconds_total Time spent answering, by method.\n");
+    out.push_str("# TYPE blockprover_rpc_seconds_total counter\n");
+    for (method, _, _, took) in &calls {
+        out.push_str(&format!("blockprover_rpc_seconds_total{{method=\"{method}\"}} {:.6}\n", took.as_secs_f64()));
+    }
+    ([("content-type", "text/plain; version=0.0.4")], out)
 }
 
 /// The response to one request body.
