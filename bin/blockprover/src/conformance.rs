@@ -1,6 +1,6 @@
 //! `blockprover conformance`: blockchain-test suites through the stateless program.
 
-use crate::output::outln;
+use crate::output::{errln, outln};
 use std::{
     path::PathBuf,
     sync::{mpsc, Mutex},
@@ -46,7 +46,7 @@ pub(crate) fn run(
                 seen += 1;
                 if seen.is_multiple_of(2000) {
                     let (p, f, s) = report.totals();
-                    eprintln!("… {seen} tests ({p} passed, {f} failed, {s} skipped), {:.0?}", started.elapsed());
+                    errln!("… {seen} tests ({p} passed, {f} failed, {s} skipped), {:.0?}", started.elapsed());
                 }
             }
             report
@@ -64,7 +64,7 @@ pub(crate) fn run(
         Ok(collector.join().expect("collector does not panic"))
     })?;
 
-    eprintln!("finished in {:.1?}", started.elapsed());
+    errln!("finished in {:.1?}", started.elapsed());
     if json {
         crate::output::json(&report.to_json());
     } else {

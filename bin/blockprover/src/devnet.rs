@@ -2,7 +2,7 @@
 //! batches, a coordinator on 127.0.0.1 and several prover clients — with progress while it
 //! runs and a table of the proved batches at the end.
 
-use crate::output::outln;
+use crate::output::{errln, outln};
 use std::{
     io::Read,
     net::{IpAddr, SocketAddr},
@@ -75,14 +75,14 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     if let Some(last) = builder.sealed().last() {
         let stored = last.last_block - last.first_block + 1;
         if stored != args.blocks_per_batch && target > existing {
-            eprintln!(
+            errln!(
                 "devnet: the stored chain's last batch has {stored} block(s); new batches will have {} \
                  (--blocks-per-batch)",
                 args.blocks_per_batch
             );
         }
     }
-    eprintln!(
+    errln!(
         "devnet: chain {} in {}; {existing} batch(es) already built, building up to {target} of {} block(s); {} {} prover(s)",
         builder.chain().chain_id,
         args.data_dir.display(),
@@ -177,7 +177,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
                 counts.assigned, counts.proved
             );
             if line != last {
-                eprintln!("{line} ({:.1} s)", started.elapsed().as_secs_f64());
+                errln!("{line} ({:.1} s)", started.elapsed().as_secs_f64());
                 last = line;
             }
             if built >= target && counts.proved >= target as u64 && driver.is_none() {
@@ -186,7 +186,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         };
         let mut report = None;
         if let Some(l1) = l1.as_mut().filter(|_| !interrupted && failed.is_none()) {
-            eprintln!("devnet: waiting for L1 to verify {target} batches");
+            errln!("devnet: waiting for L1 to verify {target} batches");
             tokio::select! {
                 verified = l1.wait_verified(target as u64) => {
                     if let Err(e) = verified { failed = Some(e) }
@@ -202,7 +202,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
             report = Some(l1.report().clone());
         }
         if interrupted {
-            eprintln!("devnet: interrupted; stopping provers (unsubmitted proofs stay in their data dirs)");
+            errln!("devnet: interrupted; stopping provers (unsubmitted proofs stay in their data dirs)");
         }
         stop.cancel();
         while provers.join_next().await.is_some() {}

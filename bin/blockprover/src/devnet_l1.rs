@@ -3,6 +3,7 @@
 //! the L2 to include, every sealed batch committed with its blob, and, once the coordinator's
 //! proof sender has had the batches verified, every withdrawal claimed and its payment checked.
 
+use crate::output::errln;
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
@@ -323,15 +324,17 @@ impl DevnetL1 {
         };
         let l1 = Connected::open(&L1Target::parse(spec), &keys, args.keys.l1_confirmations, builder, data_dir).await?;
         if let Some(anvil) = &l1.anvil {
-            eprintln!("devnet: L1 anvil on {} (pid {})", anvil.url, anvil.pid());
+            errln!("devnet: L1 anvil on {} (pid {})", anvil.url, anvil.pid());
         }
-        eprintln!("devnet: deposits and transactions count with {} L1 blocks on top", l1.config.confirmations);
+        errln!("devnet: deposits and transactions count with {} L1 blocks on top", l1.config.confirmations);
         let deployment = l1.deployment;
-        eprintln!(
+        errln!(
             "devnet: L1 bridge {}, proposer {} (from L1 block {})",
-            deployment.bridge, deployment.proposer, deployment.block
+            deployment.bridge,
+            deployment.proposer,
+            deployment.block
         );
-        eprintln!("devnet: L1 proposer in {}", l1.requirements);
+        errln!("devnet: L1 proposer in {}", l1.requirements);
         let user_provider = bp_l1::provider(&l1.config, Some(&user))?;
         Ok(Self {
             settler: Settler::new(&l1, &keys.committer, builder)?,

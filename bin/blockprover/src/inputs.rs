@@ -1,5 +1,6 @@
 //! `execute`, `convert` and `witness`: program inputs from files and nodes.
 
+use crate::output::errln;
 use std::{path::Path, time::Instant};
 
 use anyhow::{Context, Result};
@@ -109,7 +110,7 @@ pub(crate) fn convert(path: &Path, output: &Path, reader: &Reader) -> Result<()>
         let input = bp_stateless::program_input(&stateless)
             .with_context(|| format!("{}: the EIP-8025 payload is not valid", path.display()))?;
         let written = write_input(&input, output)?;
-        eprintln!("{} (eip8025-ssz) -> {} ({written} bytes)", path.display(), output.display());
+        errln!("{} (eip8025-ssz) -> {} ({written} bytes)", path.display(), output.display());
         return Ok(());
     }
     let loaded =
@@ -117,7 +118,7 @@ pub(crate) fn convert(path: &Path, output: &Path, reader: &Reader) -> Result<()>
     let written = write_input(&loaded.input, output)?;
     let json_size = serde_json::to_vec(&loaded.input)?.len();
     let source_size = source.len();
-    eprintln!(
+    errln!(
         "{} ({}, {source_size} bytes uncompressed) -> {} ({written} bytes); program-input JSON would be {json_size} bytes",
         path.display(),
         loaded.format.name(),
@@ -173,7 +174,7 @@ pub(crate) fn witness(
             report.accounts, report.slots, report.recovered, report.fetched_nodes, report.fetched_headers
         ),
     };
-    eprintln!(
+    errln!(
         "block {block}: witness from {path}; {} RPC calls, {} answered from cache; {} witness bytes; wrote {written} bytes to {} in {:.1?}",
         client.calls(),
         client.cache_hits(),

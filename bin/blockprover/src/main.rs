@@ -13,6 +13,7 @@ mod service;
 mod status;
 mod zkvm;
 
+use crate::output::errln;
 use std::{io::IsTerminal, path::PathBuf, sync::LazyLock};
 
 use anyhow::{Context, Result};
@@ -333,7 +334,7 @@ fn main() {
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
     if let Err(error) = run(cli) {
-        eprintln!("error: {error:#}");
+        errln!("error: {error:#}");
         std::process::exit(1);
     }
 }

@@ -1,7 +1,7 @@
 //! `blockprover node` and `blockprover claim`: the L2 as a chain people use, and a user's
 //! withdrawal claimed on L1.
 
-use crate::output::outln;
+use crate::output::{errln, outln};
 use std::{
     net::{IpAddr, SocketAddr},
     path::PathBuf,
@@ -91,7 +91,7 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let backend: Arc<dyn bp_backend::Backend> = bp_backend::backend(args.backend)?.into();
     let builder = Builder::open(&args.data_dir.join("l2.sqlite")).context("opening the L2 chain")?;
-    eprintln!(
+    errln!(
         "node: chain {} in {}, at block {} with {} batch(es) sealed",
         builder.chain().chain_id,
         args.data_dir.display(),
@@ -107,12 +107,15 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
                 .block_on(Connected::open(&target, &keys, args.keys.l1_confirmations, &builder, &args.data_dir))
                 .with_context(|| format!("settling on {spec}"))?;
             if let Some(anvil) = &l1.anvil {
-                eprintln!("node: L1 anvil on {} (pid {}), for this run only", anvil.url, anvil.pid());
+                errln!("node: L1 anvil on {} (pid {}), for this run only", anvil.url, anvil.pid());
             }
             let verb = if l1.deployed { "deployed" } else { "reused from l1.json" };
-            eprintln!(
+            errln!(
                 "node: L1 bridge {}, proposer {} ({verb}; {}); deposits count with {} L1 block(s) on top",
-                l1.deployment.bridge, l1.deployment.proposer, l1.requirements, l1.config.confirmations
+                l1.deployment.bridge,
+                l1.deployment.proposer,
+                l1.requirements,
+                l1.config.confirmations
             );
             let settler = Settler::new(&l1, &keys.committer, &builder)?;
             Some((l1, settler))
@@ -187,7 +190,7 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
         let mut blocks = tokio::spawn(bp_node::sequence(sequencer, settler, block_time, stop.clone()));
         let outcome = tokio::select! {
             _ = shutdown_signal() => {
-                eprintln!("node: stopping; {resume}");
+                errln!("node: stopping; {resume}");
                 Ok(())
             }
             ended = &mut blocks => match ended {
@@ -206,7 +209,7 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
         outcome
     });
     let head = builder.lock().unwrap_or_else(|p| p.into_inner()).head().number;
-    eprintln!(
+    errln!(
         "node: stopped at block {head}; {} transaction(s) and {} deposit(s) included this run",
         chain.status.transactions.load(std::sync::atomic::Ordering::Relaxed),
         chain.status.deposits.load(std::sync::atomic::Ordering::Relaxed)

@@ -13,7 +13,7 @@ pub(crate) fn write(text: impl Display) {
         if e.kind() == ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        eprintln!("error: writing to standard output: {e}");
+        write_err(format_args!("error: writing to standard output: {e}\n"));
         std::process::exit(1);
     }
 }
@@ -30,3 +30,16 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::output::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
 pub(crate) use outln;
+
+/// Writes `text` to standard error, dropping it if standard error is closed: progress and
+/// diagnostics are not worth a panic (`eprintln!` panics, exit 101) when a reader of
+/// `2>&1 | head` goes away.
+pub(crate) fn write_err(text: impl Display) {
+    let _ = write!(std::io::stderr().lock(), "{text}");
+}
+
+/// `eprintln!` through [`write_err`].
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::output::write_err(format_args!("{}\n", format_args!($($arg)*))) };
+}
+pub(crate) use errln;

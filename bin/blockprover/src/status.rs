@@ -8,7 +8,7 @@ use bp_backend::ProofType;
 use bp_coordinator::{now_ms, Store};
 use serde_json::json;
 
-use crate::output::outln;
+use crate::output::{errln, outln};
 
 /// Show every batch of a coordinator: its blocks, its state per proof type and its full
 /// public outputs.
@@ -153,7 +153,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<()> {
         }
     };
     crate::inputs::write_atomically(&args.output, &proof.proof)?;
-    eprintln!(
+    errln!(
         "batch {}: {} proof by {} ({} bytes) written to {}; check it with `blockprover verify {}`",
         args.batch,
         proof.proof_type,

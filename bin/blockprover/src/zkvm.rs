@@ -1,5 +1,6 @@
 //! `execute --backend`, `prove` and `verify`: the program through a proving backend.
 
+use crate::output::errln;
 use std::{path::Path, time::Instant};
 
 use crate::inputs::Reader;
@@ -107,12 +108,12 @@ pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: Pr
     let (input, _) = binary_input(path, reader)?;
     let backend = args.open()?;
     if kind == ProofType::Exec {
-        eprintln!(
+        errln!(
             "warning: --backend exec proves nothing: the file carries the public outputs, and `verify --input` \
              checks them by re-executing the input"
         );
     } else {
-        eprintln!("proving {} with {kind} ({format}); this takes minutes", path.display());
+        errln!("proving {} with {kind} ({format}); this takes minutes", path.display());
     }
     let started = Instant::now();
     let proof = backend.prove_as(&input, format).context("proving failed")?;

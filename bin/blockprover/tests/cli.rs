@@ -88,6 +88,18 @@ fn execute_prints_every_key_and_a_closed_pipe_ends_quietly() {
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "exit {:?}: {}", output.status, stderr(&output));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+
+    // `execute MISSING 2>&1 | head -0`: standard error is closed before the error is written;
+    // the exit status is the error's (1), not a panic's (101).
+    let mut child = blockprover()
+        .arg("execute")
+        .arg("/nonexistent/input")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
 }
 
 #[test]
