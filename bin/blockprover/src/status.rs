@@ -153,14 +153,22 @@ pub(crate) fn export(args: ExportArgs) -> Result<()> {
         }
     };
     crate::inputs::write_atomically(&args.output, &proof.proof)?;
+    // An exec "proof" carries outputs only: it is checked by re-executing the batch's input.
+    let check = match proof.proof_type {
+        bp_backend::ProofType::Exec => format!(
+            "check it with `blockprover verify {} --input BATCH_INPUT` (an exec proof is checked by re-executing \
+             its batch)",
+            args.output.display()
+        ),
+        _ => format!("check it with `blockprover verify {}`", args.output.display()),
+    };
     errln!(
-        "batch {}: {} proof by {} ({} bytes) written to {}; check it with `blockprover verify {}`",
+        "batch {}: {} proof by {} ({} bytes) written to {}; {check}",
         args.batch,
         proof.proof_type,
         proof.prover,
         proof.proof.len(),
         args.output.display(),
-        args.output.display()
     );
     Ok(())
 }

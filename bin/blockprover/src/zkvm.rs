@@ -123,7 +123,8 @@ pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: Pr
 
     let mut json = serde_json::to_value(proof.outputs()?)?;
     json["backend"] = proof.proof_type.name().into();
-    json["format"] = format.name().into();
+    // An exec file is no proof of any format.
+    json["format"] = if kind == ProofType::Exec { "none" } else { format.name() }.into();
     json["program_id"] = proof.program_id.to_string().into();
     json["proof"] = out.display().to_string().into();
     json["proof_bytes"] = bytes.len().into();

@@ -90,6 +90,16 @@ async fn connection(
             coordinator.metrics().handshake("ok");
             accepted
         }
+        // A prover whose secret is not ours cannot verify our greeting and hangs up: not a
+        // malformed frame, and the likeliest cause is worth naming.
+        Ok(Err(ProtocolError::Closed | ProtocolError::Truncated)) => {
+            coordinator.metrics().handshake("closed");
+            tracing::warn!(
+                %peer,
+                "the peer closed the connection on our greeting (a prover with another shared secret does)"
+            );
+            return;
+        }
         Ok(Err(error)) => {
             coordinator.metrics().handshake("failed");
             let reason = reason_for(&error);
