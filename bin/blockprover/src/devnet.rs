@@ -90,6 +90,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         args.provers,
         args.backend,
     );
+    crate::service::warn_if_provers_exceed_memory("devnet", args.provers, args.backend);
     let builder = Arc::new(Mutex::new(builder));
     let key = AuthKey::new(random_secret()?);
     let limits = FrameLimits::default();
@@ -115,7 +116,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         settlement: l1.as_ref().map(DevnetL1::settlement),
     };
     let started = Instant::now();
-    let (interrupted, l1_report) = runtime.block_on(async {
+    let ran = runtime.block_on(async {
         let stop = tokio_util::sync::CancellationToken::new();
         // With an L1 the deposits come from L1 transactions, so the L1 side builds and commits
         // the batches and the coordinator's source only hands them over.
@@ -202,7 +203,10 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
             report = Some(l1.report().clone());
         }
         if interrupted {
-            errln!("devnet: interrupted; stopping provers (unsubmitted proofs stay in their data dirs)");
+            errln!(
+                "devnet: interrupted; stopping provers (proofs under way are abandoned, their batches given back; \
+                 unsubmitted proofs stay in their data dirs)"
+            );
         }
         stop.cancel();
         while provers.join_next().await.is_some() {}
@@ -214,7 +218,9 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
             return Err(e.context("settling on L1"));
         }
         anyhow::Ok((interrupted, report))
-    })?;
+    });
+    crate::service::leave(runtime);
+    let (interrupted, l1_report) = ran?;
 
     let builder = builder.lock().unwrap_or_else(|p| p.into_inner());
     let rows = summary_rows(&builder, &Store::open(&db)?, args.backend)?;

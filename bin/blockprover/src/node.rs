@@ -65,8 +65,9 @@ pub(crate) struct NodeArgs {
     /// Where the coordinator's `/health` and `/metrics` are served; `off` to serve nothing.
     #[arg(long, env = "BLOCKPROVER_METRICS_ADDR", default_value = "127.0.0.1:3901")]
     metrics_addr: String,
-    /// Seconds after which an assigned batch without a proof is handed to another prover.
-    #[arg(long, default_value_t = 600)]
+    /// Seconds a prover may stay silent before its batch goes to another: a prover at work sends a
+    /// heartbeat every quarter of this, so a proof may take as long as it needs.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     assignment_timeout_secs: u64,
     /// Where the chain (`l2.sqlite`), the coordinator's database and `l1.json` live.
     #[arg(long, env = "BLOCKPROVER_DATA_DIR", default_value = "blockprover-node")]
@@ -90,6 +91,7 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
     };
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let backend: Arc<dyn bp_backend::Backend> = bp_backend::backend(args.backend)?.into();
+    crate::service::warn_if_provers_exceed_memory("node", args.provers, args.backend);
     let builder = Builder::open(&args.data_dir.join("l2.sqlite")).context("opening the L2 chain")?;
     errln!(
         "node: chain {} in {}, at block {} with {} batch(es) sealed",
@@ -208,6 +210,7 @@ pub(crate) fn run(args: NodeArgs) -> Result<()> {
         running.shutdown().await;
         outcome
     });
+    crate::service::leave(runtime);
     let head = builder.lock().unwrap_or_else(|p| p.into_inner()).head().number;
     errln!(
         "node: stopped at block {head}; {} transaction(s) and {} deposit(s) included this run",

@@ -1,6 +1,6 @@
 //! `coordinator` and `prover`: the proving service's two sides.
 
-use crate::output::outln;
+use crate::output::{errln, outln};
 use std::{
     net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
@@ -144,8 +144,9 @@ pub(crate) struct CoordinatorArgs {
     /// those features).
     #[arg(long, env = "BLOCKPROVER_PROOF_TYPES", value_delimiter = ',', default_value = "exec")]
     proof_types: Vec<ProofType>,
-    /// Seconds after which an assigned batch without a proof is handed to another prover.
-    #[arg(long, default_value_t = 600)]
+    /// Seconds a prover may stay silent before its batch goes to another: a prover at work sends a
+    /// heartbeat every quarter of this, so a proof may take as long as it needs.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     assignment_timeout_secs: u64,
     /// Largest frame accepted, in MiB (inputs and proofs travel in one frame).
     #[arg(long, default_value_t = 256)]
@@ -358,13 +359,14 @@ pub(crate) fn prover(args: ProverArgs) -> Result<()> {
         idle_report: Duration::from_secs(60),
     };
     let prover = Prover::new(config, backend)?;
-    runtime()?.block_on(async {
+    let runtime = runtime()?;
+    let result = runtime.block_on(async {
         let stop = tokio_util::sync::CancellationToken::new();
         let mut run = tokio::spawn(prover.run(stop.clone()));
         let stats = tokio::select! {
             stats = &mut run => stats??,
             _ = shutdown_signal() => {
-                tracing::info!("stopping after the current batch");
+                tracing::info!("stopping (a proof under way is abandoned and its batch given back)");
                 stop.cancel();
                 run.await??
             }
@@ -377,7 +379,52 @@ pub(crate) fn prover(args: ProverArgs) -> Result<()> {
             stats.failed
         );
         anyhow::Ok(())
-    })
+    });
+    leave(runtime);
+    result
+}
+
+/// Warns when `provers` proving with `proof_type` at once would need more memory than the
+/// machine has available: the kernel would kill the process mid-proof, losing every proof under
+/// way.
+pub(crate) fn warn_if_provers_exceed_memory(what: &str, provers: usize, proof_type: ProofType) {
+    if let Some(warning) = available_memory_bytes().and_then(|a| memory_warning(provers, proof_type, a)) {
+        errln!("{what}: warning: {warning}");
+    }
+}
+
+fn memory_warning(provers: usize, proof_type: ProofType, available: u64) -> Option<String> {
+    let each = bp_backend::proving_memory_bytes(proof_type);
+    let needed = each.saturating_mul(provers as u64);
+    if needed <= available {
+        return None;
+    }
+    let advice = match available / each.max(1) {
+        0 => "prove on a larger machine (`blockprover prover` there, --provers 0 here)".to_owned(),
+        n => format!("use --provers {n} or fewer, or add provers on other machines"),
+    };
+    Some(format!(
+        "{provers} in-process {proof_type} prover(s) need about {:.1} GB ({:.1} GB each at their peak) and this \
+         machine has {:.1} GB available: it may be killed for memory mid-proof; {advice}",
+        needed as f64 / 1e9,
+        each as f64 / 1e9,
+        available as f64 / 1e9,
+    ))
+}
+
+/// `MemAvailable` of /proc/meminfo (Linux), in bytes.
+fn available_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
+/// Ends a runtime without waiting for its blocking threads: a proof abandoned by a stop keeps
+/// running on one (a zkVM prover cannot be interrupted) until the process exits, which a plain
+/// drop would wait for, for minutes.
+pub(crate) fn leave(runtime: tokio::runtime::Runtime) {
+    runtime.shutdown_timeout(Duration::from_millis(500));
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -399,4 +446,20 @@ pub(crate) async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provers_that_do_not_fit_in_memory_are_warned_of_with_what_fits() {
+        let gb = 1_000_000_000;
+        assert_eq!(memory_warning(64, ProofType::Exec, gb), None);
+        assert_eq!(memory_warning(2, ProofType::Risc0, 20 * gb), None);
+        let two = memory_warning(2, ProofType::Risc0, 16 * gb).expect("19.4 GB > 16 GB");
+        assert!(two.contains("need about 19.4 GB") && two.contains("use --provers 1 or fewer"), "{two}");
+        let none = memory_warning(1, ProofType::Sp1, 8 * gb).expect("17 GB > 8 GB");
+        assert!(none.contains("prove on a larger machine"), "{none}");
+    }
 }

@@ -57,12 +57,17 @@ pub(crate) fn status(args: StatusArgs) -> Result<()> {
     let state_of = |batch: u64| -> Vec<(ProofType, String)> {
         let mut states: Vec<(ProofType, String)> =
             proofs.iter().filter(|p| p.batch == batch).map(|p| (p.proof_type, "proved".to_owned())).collect();
-        for (_, proof_type, prover, expires) in assignments.iter().filter(|a| a.0 == batch) {
-            let state = if *expires > now { format!("assigned to {prover}") } else { "pending (expired)".into() };
-            states.push((*proof_type, state));
+        for a in assignments.iter().filter(|a| a.batch == batch) {
+            let state = match a.expires_ms {
+                0 => format!("pending (given back by {})", a.prover),
+                _ if a.is_held(now) => format!("assigned to {}", a.prover),
+                _ => format!("pending ({} fell silent)", a.prover),
+            };
+            states.push((a.proof_type, state));
         }
         states
     };
+    let at_work: Vec<_> = assignments.iter().filter(|a| a.is_held(now)).collect();
     if args.json {
         let rows: Vec<_> = batches
             .iter()
@@ -90,7 +95,21 @@ pub(crate) fn status(args: StatusArgs) -> Result<()> {
                 "updated_ms": l1.updated_ms,
             })
         });
-        crate::output::json(&json!({ "batches": rows, "l1": l1 }));
+        let provers: Vec<_> = at_work
+            .iter()
+            .map(|a| {
+                json!({
+                    "prover": a.prover,
+                    "proof_type": a.proof_type.name(),
+                    "batch": a.batch,
+                    "assigned_ms": a.assigned_ms,
+                    "heartbeat_ms": a.heartbeat_ms,
+                    "segments_done": a.done,
+                    "segments_total": a.total,
+                })
+            })
+            .collect();
+        crate::output::json(&json!({ "batches": rows, "provers": provers, "l1": l1 }));
         return Ok(());
     }
     outln!("{:>5}  {:<17}  {:>10}  {:<28}  {:<66}  source", "batch", "blocks", "gas", "proofs", "final state root");
@@ -109,6 +128,20 @@ pub(crate) fn status(args: StatusArgs) -> Result<()> {
             states,
             b.expected.final_state_root,
             b.source
+        );
+    }
+    for a in &at_work {
+        let progress = match a.total {
+            0 => String::new(),
+            total => format!(", segments {}/{total}", a.done),
+        };
+        outln!(
+            "prover {}: {} batch {} for {} s, last heartbeat {} s ago{progress}",
+            a.prover,
+            a.proof_type,
+            a.batch,
+            now.saturating_sub(a.assigned_ms) / 1000,
+            now.saturating_sub(a.heartbeat_ms) / 1000
         );
     }
     if let Some(l1) = &l1 {

@@ -1,11 +1,14 @@
 //! `execute --backend`, `prove` and `verify`: the program through a proving backend.
 
 use crate::output::errln;
-use std::{path::Path, time::Instant};
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
 
 use crate::inputs::Reader;
 use anyhow::{bail, Context, Result};
-use bp_backend::{Backend, Execution, Proof, ProofFormat, ProofType};
+use bp_backend::{Backend, Execution, Progress, Proof, ProofFormat, ProofType};
 
 /// Options of a zkVM run.
 #[derive(clap::Args, Debug, Clone)]
@@ -97,6 +100,20 @@ pub(crate) fn execute(path: &Path, reader: &Reader, args: &BackendArgs) -> Resul
     Ok(())
 }
 
+/// Says how far the proof is every 30 seconds (segments done / total, elapsed, an estimate)
+/// until `finished`.
+fn report_progress(progress: &Progress, started: Instant, finished: impl Fn() -> bool) {
+    const EVERY: Duration = Duration::from_secs(30);
+    let mut said = Instant::now();
+    while !finished() {
+        std::thread::sleep(Duration::from_millis(200));
+        if said.elapsed() >= EVERY {
+            said = Instant::now();
+            errln!("proving: {}", progress.describe(started.elapsed()));
+        }
+    }
+}
+
 /// `prove`: writes the proof file and prints what was proved, how long it took and the peak memory.
 pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: ProofFormat, out: &Path) -> Result<()> {
     let Some(kind) = args.backend else {
@@ -116,7 +133,13 @@ pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: Pr
         errln!("proving {} with {kind} ({format}); this takes minutes", path.display());
     }
     let started = Instant::now();
-    let proof = backend.prove_as(&input, format).context("proving failed")?;
+    let progress = Progress::default();
+    let proved = std::thread::scope(|scope| {
+        let proving = scope.spawn(|| backend.prove_as(&input, format, &progress));
+        report_progress(&progress, started, || proving.is_finished());
+        proving.join()
+    });
+    let proof = proved.map_err(|_| anyhow::anyhow!("the prover panicked"))?.context("proving failed")?;
     let proving_s = started.elapsed().as_secs_f64();
     let bytes = proof.to_bytes();
     crate::inputs::write_atomically(out, &bytes)?;

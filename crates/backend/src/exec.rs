@@ -4,7 +4,7 @@ use alloy_primitives::{keccak256, B256};
 use bp_input::ProgramInput;
 use bp_program::ProgramOutput;
 
-use crate::{check_identity, Backend, BackendError, Execution, Proof, ProofFormat, ProofType};
+use crate::{check_identity, Backend, BackendError, Execution, Progress, Proof, ProofFormat, ProofType};
 
 /// Native execution without a proof (the default backend and the dev mode).
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,7 +41,7 @@ impl Backend for ExecBackend {
         Ok(Execution { output, gas_used, cycles: None })
     }
 
-    fn prove_as(&self, input: &[u8], format: ProofFormat) -> Result<Proof, BackendError> {
+    fn prove_as(&self, input: &[u8], format: ProofFormat, _progress: &Progress) -> Result<Proof, BackendError> {
         if format != ProofFormat::Composite {
             return Err(BackendError::Unsupported(format!(
                 "the exec backend makes no cryptographic proof, so no {format} proof either"

@@ -16,12 +16,14 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod exec;
+mod progress;
 #[cfg(feature = "risc0")]
 mod risc0;
 #[cfg(feature = "sp1")]
 mod sp1;
 
 pub use exec::ExecBackend;
+pub use progress::Progress;
 #[cfg(feature = "risc0")]
 pub use risc0::Risc0Backend;
 #[cfg(feature = "sp1")]
@@ -263,10 +265,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Proves the program on a binary program input (`bp_input` `BPIN` form), in the format the
     /// backend makes by default ([`ProofFormat::Composite`]).
     fn prove(&self, input: &[u8]) -> Result<Proof, BackendError> {
-        self.prove_as(input, ProofFormat::default())
+        self.prove_as(input, ProofFormat::default(), &Progress::default())
     }
-    /// Proves in the given format.
-    fn prove_as(&self, input: &[u8], format: ProofFormat) -> Result<Proof, BackendError>;
+    /// Proves in the given format, reporting how far it got in `progress`.
+    fn prove_as(&self, input: &[u8], format: ProofFormat, progress: &Progress) -> Result<Proof, BackendError>;
     /// Whether [`Self::verify`] needs the batch's input (only `exec`, which re-executes).
     fn verify_needs_input(&self) -> bool {
         false
@@ -274,6 +276,18 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Checks `proof` and returns the outputs it establishes. `input` is the batch's binary
     /// input: zkVM backends do not need it, `exec` re-executes it.
     fn verify(&self, proof: &Proof, input: &[u8]) -> Result<ProgramOutput, BackendError>;
+}
+
+/// Host memory one proof of `proof_type` holds at its peak, as measured on the shared
+/// fixtures' small blocks (docs/zkvm.md): RISC Zero's prover about 9.7 GB (it proves one 2^20-cycle
+/// segment at a time, so a longer block takes longer, not more), SP1's core prover 17.0 GB;
+/// exec next to nothing. What a machine must hold per prover proving at once.
+pub fn proving_memory_bytes(proof_type: ProofType) -> u64 {
+    match proof_type {
+        ProofType::Exec => 0,
+        ProofType::Risc0 => 9_700_000_000,
+        ProofType::Sp1 => 17_000_000_000,
+    }
 }
 
 /// Whether this binary was built with the backend of `proof_type`.

@@ -13,13 +13,13 @@ use std::sync::OnceLock;
 use alloy_primitives::B256;
 use bp_program::{cycles::RegionCycles, ProgramOutput};
 use risc0_zkvm::{
-    compute_image_id, get_prover_server, Digest, ExecutorEnv, ExecutorImpl, ExitCode, ProverOpts, Receipt,
-    VerifierContext,
+    compute_image_id, get_prover_server, Digest, ExecutorEnv, ExecutorImpl, ExitCode, ProverOpts, Receipt, Segment,
+    SessionEvents, VerifierContext,
 };
 
 use crate::{
-    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat,
-    ProofType,
+    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Progress, Proof,
+    ProofFormat, ProofType,
 };
 
 /// The guest ELF, built by build.rs with scripts/build-guest-risc0.sh.
@@ -122,6 +122,15 @@ impl Risc0Backend {
     }
 }
 
+/// Counts the segments proved.
+struct CountSegments(Progress);
+
+impl SessionEvents for CountSegments {
+    fn on_post_prove_segment(&self, _segment: &Segment) {
+        self.0.advance();
+    }
+}
+
 impl Backend for Risc0Backend {
     fn proof_type(&self) -> ProofType {
         ProofType::Risc0
@@ -161,7 +170,7 @@ impl Backend for Risc0Backend {
         })
     }
 
-    fn prove_as(&self, input: &[u8], format: ProofFormat) -> Result<Proof, BackendError> {
+    fn prove_as(&self, input: &[u8], format: ProofFormat, progress: &Progress) -> Result<Proof, BackendError> {
         let opts = match format {
             ProofFormat::Composite => ProverOpts::composite(),
             ProofFormat::Succinct => ProverOpts::succinct(),
@@ -176,10 +185,16 @@ impl Backend for Risc0Backend {
         Self::precheck(input)?;
         let accelerate_keccak = self.accelerate_keccak && has_recursion();
         let mut stdout = Vec::new();
+        // What `prove_with_ctx` does (execute, then prove the session), in two steps, so that
+        // the segments can be counted as they are proved.
         let info = {
             let env = self.executor_env(input, accelerate_keccak, &mut stdout)?;
+            let mut session =
+                ExecutorImpl::from_elf(env, self.binary).map_err(zkvm_error)?.run().map_err(zkvm_error)?;
+            progress.start(session.segments.len() as u64);
+            session.add_hook(CountSegments(progress.clone()));
             let prover = get_prover_server(&opts).map_err(zkvm_error)?;
-            prover.prove_with_ctx(env, &VerifierContext::default(), self.binary).map_err(zkvm_error)?
+            prover.prove_session(&VerifierContext::default(), &session).map_err(zkvm_error)?
         };
         let receipt = bincode::serialize(&info.receipt).map_err(zkvm_error)?;
         let proof = Proof {

@@ -16,8 +16,8 @@ use sp1_sdk::{
 };
 
 use crate::{
-    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Proof, ProofFormat,
-    ProofType,
+    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Progress, Proof,
+    ProofFormat, ProofType,
 };
 
 /// The guest ELF, built by build.rs with scripts/build-guest-sp1.sh.
@@ -119,7 +119,7 @@ impl Backend for Sp1Backend {
         })
     }
 
-    fn prove_as(&self, input: &[u8], format: ProofFormat) -> Result<Proof, BackendError> {
+    fn prove_as(&self, input: &[u8], format: ProofFormat, _progress: &Progress) -> Result<Proof, BackendError> {
         if format == ProofFormat::Groth16 {
             return Err(BackendError::Unsupported(
                 "SP1's groth16 wrapper needs its circuit artifacts, downloaded at run time (or built with Go), which this \

@@ -3,8 +3,10 @@
 //! - Batches come from [`BatchSource`]s (a directory of inputs, a JSON-RPC node) into the
 //!   [`Store`] (SQLite), with what their proofs must establish taken from their own headers.
 //! - A free prover's `Request` gets the oldest batch lacking its proof type that is not
-//!   assigned, or whose assignment expired (the prover died or is too slow): it is handed out
-//!   again, so work is never stuck behind a dead prover.
+//!   assigned, or whose assignment expired: a prover's heartbeats keep its assignment alive
+//!   however long the proof takes; one that falls silent (it died, or lost its network) loses the
+//!   batch to the next prover that asks, so work is never stuck behind a dead prover. A prover
+//!   that stops mid-proof gives its batch back at once.
 //! - A `Submit` is stored only if the batch exists and was assigned, the proof is of the
 //!   required program, its public outputs are the batch's, and it verifies. A second proof of an
 //!   already proved (batch, type) is acknowledged without being stored again.
@@ -24,8 +26,8 @@ pub use metrics::Metrics;
 pub use settle::SettlementConfig;
 pub use source::{new_batch, now_ms, BatchSource, DirSource, RpcSource, SourceError};
 pub use store::{
-    Added, Batch, BlobOpening, Continuity, Counts, Expected, L1State, NewBatch, Settlement, Store, StoreError,
-    StoredProof,
+    Added, Batch, BlobOpening, Continuity, Counts, Expected, L1State, NewBatch, OpenAssignment, Settlement, Store,
+    StoreError, StoredProof,
 };
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -58,7 +60,8 @@ pub struct CoordinatorConfig {
     pub connections: ConnectionLimits,
     /// Proof types every batch needs.
     pub required: Vec<ProofType>,
-    /// After this long without a proof, an assigned batch is handed to another prover.
+    /// After this long without a heartbeat or a proof from its prover, an assigned batch is
+    /// handed to another prover; provers are asked to send a heartbeat every quarter of it.
     pub assignment_timeout: Duration,
     /// How often batch sources are polled.
     pub source_poll: Duration,
@@ -136,6 +139,7 @@ pub enum CoordinatorError {
 /// The coordinator's shared state.
 #[derive(Debug)]
 pub struct Coordinator {
+    sources: std::sync::Mutex<Vec<SourceHealth>>,
     store: Store,
     backends: Vec<Box<dyn Backend>>,
     config: CoordinatorConfig,
@@ -164,6 +168,7 @@ impl Coordinator {
             Connections::new(config.connections.max_connections, config.connections.max_connections_per_peer);
         let metrics = Metrics::new(&config);
         Ok(Self {
+            sources: std::sync::Mutex::default(),
             store: Store::open(&config.db)?,
             backends,
             budget: FrameBudget::new(budget),
@@ -183,12 +188,43 @@ impl Coordinator {
         &self.config.required
     }
 
+    /// How each batch source fares.
+    pub fn sources(&self) -> Vec<SourceHealth> {
+        self.sources.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn source_health(&self, index: usize, update: impl FnOnce(&mut SourceHealth)) {
+        if let Some(health) = self.sources.lock().unwrap_or_else(|p| p.into_inner()).get_mut(index) {
+            update(health);
+        }
+    }
+
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
     pub(crate) fn backend(&self, proof_type: ProofType) -> Option<&dyn Backend> {
         self.backends.iter().find(|b| b.proof_type() == proof_type).map(|b| b.as_ref())
+    }
+}
+
+/// How a batch source fares, for `/health` and `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceHealth {
+    /// The source, as its logs name it.
+    pub source: String,
+    /// Polls that failed in a row (0: the last one succeeded).
+    pub failures: u64,
+    /// The last failure, if the last poll failed.
+    pub error: Option<String>,
+    /// The source stopped on a failure that polling again cannot cure.
+    pub stopped: bool,
+}
+
+impl SourceHealth {
+    /// Whether the source is failing: it stopped, or failed this many polls in a row.
+    pub fn is_failing(&self) -> bool {
+        self.stopped || self.failures >= 3
     }
 }
 
@@ -260,8 +296,10 @@ pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>
             }
         });
     }
-    for source in sources {
-        tasks.spawn(poll_source(coordinator.clone(), source, stop.clone()));
+    for (index, source) in sources.into_iter().enumerate() {
+        let health = SourceHealth { source: source.describe(), failures: 0, error: None, stopped: false };
+        coordinator.sources.lock().unwrap_or_else(|p| p.into_inner()).push(health);
+        tasks.spawn(poll_source(coordinator.clone(), index, source, stop.clone()));
     }
     if let Some(settlement) = coordinator.config.settlement.clone() {
         tasks.spawn(settle::send_proofs(coordinator.clone(), settlement, stop.clone()));
@@ -273,7 +311,14 @@ pub async fn start(config: CoordinatorConfig, sources: Vec<Box<dyn BatchSource>>
 /// Polls `source` (on a blocking thread: sources read files, call nodes and build blocks) every
 /// `source_poll`; a failing source is retried with a growing delay, so a persistent error is not
 /// logged ten times a second.
-async fn poll_source(coordinator: Arc<Coordinator>, mut source: Box<dyn BatchSource>, stop: CancellationToken) {
+/// A failure that polling again cannot cure stops the source (the rest of the coordinator
+/// serves on).
+async fn poll_source(
+    coordinator: Arc<Coordinator>,
+    index: usize,
+    mut source: Box<dyn BatchSource>,
+    stop: CancellationToken,
+) {
     tracing::info!("batch source: {}", source.describe());
     let poll = coordinator.config.source_poll;
     let backoff =
@@ -294,11 +339,25 @@ async fn poll_source(coordinator: Arc<Coordinator>, mut source: Box<dyn BatchSou
         let delay = match result {
             Ok(_) => {
                 delays = backoff.build();
+                coordinator.source_health(index, |h| (h.failures, h.error) = (0, None));
                 poll
+            }
+            Err(e) if e.is_permanent() => {
+                let error = ErrorChain(&e).to_string();
+                tracing::error!(
+                    "batch source {} stopped: {error} (polling again gives the same answer: fix it and restart)",
+                    source.describe()
+                );
+                coordinator.source_health(index, |h| {
+                    (h.failures, h.error, h.stopped) = (h.failures + 1, Some(error), true);
+                });
+                return;
             }
             Err(e) => {
                 let delay = delays.next().unwrap_or(poll);
-                tracing::warn!("batch source {}: {} (retrying in {delay:?})", source.describe(), ErrorChain(&e));
+                let error = ErrorChain(&e).to_string();
+                tracing::warn!("batch source {}: {error} (retrying in {delay:?})", source.describe());
+                coordinator.source_health(index, |h| (h.failures, h.error) = (h.failures + 1, Some(error)));
                 delay
             }
         };

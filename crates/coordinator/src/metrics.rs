@@ -23,7 +23,7 @@ use prometheus_client::{
 };
 use serde_json::json;
 
-use crate::{connections::Refusal, source::now_ms, Coordinator, CoordinatorConfig, Counts};
+use crate::{connections::Refusal, source::now_ms, Coordinator, CoordinatorConfig, Counts, OpenAssignment};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BatchLabels {
@@ -52,6 +52,12 @@ struct LimitLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProverLabels {
+    prover: String,
+    proof_type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NameLabel {
     name: String,
 }
@@ -74,7 +80,20 @@ pub struct Metrics {
     connections_refused: Family<LimitLabel, Counter>,
     connections_evicted: Family<LimitLabel, Counter>,
     handshakes: Family<OutcomeLabel, Counter>,
+    heartbeats: Family<OutcomeLabel, Counter>,
     frame_bytes_held: Gauge,
+    prover_batch: Family<ProverLabels, Gauge>,
+    prover_assigned_seconds: Family<ProverLabels, Gauge>,
+    prover_heartbeat_age_seconds: Family<ProverLabels, Gauge>,
+    prover_segments_done: Family<ProverLabels, Gauge>,
+    prover_segments_total: Family<ProverLabels, Gauge>,
+    source_failures: Family<SourceLabel, Gauge>,
+    source_stopped: Family<SourceLabel, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabel {
+    source: String,
 }
 
 impl Metrics {
@@ -99,6 +118,52 @@ impl Metrics {
             "handshakes",
             "Connection handshakes, by outcome (ok, failed, timeout, evicted)",
             handshakes.clone(),
+        );
+        let heartbeats = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "heartbeats",
+            "Provers' heartbeats, by outcome (kept, abandoned: the prover gave its batch back, not_held: the batch \
+             was no longer its own)",
+            heartbeats.clone(),
+        );
+        let prover_family = |registry: &mut Registry, name: &str, help: &str| {
+            let family = Family::<ProverLabels, Gauge>::default();
+            registry.register(name, help, family.clone());
+            family
+        };
+        let prover_batch = prover_family(
+            &mut registry,
+            "prover_batch",
+            "The batch each prover holds now (one series per prover at work)",
+        );
+        let prover_assigned_seconds = prover_family(
+            &mut registry,
+            "prover_assigned_seconds",
+            "How long ago each prover at work was given its batch",
+        );
+        let prover_heartbeat_age_seconds = prover_family(
+            &mut registry,
+            "prover_heartbeat_age_seconds",
+            "How long ago each prover at work last said it is still proving",
+        );
+        let prover_segments_done =
+            prover_family(&mut registry, "prover_segments_done", "Segments each prover at work has proved (RISC Zero)");
+        let prover_segments_total = prover_family(
+            &mut registry,
+            "prover_segments_total",
+            "Segments of each prover's proof at work (RISC Zero; 0: the backend does not tell)",
+        );
+        let source_failures = Family::<SourceLabel, Gauge>::default();
+        registry.register(
+            "source_failures",
+            "Polls of each batch source that failed in a row (0: its last poll succeeded)",
+            source_failures.clone(),
+        );
+        let source_stopped = Family::<SourceLabel, Gauge>::default();
+        registry.register(
+            "source_stopped",
+            "1 for a batch source stopped on a failure that polling again cannot cure",
+            source_stopped.clone(),
         );
         let frame_bytes_held = Gauge::default();
         registry.register(
@@ -170,7 +235,52 @@ impl Metrics {
             connections_refused,
             connections_evicted,
             handshakes,
+            heartbeats,
             frame_bytes_held,
+            prover_batch,
+            prover_assigned_seconds,
+            prover_heartbeat_age_seconds,
+            prover_segments_done,
+            prover_segments_total,
+            source_failures,
+            source_stopped,
+        }
+    }
+
+    fn set_sources(&self, sources: &[crate::SourceHealth]) {
+        for s in sources {
+            let label = SourceLabel { source: s.source.clone() };
+            self.source_failures.get_or_create(&label).set(i64::try_from(s.failures).unwrap_or(i64::MAX));
+            self.source_stopped.get_or_create(&label).set(i64::from(s.stopped));
+        }
+    }
+
+    pub(crate) fn heartbeat(&self, outcome: &str) {
+        self.heartbeats.get_or_create(&OutcomeLabel { outcome: outcome.into() }).inc();
+    }
+
+    /// One series per prover at work now: provers that finished or fell silent drop out.
+    fn set_provers(&self, assignments: &[OpenAssignment], now_ms: u64) {
+        let families = [
+            &self.prover_batch,
+            &self.prover_assigned_seconds,
+            &self.prover_heartbeat_age_seconds,
+            &self.prover_segments_done,
+            &self.prover_segments_total,
+        ];
+        for family in families {
+            family.clear();
+        }
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        for a in assignments.iter().filter(|a| a.is_held(now_ms)) {
+            let labels = ProverLabels { prover: a.prover.clone(), proof_type: a.proof_type.name().into() };
+            self.prover_batch.get_or_create(&labels).set(gauge(a.batch));
+            self.prover_assigned_seconds.get_or_create(&labels).set(gauge(now_ms.saturating_sub(a.assigned_ms) / 1000));
+            self.prover_heartbeat_age_seconds
+                .get_or_create(&labels)
+                .set(gauge(now_ms.saturating_sub(a.heartbeat_ms) / 1000));
+            self.prover_segments_done.get_or_create(&labels).set(gauge(a.done));
+            self.prover_segments_total.get_or_create(&labels).set(gauge(a.total));
         }
     }
 
@@ -224,11 +334,14 @@ pub(crate) fn router(coordinator: Arc<Coordinator>) -> Router {
     Router::new().route("/health", get(health)).route("/metrics", get(metrics)).with_state(coordinator)
 }
 
-/// Batch counts for every required proof type, read off the async runtime.
-async fn batch_counts(c: Arc<Coordinator>) -> Result<Vec<(ProofType, Counts)>, String> {
+/// Batch counts for every required proof type and the open assignments, read off the async
+/// runtime.
+async fn batch_counts(c: Arc<Coordinator>) -> Result<(Vec<(ProofType, Counts)>, Vec<OpenAssignment>), String> {
     let counts = tokio::task::spawn_blocking(move || {
         let now = now_ms();
-        c.required().iter().map(|t| c.store().counts(*t, now).map(|n| (*t, n))).collect::<Result<Vec<_>, _>>()
+        let counts =
+            c.required().iter().map(|t| c.store().counts(*t, now).map(|n| (*t, n))).collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, crate::StoreError>((counts, c.store().open_assignments()?))
     })
     .await;
     match counts {
@@ -238,25 +351,53 @@ async fn batch_counts(c: Arc<Coordinator>) -> Result<Vec<(ProofType, Counts)>, S
     }
 }
 
+/// 503 while a batch source fails (it stopped, or failed three polls in a row): new batches are
+/// not coming in.
 async fn health(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
-    match batch_counts(c).await {
-        Ok(counts) => {
+    match batch_counts(c.clone()).await {
+        Ok((counts, assignments)) => {
+            let now = now_ms();
+            let provers: Vec<_> = assignments
+                .iter()
+                .filter(|a| a.is_held(now))
+                .map(|a| {
+                    json!({
+                        "prover": a.prover,
+                        "proof_type": a.proof_type.name(),
+                        "batch": a.batch,
+                        "assigned_ms": a.assigned_ms,
+                        "heartbeat_ms": a.heartbeat_ms,
+                        "segments_done": a.done,
+                        "segments_total": a.total,
+                    })
+                })
+                .collect();
             let batches: serde_json::Map<_, _> = counts
                 .into_iter()
                 .map(|(t, n)| {
                     (t.name().to_owned(), json!({"pending": n.pending, "assigned": n.assigned, "proved": n.proved}))
                 })
                 .collect();
-            (StatusCode::OK, Json(json!({"status": "ok", "batches": batches})))
+            let sources = c.sources();
+            let failing = sources.iter().any(|s| s.is_failing());
+            let sources: Vec<_> = sources
+                .iter()
+                .map(|s| json!({"source": s.source, "failures": s.failures, "error": s.error, "stopped": s.stopped}))
+                .collect();
+            let (code, status) =
+                if failing { (StatusCode::SERVICE_UNAVAILABLE, "failing") } else { (StatusCode::OK, "ok") };
+            (code, Json(json!({"status": status, "batches": batches, "provers": provers, "sources": sources})))
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "error": e}))),
     }
 }
 
 async fn metrics(State(c): State<Arc<Coordinator>>) -> impl IntoResponse {
-    let Ok(counts) = batch_counts(c.clone()).await else {
+    let Ok((counts, assignments)) = batch_counts(c.clone()).await else {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n".to_owned()).into_response();
     };
+    c.metrics().set_provers(&assignments, now_ms());
+    c.metrics().set_sources(&c.sources());
     for (proof_type, n) in counts {
         c.metrics().set_batches(proof_type, "pending", n.pending);
         c.metrics().set_batches(proof_type, "assigned", n.assigned);

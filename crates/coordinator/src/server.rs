@@ -8,7 +8,8 @@ use alloy_primitives::B256;
 use bp_backend::{check_identity, Proof, ProofType};
 use bp_program::ProgramOutput;
 use bp_protocol::{
-    Assignment, Message, ProtocolError, RejectReason, Rejection, Request, Session, Submission, SubmitAck,
+    Assignment, Heartbeat, HeartbeatAck, Message, ProtocolError, RejectReason, Rejection, Request, Session, Submission,
+    SubmitAck,
 };
 use tokio::net::{TcpListener, TcpStream};
 
@@ -165,6 +166,7 @@ async fn handle(coordinator: &Arc<Coordinator>, message: Message, prover: &str, 
     let outcome = match message {
         Message::Request(request) => tokio::task::spawn_blocking(move || c.request(&request, &prover, peer)).await,
         Message::Submit(submission) => tokio::task::spawn_blocking(move || c.submit(submission, &prover, peer)).await,
+        Message::Heartbeat(beat) => tokio::task::spawn_blocking(move || c.heartbeat(&beat, &prover, peer)).await,
         other => {
             return Message::Rejected(reject(
                 RejectReason::Malformed,
@@ -226,6 +228,7 @@ impl Coordinator {
                     last_block: batch.last_block,
                     gas_used: batch.gas_used,
                     input: batch.input,
+                    heartbeat_ms: self.heartbeat_every().as_millis() as u64,
                 }))
             }
             Ok(None) => {
@@ -234,6 +237,39 @@ impl Coordinator {
             }
             Err(e) => internal(e),
         }
+    }
+
+    /// How often a prover is asked to say it is still proving: four heartbeats fit in the
+    /// assignment's deadline, so one lost heartbeat (a reconnect, a slow link) costs nothing.
+    fn heartbeat_every(&self) -> Duration {
+        (self.config.assignment_timeout / 4).max(Duration::from_millis(100))
+    }
+
+    fn heartbeat(&self, beat: &Heartbeat, prover: &str, peer: SocketAddr) -> Message {
+        let held = match self.store.heartbeat(beat, prover, now_ms(), self.config.assignment_timeout) {
+            Ok(held) => held,
+            Err(e) => return internal(e),
+        };
+        let outcome = match (held, beat.abandon) {
+            (true, false) => "kept",
+            (true, true) => "abandoned",
+            (false, _) => "not_held",
+        };
+        self.metrics().heartbeat(outcome);
+        match outcome {
+            "abandoned" => {
+                tracing::info!(batch = beat.batch, proof_type = %beat.proof_type, %prover, %peer, "batch given back by its prover; it goes to the next prover that asks")
+            }
+            "not_held" => tracing::info!(
+                batch = beat.batch,
+                proof_type = %beat.proof_type,
+                %prover,
+                %peer,
+                "heartbeat for a batch this prover no longer holds (reassigned after a silence, or proved)"
+            ),
+            _ => tracing::debug!(batch = beat.batch, %prover, done = beat.done, total = beat.total, "heartbeat"),
+        }
+        Message::HeartbeatAck(HeartbeatAck { batch: beat.batch, proof_type: beat.proof_type, held })
     }
 
     fn submit(&self, submission: Submission, prover: &str, peer: SocketAddr) -> Message {

@@ -60,6 +60,21 @@ pub enum SourceError {
     Builder(String),
 }
 
+impl SourceError {
+    /// Whether polling again cannot cure it: the same blocks give the same refusal, so the
+    /// source stops (and `/health` says so) instead of retrying forever.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            Self::Program(_)
+                | Self::Join { .. }
+                | Self::NoBlocks
+                | Self::L2Commitments { .. }
+                | Self::Rpc(bp_rpc_witness::RpcWitnessError::UnknownChain(_))
+        )
+    }
+}
+
 /// A producer of batches, polled by the coordinator.
 pub trait BatchSource: Send {
     /// For logs.

@@ -201,6 +201,34 @@ pub struct Counts {
     pub proved: u64,
 }
 
+/// A batch handed to a prover and not proved yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAssignment {
+    /// The batch.
+    pub batch: u64,
+    /// The proof kind.
+    pub proof_type: ProofType,
+    /// The prover's name.
+    pub prover: String,
+    /// When it was handed out (ms since the epoch).
+    pub assigned_ms: u64,
+    /// The prover's last word on it: its last heartbeat, or the assignment.
+    pub heartbeat_ms: u64,
+    /// Until when it is the prover's; 0: the prover gave it up.
+    pub expires_ms: u64,
+    /// Units proved (RISC Zero: segments), as the last heartbeat said.
+    pub done: u64,
+    /// Units in all; 0: unknown.
+    pub total: u64,
+}
+
+impl OpenAssignment {
+    /// Whether the prover still holds it at `now`.
+    pub fn is_held(&self, now_ms: u64) -> bool {
+        self.expires_ms > now_ms
+    }
+}
+
 /// The coordinator's database.
 #[derive(Debug)]
 pub struct Store {
@@ -208,8 +236,17 @@ pub struct Store {
 }
 
 /// `PRAGMA user_version` of the layout below. 2: a batch's expected outputs are one value, the
-/// program's public output bytes (program version 2). A database of another version is refused.
-const SCHEMA_VERSION: i64 = 3;
+/// program's public output bytes (program version 2). 4: assignments keep the prover's last
+/// heartbeat and progress (a version 3 database gains the columns, see [`UPGRADE_FROM_3`]). A
+/// database of another version is refused.
+const SCHEMA_VERSION: i64 = 4;
+
+/// Takes a version 3 database to version 4: nothing else changed, so its batches stay valid.
+const UPGRADE_FROM_3: &str = "
+ALTER TABLE assignments ADD COLUMN heartbeat_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches (
@@ -252,6 +289,9 @@ CREATE TABLE IF NOT EXISTS assignments (
     assigned_ms INTEGER NOT NULL,
     expires_ms INTEGER NOT NULL,
     times INTEGER NOT NULL,
+    heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+    done INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (batch, proof_type)
 );
 CREATE TABLE IF NOT EXISTS proofs (
@@ -283,8 +323,10 @@ impl Store {
         let tables: i64 = conn
             .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
             .map_err(open_err)?;
-        // A database from before schema versions has tables but version 0.
-        if tables > 0 && version != SCHEMA_VERSION {
+        if tables > 0 && version == 3 {
+            conn.execute_batch(UPGRADE_FROM_3).map_err(open_err)?;
+        } else if tables > 0 && version != SCHEMA_VERSION {
+            // A database from before schema versions has tables but version 0.
             return Err(StoreError::Schema {
                 path: path.display().to_string(),
                 found: version,
@@ -437,16 +479,46 @@ impl Store {
         let Some(number) = number else { return Ok(None) };
         let expires = as_i64(now_ms.saturating_add(timeout.as_millis() as u64));
         tx.execute(
-            "INSERT INTO assignments (batch, proof_type, prover, assigned_ms, expires_ms, times)
-             VALUES (?1, ?2, ?3, ?4, ?5, 1)
+            "INSERT INTO assignments (batch, proof_type, prover, assigned_ms, expires_ms, times, heartbeat_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?4)
              ON CONFLICT (batch, proof_type) DO UPDATE SET
                 prover = excluded.prover, assigned_ms = excluded.assigned_ms,
-                expires_ms = excluded.expires_ms, times = times + 1",
+                expires_ms = excluded.expires_ms, times = times + 1,
+                heartbeat_ms = excluded.heartbeat_ms, done = 0, total = 0",
             params![number, kind, prover, now, expires],
         )?;
         tx.commit()?;
         drop(conn);
         self.batch(number as u64)
+    }
+
+    /// A heartbeat of `prover` for its assignment: the assignment is kept until `now + timeout`
+    /// with the progress given, or, with `abandon`, given up (handed out again at once).
+    /// `false`: the batch is not this prover's (reassigned after it fell silent, or proved).
+    pub fn heartbeat(
+        &self,
+        beat: &bp_protocol::Heartbeat,
+        prover: &str,
+        now_ms: u64,
+        timeout: Duration,
+    ) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let expires = if beat.abandon { 0 } else { now_ms.saturating_add(timeout.as_millis() as u64) };
+        let updated = conn.execute(
+            "UPDATE assignments SET expires_ms = ?4, heartbeat_ms = ?5, done = ?6, total = ?7
+             WHERE batch = ?1 AND proof_type = ?2 AND prover = ?3
+               AND NOT EXISTS (SELECT 1 FROM proofs p WHERE p.batch = ?1 AND p.proof_type = ?2)",
+            params![
+                as_i64(beat.batch),
+                i64::from(beat.proof_type.index()),
+                prover,
+                as_i64(expires),
+                as_i64(now_ms),
+                as_i64(beat.done),
+                as_i64(beat.total)
+            ],
+        )?;
+        Ok(updated == 1)
     }
 
     /// How many times the batch was handed out for `proof_type` (0: never).
@@ -650,25 +722,32 @@ impl Store {
         Ok(out)
     }
 
-    /// Every assignment not yet followed by a proof: (batch, proof type, prover, expiry in ms).
-    pub fn open_assignments(&self) -> Result<Vec<(u64, ProofType, String, u64)>, StoreError> {
+    /// Every assignment not yet followed by a proof, by batch.
+    pub fn open_assignments(&self) -> Result<Vec<OpenAssignment>, StoreError> {
         let conn = self.conn();
         let mut statement = conn.prepare(
-            "SELECT a.batch, a.proof_type, a.prover, a.expires_ms FROM assignments a
+            "SELECT a.batch, a.proof_type, a.prover, a.assigned_ms, a.heartbeat_ms, a.expires_ms, a.done, a.total
+             FROM assignments a
              WHERE NOT EXISTS (SELECT 1 FROM proofs p WHERE p.batch = a.batch AND p.proof_type = a.proof_type)
              ORDER BY a.batch, a.proof_type",
         )?;
         let rows = statement.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? as u64))
+            let number = |i| r.get::<_, i64>(i).map(|n| n.max(0) as u64);
+            Ok((
+                number(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                [number(3)?, number(4)?, number(5)?, number(6)?, number(7)?],
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (batch, kind, prover, expires) = row?;
+            let (batch, kind, prover, [assigned_ms, heartbeat_ms, expires_ms, done, total]) = row?;
             let proof_type = u8::try_from(kind)
                 .ok()
                 .and_then(ProofType::from_index)
                 .ok_or(StoreError::Corrupt { batch, what: "proof type" })?;
-            out.push((batch, proof_type, prover, expires));
+            out.push(OpenAssignment { batch, proof_type, prover, assigned_ms, heartbeat_ms, expires_ms, done, total });
         }
         Ok(out)
     }
@@ -690,5 +769,58 @@ impl Store {
             assigned: assigned as u64,
             proved: proved as u64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The assignments table as schema version 3 wrote it.
+    const ASSIGNMENTS_3: &str = "
+CREATE TABLE batches (number INTEGER PRIMARY KEY);
+CREATE TABLE assignments (
+    batch INTEGER NOT NULL REFERENCES batches(number),
+    proof_type INTEGER NOT NULL,
+    prover TEXT NOT NULL,
+    assigned_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    times INTEGER NOT NULL,
+    PRIMARY KEY (batch, proof_type)
+);
+INSERT INTO batches (number) VALUES (0);
+INSERT INTO assignments VALUES (0, 0, 'old', 10, 20, 1);
+PRAGMA user_version = 3;
+";
+
+    #[test]
+    fn a_version_3_database_gains_the_heartbeat_columns_and_keeps_its_assignments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coordinator.sqlite");
+        Connection::open(&path).unwrap().execute_batch(ASSIGNMENTS_3).unwrap();
+        let store = Store::open(&path).expect("upgraded");
+        let open = store.open_assignments().unwrap();
+        let upgraded = OpenAssignment {
+            batch: 0,
+            proof_type: ProofType::Exec,
+            prover: "old".into(),
+            assigned_ms: 10,
+            heartbeat_ms: 0,
+            expires_ms: 20,
+            done: 0,
+            total: 0,
+        };
+        assert_eq!(open, vec![upgraded]);
+        drop(store);
+        assert!(Store::open(&path).is_ok(), "and opens again as version {SCHEMA_VERSION}");
+    }
+
+    #[test]
+    fn a_database_of_another_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coordinator.sqlite");
+        Connection::open(&path).unwrap().execute_batch(&ASSIGNMENTS_3.replace("= 3", "= 2")).unwrap();
+        let refused = Store::open(&path).unwrap_err();
+        assert!(matches!(refused, StoreError::Schema { found: 2, expected: SCHEMA_VERSION, .. }), "{refused}");
     }
 }

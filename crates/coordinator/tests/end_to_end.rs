@@ -59,7 +59,7 @@ async fn three_provers_prove_every_batch_once() {
         assert_eq!(store.times_assigned(batch.number, ProofType::Exec).unwrap(), 1, "assigned once");
     }
 
-    let metrics = reqwest_get(running.metrics_addr.unwrap(), "/metrics").await;
+    let metrics = http_get(running.metrics_addr.unwrap(), "/metrics").await;
     assert!(
         metrics.contains(&format!("blockprover_batches{{proof_type=\"exec\",state=\"proved\"}} {total}")),
         "{metrics}"
@@ -68,18 +68,7 @@ async fn three_provers_prove_every_batch_once() {
     for limit in ["max_connections\"} 1024", "listen_backlog\"} 4096", "handshake_timeout_seconds\"} 10"] {
         assert!(metrics.contains(&format!("blockprover_limit{{name=\"{limit}")), "{limit} in {metrics}");
     }
-    let health = reqwest_get(running.metrics_addr.unwrap(), "/health").await;
+    let health = http_get(running.metrics_addr.unwrap(), "/health").await;
     assert!(health.contains("\"status\":\"ok\""), "{health}");
     running.shutdown().await;
-}
-
-/// A minimal HTTP GET (the endpoint is ours; no client crate needed for one request).
-async fn reqwest_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await.unwrap();
-    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    text
 }

@@ -297,3 +297,48 @@ fn rejection_in(frames: &[u8]) -> Option<RejectReason> {
         _ => None,
     }
 }
+
+/// A source that fails every poll, permanently or not, counting its polls.
+struct Failing {
+    polls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    permanent: bool,
+}
+
+impl bp_coordinator::BatchSource for Failing {
+    fn describe(&self) -> String {
+        format!("failing (permanent: {})", self.permanent)
+    }
+    fn poll(&mut self, _: &bp_coordinator::Store) -> Result<usize, bp_coordinator::SourceError> {
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(match self.permanent {
+            true => bp_coordinator::SourceError::NoBlocks,
+            false => bp_coordinator::SourceError::Builder("the node is down".into()),
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_cannot_go_on_stops_and_health_says_so() {
+    use std::sync::{atomic::Ordering, Arc};
+    let dir = tempfile::tempdir().unwrap();
+    let permanent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let transient = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sources: Vec<Box<dyn bp_coordinator::BatchSource>> = vec![
+        Box::new(Failing { polls: permanent.clone(), permanent: true }),
+        Box::new(Failing { polls: transient.clone(), permanent: false }),
+    ];
+    let running = bp_coordinator::start(config(dir.path()), sources).await.unwrap();
+    let transient_polls = transient.clone();
+    wait_for(Duration::from_secs(10), move || transient_polls.load(Ordering::Relaxed) >= 3).await;
+    // The permanent failure was polled once and never again; the transient one is retried.
+    assert_eq!(permanent.load(Ordering::Relaxed), 1);
+    let health = http_get_any(running.metrics_addr.unwrap(), "/health").await;
+    assert!(health.starts_with("HTTP/1.1 503"), "{health}");
+    assert!(health.contains(r#""status":"failing""#) && health.contains(r#""stopped":true"#), "{health}");
+    assert!(health.contains("the input has no blocks") && health.contains("the node is down"), "{health}");
+    let metrics = http_get(running.metrics_addr.unwrap(), "/metrics").await;
+    assert!(metrics.contains(r#"blockprover_source_stopped{source="failing (permanent: true)"} 1"#), "{metrics}");
+    // Provers are still served.
+    assert_eq!(send(&running.addr.to_string(), &key(), &request()).await.unwrap(), Message::Response(None));
+    running.shutdown().await;
+}

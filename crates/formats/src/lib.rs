@@ -104,6 +104,58 @@ pub enum FormatError {
     /// A proof-based witness cannot be built.
     #[error("building the witness from proofs")]
     Witness(#[from] bp_witness::BuildError),
+    /// The chain given to override the input's is not the chain the input is for.
+    #[error(
+        "the input is for chain {input} ({evidence}), but the chain given (--chain/--chain-config) is chain \
+         {given}: give the input's chain, or none to use the one it names"
+    )]
+    ChainMismatch {
+        /// The chain id the input names or its transactions are signed for.
+        input: u64,
+        /// The chain id of the chain given.
+        given: u64,
+        /// Where the input's chain id was read.
+        evidence: ChainEvidence,
+    },
+}
+
+/// Where an input's own chain id comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainEvidence {
+    /// The chain the file names (its `network`, `chain_config` or chain configuration).
+    Named,
+    /// A transaction of the input, signed for that chain.
+    Transaction(B256),
+}
+
+impl std::fmt::Display for ChainEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Named => f.write_str("the chain the file names"),
+            Self::Transaction(hash) => write!(f, "transaction {hash} is signed for it"),
+        }
+    }
+}
+
+/// Refuses a chain override that is not the input's own chain: the file's `named` chain id, or
+/// that of any transaction (whichever says so first). Executed under another chain's rules, a
+/// block fails for a reason that hides the real one (another fork's header rules, say).
+fn check_override(input: &ProgramInput, named: Option<u64>) -> Result<(), FormatError> {
+    check_chain(&input.blocks, input.chain.chain_id, named)
+}
+
+/// [`check_override`] for `blocks` read under chain id `given`.
+pub(crate) fn check_chain(blocks: &[EthBlock], given: u64, named: Option<u64>) -> Result<(), FormatError> {
+    let mismatch = |input, evidence| FormatError::ChainMismatch { input, given, evidence };
+    if let Some(named) = named.filter(|id| *id != given) {
+        return Err(mismatch(named, ChainEvidence::Named));
+    }
+    for tx in blocks.iter().flat_map(|b| &b.body.transactions) {
+        if let Some(id) = alloy_consensus::Transaction::chain_id(tx).filter(|id| *id != given) {
+            return Err(mismatch(id, ChainEvidence::Transaction(tx.tx_hash())));
+        }
+    }
+    Ok(())
 }
 
 /// A program input read from a file.
@@ -158,7 +210,9 @@ pub fn parse(bytes: &[u8], chain: Option<&ChainConfig>) -> Result<Loaded, Format
     if bytes.starts_with(bp_input::BINARY_MAGIC) {
         let mut input = ProgramInput::from_binary(bytes)?;
         if let Some(chain) = chain {
+            let named = input.chain.chain_id;
             input.chain = chain.clone();
+            check_override(&input, Some(named))?;
         }
         return Ok(Loaded { input, format: Format::Binary, recovered_siblings: 0 });
     }
@@ -210,7 +264,22 @@ pub fn parse_json(json: &Value, chain: Option<&ChainConfig>) -> Result<Loaded, F
         Format::StatelessInput => stateless_input(&json["block_and_witness"], chain)?,
         Format::Binary => unreachable!("detect never answers Binary for JSON"),
     };
+    if chain.is_some() {
+        check_override(&input, named_chain_id(json, format))?;
+    }
     Ok(Loaded { input, format, recovered_siblings })
+}
+
+/// The chain id a file names, where its format names one (and it can be read).
+fn named_chain_id(json: &Value, format: Format) -> Option<u64> {
+    match format {
+        Format::Json => json["chain"]["chain_id"].as_u64(),
+        Format::ExecutionWitness => chain::from_network_field(&json["network"]).ok().map(|c| c.chain_id),
+        Format::StatelessInput => {
+            chain_from_geth_config(&json["block_and_witness"]["chain_config"]).ok().map(|c| c.chain_id)
+        }
+        Format::RpcCache | Format::PartialTries | Format::Binary => None,
+    }
 }
 
 /// A `debug_executionWitness` object; repeated nodes and codes (reth and ethrex emit some) are

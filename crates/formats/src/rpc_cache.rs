@@ -58,7 +58,12 @@ pub(crate) fn input(json: &Value, chain: Option<&ChainConfig>) -> Result<(Progra
     }
 
     let chain = match chain {
-        Some(chain) => chain.clone(),
+        Some(chain) => {
+            // Before the build, which executes the block: under another chain's rules it would fail
+            // for a reason that hides this one.
+            crate::check_chain(std::slice::from_ref(&block), chain.chain_id, None)?;
+            chain.clone()
+        }
         None => {
             let id = block
                 .body

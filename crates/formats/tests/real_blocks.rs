@@ -193,3 +193,34 @@ fn nodes_missing_from_proofs_are_fetched_by_hash_or_named() {
     assert_eq!(fetched.output, complete.output);
     assert_eq!(fetched.witness, complete.witness);
 }
+
+/// Executed under another chain's rules a block fails for a reason that hides the real one
+/// (Hoodi's block 1281069 under mainnet's is a pre-merge block without a difficulty): the
+/// override is refused, naming the chain the input is for.
+#[test]
+fn a_chain_given_that_is_not_the_inputs_is_refused_naming_the_inputs_chain() {
+    use bp_formats::{ChainEvidence, FormatError};
+    use bp_input::ChainConfig;
+    let load_as = |path: &str, chain: &ChainConfig| load(&fixtures().join(path), Some(chain), DEFAULT_MAX_INPUT_BYTES);
+    let hoodi = "hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst";
+    match load_as(hoodi, &ChainConfig::mainnet()) {
+        Err(FormatError::ChainMismatch { input: 560_048, given: 1, evidence: ChainEvidence::Named }) => {}
+        other => panic!("expected a chain mismatch, got {other:?}"),
+    }
+    // A format that names no chain: its transactions do.
+    let mainnet = "mainnet-zeth-rpc-cache/1-21230867.json.gz";
+    let refused = load_as(mainnet, &ChainConfig::hoodi()).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            FormatError::ChainMismatch { input: 1, given: 560_048, evidence: ChainEvidence::Transaction(_) }
+        ),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("the input is for chain 1"), "{refused}");
+    // The input's own chain, or rules that keep its chain id, are taken.
+    load_as(hoodi, &ChainConfig::hoodi()).expect("its own chain");
+    load_as(mainnet, &ChainConfig::mainnet()).expect("its own chain");
+    let binary = load_as(hoodi, &ChainConfig::hoodi()).unwrap().input.to_binary();
+    assert!(matches!(parse(&binary, Some(&ChainConfig::mainnet())), Err(FormatError::ChainMismatch { .. })));
+}

@@ -3,7 +3,9 @@
 //! A prover that is free sends [`Message::Request`]; the coordinator answers
 //! [`Message::Response`] with an [`Assignment`] (a batch and its input) or `None` ("nothing to
 //! do, retry later"). The prover proves and sends [`Message::Submit`]; the coordinator checks
-//! the proof and answers [`Message::SubmitAck`], or [`Message::Rejected`] with a reason.
+//! the proof and answers [`Message::SubmitAck`], or [`Message::Rejected`] with a reason. While
+//! it proves, it sends [`Message::Heartbeat`]s, which keep the assignment its own; the
+//! coordinator answers [`Message::HeartbeatAck`].
 //!
 //! Every connection starts with a handshake: the coordinator greets with a fresh nonce
 //! ([`Message::Hello`]), the prover answers with its identity ([`Message::Auth`]). Every message
@@ -24,5 +26,6 @@ pub use frame::{
     FRAME_HEADER_BYTES, MAX_IDENTITY_BYTES, TAG_BYTES,
 };
 pub use message::{
-    Assignment, Auth, Hello, Message, RejectReason, Rejection, Request, Submission, SubmitAck, PROTOCOL_VERSION,
+    Assignment, Auth, Heartbeat, HeartbeatAck, Hello, Message, RejectReason, Rejection, Request, Submission, SubmitAck,
+    PROTOCOL_VERSION,
 };

@@ -6,7 +6,7 @@ use bp_backend::ProofType;
 use serde::{Deserialize, Serialize};
 
 /// The version of the message set and framing this build speaks.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// One protocol message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,11 @@ pub enum Message {
     Hello(Hello),
     /// Prover → coordinator, first on every connection: who it is.
     Auth(Auth),
+    /// Prover → coordinator, while it proves an assigned batch: "still working", or, once, "I
+    /// give it up" (it is stopping).
+    Heartbeat(Heartbeat),
+    /// Coordinator → prover: the answer to a heartbeat.
+    HeartbeatAck(HeartbeatAck),
 }
 
 impl Message {
@@ -38,6 +43,8 @@ impl Message {
             Message::Rejected(_) => "Rejected",
             Message::Hello(_) => "Hello",
             Message::Auth(_) => "Auth",
+            Message::Heartbeat(_) => "Heartbeat",
+            Message::HeartbeatAck(_) => "HeartbeatAck",
         }
     }
 }
@@ -85,6 +92,36 @@ pub struct Assignment {
     /// The binary program input.
     #[serde(with = "serde_bytes")]
     pub input: Vec<u8>,
+    /// How often to send a [`Heartbeat`] while proving, in milliseconds: a prover silent for
+    /// several times this long loses the batch to another.
+    pub heartbeat_ms: u64,
+}
+
+/// A prover's word on a batch it was assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// The batch.
+    pub batch: u64,
+    /// The proof kind it was assigned for.
+    pub proof_type: ProofType,
+    /// Units proved so far (RISC Zero: segments); 0 of 0 where the backend cannot tell.
+    pub done: u64,
+    /// Units in all.
+    pub total: u64,
+    /// The prover stops without a proof: the batch goes back to the queue now.
+    pub abandon: bool,
+}
+
+/// The coordinator's answer to a [`Heartbeat`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatAck {
+    /// The batch.
+    pub batch: u64,
+    /// The proof kind.
+    pub proof_type: ProofType,
+    /// Whether the batch is still this prover's (false: it went to another prover after this
+    /// one fell silent, or it is proved already; a proof still counts if it comes first).
+    pub held: bool,
 }
 
 /// A proof of a batch.

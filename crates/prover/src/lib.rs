@@ -18,11 +18,20 @@ use std::{
 };
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use bp_backend::{Backend, ProofType};
+use bp_backend::{Backend, BackendError, Progress, Proof, ProofFormat, ProofType};
 use bp_program::ErrorChain;
-use bp_protocol::{Assignment, AuthKey, FrameLimits, Message, ProtocolError, Rejection, Request, Session, Submission};
-use tokio::net::TcpStream;
+use bp_protocol::{
+    Assignment, AuthKey, FrameLimits, Heartbeat, Message, ProtocolError, Rejection, Request, Session, Submission,
+};
+use tokio::{net::TcpStream, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
+
+/// The shortest and longest heartbeat interval a coordinator can ask for.
+const MIN_HEARTBEAT: Duration = Duration::from_millis(100);
+const MAX_HEARTBEAT: Duration = Duration::from_secs(600);
+
+/// How often a proof under way is reported in the log.
+const PROGRESS_EVERY: Duration = Duration::from_secs(60);
 
 /// How the prover runs.
 #[derive(Debug, Clone)]
@@ -214,7 +223,8 @@ impl Prover {
         self.backend.proof_type()
     }
 
-    /// Runs until `stop` is cancelled (checked between batches) or `max_batches` are proved and
+    /// Runs until `stop` is cancelled (a proof under way is abandoned and its batch given back)
+    /// or `max_batches` are proved and
     /// acknowledged; fails after [`ProverConfig::max_refusals`] refusals in a row that retrying
     /// cannot cure.
     pub async fn run(mut self, stop: CancellationToken) -> Result<ProverStats, ProverError> {
@@ -314,10 +324,18 @@ impl Prover {
     }
 
     async fn prove_and_submit(&mut self, endpoint: &str, assignment: Assignment, stop: &CancellationToken) {
-        let Assignment { batch, first_block, last_block, gas_used, input, .. } = assignment;
+        let Assignment { batch, first_block, last_block, gas_used, input, heartbeat_ms, .. } = assignment;
         let started = std::time::Instant::now();
         let backend = self.backend.clone();
-        let proved = tokio::task::spawn_blocking(move || backend.prove(&input)).await;
+        let progress = Progress::default();
+        let proving = {
+            let progress = progress.clone();
+            tokio::task::spawn_blocking(move || backend.prove_as(&input, ProofFormat::default(), &progress))
+        };
+        let every = Duration::from_millis(heartbeat_ms).clamp(MIN_HEARTBEAT, MAX_HEARTBEAT);
+        let Some(proved) = self.while_proving(endpoint, batch, every, &progress, proving, stop).await else {
+            return;
+        };
         let elapsed = started.elapsed();
         let proof = match proved {
             Ok(Ok(proof)) => proof,
@@ -358,6 +376,79 @@ impl Prover {
                 // Still submitted; only a crash before the acknowledgement would lose it.
                 tracing::error!(batch, "cannot keep the proof on disk: {e}");
                 let _ = self.submit_with_backoff(&pending, stop).await;
+            }
+        }
+    }
+
+    /// Waits for the proof, telling the coordinator every `every` that it is still under way
+    /// (and the log every minute how far it is). `None`: `stop` came first; the proof is
+    /// abandoned (its thread finishes or dies with the process) and the batch given back.
+    async fn while_proving(
+        &self,
+        endpoint: &str,
+        batch: u64,
+        every: Duration,
+        progress: &Progress,
+        mut proving: JoinHandle<Result<Proof, BackendError>>,
+        stop: &CancellationToken,
+    ) -> Option<Result<Result<Proof, BackendError>, tokio::task::JoinError>> {
+        let started = Instant::now();
+        let mut beats = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut said = Instant::now();
+        let mut held = true;
+        loop {
+            tokio::select! {
+                proved = &mut proving => return Some(proved),
+                _ = stop.cancelled() => {
+                    let given_back = self.heartbeat(endpoint, batch, progress, true).await == Some(true);
+                    tracing::warn!(
+                        batch,
+                        given_back,
+                        "stopping mid-proof ({}): the proof is abandoned{}",
+                        progress.describe(started.elapsed()),
+                        if given_back { " and the batch given back" } else { "; the batch returns to the queue at its deadline" }
+                    );
+                    return None;
+                }
+                _ = beats.tick() => {
+                    let answer = tokio::select! {
+                        answer = self.heartbeat(endpoint, batch, progress, false) => answer,
+                        _ = stop.cancelled() => continue,
+                    };
+                    if answer == Some(false) && held {
+                        tracing::warn!(
+                            batch,
+                            %endpoint,
+                            "the batch is no longer ours (reassigned after a silence, or proved); proving on: the \
+                             first proof that verifies is kept"
+                        );
+                    }
+                    held = answer.unwrap_or(held);
+                    if said.elapsed() >= PROGRESS_EVERY {
+                        said = Instant::now();
+                        tracing::info!(batch, backend = %self.proof_type(), "proving: {}", progress.describe(started.elapsed()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends one heartbeat; the coordinator's answer (`Some(held)`), or `None` if it could not
+    /// be reached (the next heartbeat tries again).
+    async fn heartbeat(&self, endpoint: &str, batch: u64, progress: &Progress, abandon: bool) -> Option<bool> {
+        let (done, total) = progress.get();
+        let beat = Message::Heartbeat(Heartbeat { batch, proof_type: self.proof_type(), done, total, abandon });
+        let config = &self.config;
+        match exchange(endpoint, &config.key, &config.name, &config.limits, config.limits.io_timeout, &beat).await {
+            Ok(Message::HeartbeatAck(ack)) if ack.batch == batch => Some(ack.held),
+            Ok(other) => {
+                tracing::warn!(batch, %endpoint, "heartbeat answered with {}", other.kind());
+                None
+            }
+            Err(e) => {
+                tracing::warn!(batch, "heartbeat not delivered: {}", ErrorChain(&e));
+                None
             }
         }
     }

@@ -163,3 +163,21 @@ pub(crate) async fn send(
 ) -> Result<Message, bp_prover::ExchangeError> {
     send_as(endpoint, key, "test", message).await
 }
+
+/// A minimal HTTP GET (the endpoint is ours; no client crate needed for one request) that must
+/// answer 200.
+pub(crate) async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let text = http_get_any(addr, path).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    text
+}
+
+/// The whole HTTP answer to a GET, status line first.
+pub(crate) async fn http_get_any(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.unwrap();
+    text
+}
