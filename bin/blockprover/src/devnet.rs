@@ -15,6 +15,7 @@ use anyhow::{bail, Context, Result};
 use bp_backend::ProofType;
 use bp_coordinator::{now_ms, ConnectionLimits, CoordinatorConfig, Store};
 use bp_devnet::{Builder, DevnetSource, SealedBatch};
+use bp_node::L1Target;
 use bp_program::ProgramOutput;
 use bp_protocol::{AuthKey, FrameLimits};
 use bp_prover::{Prover, ProverConfig};
@@ -69,7 +70,19 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let backend: Arc<dyn bp_backend::Backend> = bp_backend::backend(args.backend)?.into();
-    let builder = Builder::open(&args.data_dir.join("l2.sqlite")).context("opening the L2 builder")?;
+    // The true time of a resumed run includes replaying the stored chain (tens of seconds for
+    // hundreds of batches), which is why it reports its progress.
+    let started = Instant::now();
+    let builder = Builder::open_reporting(&args.data_dir.join("l2.sqlite"), |replay| match replay.done {
+        false => errln!(
+            "devnet: replaying the stored chain: {}/{} batches, {} s",
+            replay.batches,
+            replay.of,
+            replay.elapsed.as_secs()
+        ),
+        true => errln!("devnet: replayed the stored {} batch(es) in {:.1} s", replay.of, replay.elapsed.as_secs_f64()),
+    })
+    .context("opening the L2 builder")?;
     let existing = builder.sealed().len();
     let target = args.batches.max(existing);
     if let Some(last) = builder.sealed().last() {
@@ -115,7 +128,6 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         source_poll: Duration::from_millis(50),
         settlement: l1.as_ref().map(DevnetL1::settlement),
     };
-    let started = Instant::now();
     let ran = runtime.block_on(async {
         let stop = tokio_util::sync::CancellationToken::new();
         // With an L1 the deposits come from L1 transactions, so the L1 side builds and commits
@@ -245,7 +257,13 @@ pub(crate) fn run(args: DevnetArgs) -> Result<()> {
         bail!("{mismatched} proof(s) disagree with the builder");
     }
     if interrupted && proved < target {
-        bail!("interrupted with {proved} of {target} batches proved; run the same command again to resume");
+        let resume = match args.l1.l1.as_deref().map(L1Target::parse) {
+            Some(L1Target::Anvil) => {
+                "the embedded anvil stopped with the devnet and its L1 state is gone: this data dir cannot resume"
+            }
+            _ => "run the same command again to resume",
+        };
+        bail!("interrupted with {proved} of {target} batches proved; {resume}");
     }
     Ok(())
 }

@@ -156,7 +156,12 @@ pub(crate) fn witness(
     chain: Option<ChainConfig>,
 ) -> Result<()> {
     let client = RpcClient::new(url, cache);
-    let chain = bp_rpc_witness::resolve_chain(&client, chain)?;
+    // A local anvil's blocks break Ethereum's rules unless it is set up for them: say how.
+    let advise = |error: anyhow::Error| match bp_rpc_witness::node_is_anvil(&client) {
+        true => anyhow::anyhow!("{error:#}\nhint: {}", bp_rpc_witness::ANVIL_ADVICE),
+        false => error,
+    };
+    let chain = bp_rpc_witness::resolve_chain(&client, chain).map_err(|e| advise(e.into()))?;
     let block = match block {
         BlockTag::Number(number) => number,
         BlockTag::Latest => bp_rpc_witness::block_number(&client).context("asking the node for its head")?,
@@ -165,7 +170,7 @@ pub(crate) fn witness(
     let result = bp_rpc_witness::build_input(&client, block, &chain);
     let calls = (client.calls(), client.cache_hits());
     let (input, report) =
-        result.with_context(|| format!("block {block}: {} RPC calls, {} cached", calls.0, calls.1))?;
+        result.with_context(|| format!("block {block}: {} RPC calls, {} cached", calls.0, calls.1)).map_err(advise)?;
     let written = write_input(&input, output)?;
     let path = match report.path {
         WitnessPath::ExecutionWitness => "debug_executionWitness".to_owned(),

@@ -372,7 +372,7 @@ pub(crate) fn prover(args: ProverArgs) -> Result<()> {
             }
         };
         outln!(
-            "proved {}, acknowledged {}, refused {}, failed {}",
+            "proved {}, acknowledged {}, rejected {}, failed {}",
             stats.proved,
             stats.acknowledged,
             stats.rejected,

@@ -12,8 +12,8 @@ mod state;
 mod traffic;
 
 pub use builder::{
-    chain_config, genesis_block, BlobData, Builder, BuilderError, ChainBlock, SealedBatch, Withdrawal, BLOCK_TIME,
-    COINBASE, DEPOSIT_GAS_PER_BLOCK, DEVNET_CHAIN_ID, GAS_LIMIT, MAX_DEPOSIT_GAS,
+    chain_config, genesis_block, BlobData, Builder, BuilderError, ChainBlock, Replay, SealedBatch, Withdrawal,
+    BLOCK_TIME, COINBASE, DEPOSIT_GAS_PER_BLOCK, DEVNET_CHAIN_ID, GAS_LIMIT, MAX_DEPOSIT_GAS,
 };
 pub use source::{source_name, DevnetSource};
 pub use state::{DevAccount, DevState, DevStateError};

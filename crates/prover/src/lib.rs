@@ -71,9 +71,9 @@ pub struct ProverStats {
     pub proved: u64,
     /// Proofs acknowledged.
     pub acknowledged: u64,
-    /// Proofs refused for good.
+    /// Proofs the coordinator rejected for good (kept in `DATA_DIR/rejected/`).
     pub rejected: u64,
-    /// Batches whose input the program rejected.
+    /// Batches whose input the program failed on.
     pub failed: u64,
 }
 
@@ -473,7 +473,7 @@ impl Prover {
             }
             SubmitOutcome::Refused(rejection) => {
                 self.stats.rejected += 1;
-                tracing::error!(batch, endpoint = %pending.endpoint, "proof refused: {rejection}");
+                tracing::error!(batch, endpoint = %pending.endpoint, "proof rejected (kept in rejected/): {rejection}");
                 self.pending.reject(&path, &rejection);
             }
             SubmitOutcome::Unreachable => {

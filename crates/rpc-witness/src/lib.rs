@@ -101,6 +101,21 @@ pub fn block_number(client: &RpcClient) -> Result<u64, RpcWitnessError> {
     quantity("eth_blockNumber", client.call_fresh("eth_blockNumber", json!([]))?)
 }
 
+/// What a local anvil (1.7.1, as measured) needs before its blocks follow Ethereum's rules,
+/// which the program holds every block to.
+pub const ANVIL_ADVICE: &str = "this node is anvil, whose blocks follow Ethereum's rules only when it runs with \
+     `--hardfork cancun` (from Prague on it deploys none of the system contracts EIP-7002 and EIP-7251 require) \
+     and distinct block timestamps (`cast rpc anvil_setBlockTimestampInterval 1`, or `--block-time 1`); its \
+     block 1 keeps the genesis base fee, so prove blocks from 2 on, with `--chain Cancun`. A restarted anvil \
+     is another chain at the same URL: give `--no-cache` or clear `--rpc-cache`";
+
+/// Whether the node says it is anvil (`web3_clientVersion`, never from the cache).
+pub fn node_is_anvil(client: &RpcClient) -> bool {
+    client
+        .call_fresh("web3_clientVersion", json!([]))
+        .is_ok_and(|version| version.as_str().is_some_and(|v| v.starts_with("anvil/")))
+}
+
 /// The chain's rules: `rules` if given (its chain id replaced by the node's), otherwise the
 /// known public chain with the node's id.
 pub fn resolve_chain(client: &RpcClient, rules: Option<ChainConfig>) -> Result<ChainConfig, RpcWitnessError> {

@@ -72,8 +72,13 @@ fn anvil_blocks_prove_to_the_nodes_state_roots() {
     let chain = resolve_chain(&client, Some(ChainConfig::by_name("Cancun").expect("known rules"))).expect("chain id");
     assert_eq!(chain.chain_id, 31337);
 
-    // Block 1: anvil's genesis has the empty state root, so proving starts at block 2.
+    // Block 1 keeps anvil's genesis base fee where Ethereum's rule lowers it (the advice the
+    // witness command gives for anvil says so), so proving starts at block 2.
+    assert!(bp_rpc_witness::node_is_anvil(&node));
     send(&node, Some(Address::repeat_byte(0x11)), "", 1);
+    let first = build_input(&node, 1, &chain).expect_err("block 1 breaks the base fee rule");
+    let first = bp_program::ErrorChain(&first).to_string();
+    assert!(first.contains("base fee"), "{first}");
     let mut blocks = Vec::new();
     blocks.push(send(&node, Some(Address::repeat_byte(0x22)), "", 1_000).0);
     let (block, setter) = send(&node, None, &format!("{SETTER_INIT}{SETTER_RUNTIME}"), 0);

@@ -79,6 +79,26 @@ pub fn open_blob(blob: &[u8; BLOB_BYTES], z: &B256) -> Result<(Bytes48, B256), K
     Ok((Bytes48::from(*proof.to_bytes()), B256::from(*y)))
 }
 
+/// Whether `commitment` commits to `blob`, by its blob proof (`verify_blob_kzg_proof`: an
+/// evaluation and two pairings, milliseconds where [`commit_blob`] is an MSM).
+#[cfg(feature = "native-crypto")]
+pub fn blob_commits(blob: &[u8; BLOB_BYTES], commitment: &Bytes48, proof: &Bytes48) -> Result<bool, KzgError> {
+    let settings = c_kzg::ethereum_kzg_settings(0);
+    let (commitment, proof) = (c_kzg::Bytes48::new(commitment.0), c_kzg::Bytes48::new(proof.0));
+    settings.verify_blob_kzg_proof(&c_kzg::Blob::new(*blob), &commitment, &proof).map_err(kzg_error)
+}
+
+/// Whether `proof` opens `commitment` to `y` at `z` (`verify_kzg_proof`, what the
+/// point-evaluation precompile checks).
+#[cfg(feature = "native-crypto")]
+pub fn opens_to(commitment: &Bytes48, z: &B256, y: &B256, proof: &Bytes48) -> Result<bool, KzgError> {
+    let settings = c_kzg::ethereum_kzg_settings(0);
+    let (z, y) = (c_kzg::Bytes32::new(z.0), c_kzg::Bytes32::new(y.0));
+    settings
+        .verify_kzg_proof(&c_kzg::Bytes48::new(commitment.0), &z, &y, &c_kzg::Bytes48::new(proof.0))
+        .map_err(kzg_error)
+}
+
 #[cfg(feature = "native-crypto")]
 fn kzg_error(e: c_kzg::Error) -> KzgError {
     KzgError::Invalid(alloc::format!("{e:?}"))
@@ -114,6 +134,22 @@ mod tests {
         let (_, y) = open_blob(&blob, &B256::with_last_byte(9)).expect("opens");
         assert_ne!(y, B256::ZERO);
         assert!(open_blob(&blob, &B256::repeat_byte(0xff)).is_err(), "z not a field element");
+    }
+
+    #[test]
+    fn commitments_and_openings_are_checked_not_taken() {
+        let blob = pack_blob(b"a state diff").expect("fits");
+        let other = pack_blob(b"another state diff").expect("fits");
+        let (commitment, proof) = commit_blob(&blob).expect("commits");
+        assert!(blob_commits(&blob, &commitment, &proof).expect("checks"));
+        assert!(!blob_commits(&other, &commitment, &proof).expect("checks"), "another blob");
+        let (other_commitment, other_proof) = commit_blob(&other).expect("commits");
+        assert!(!blob_commits(&blob, &other_commitment, &other_proof).expect("checks"), "another commitment");
+        let z = B256::with_last_byte(9);
+        let (opening, y) = open_blob(&blob, &z).expect("opens");
+        assert!(opens_to(&commitment, &z, &y, &opening).expect("checks"));
+        assert!(!opens_to(&commitment, &z, &B256::with_last_byte(1), &opening).expect("checks"), "another value");
+        assert!(!opens_to(&other_commitment, &z, &y, &opening).expect("checks"), "another commitment");
     }
 
     /// The empty blob's commitment is the point at infinity (0xc0 ‖ zeros); its versioned

@@ -7,7 +7,7 @@ mod merkle;
 mod state_diff;
 
 #[cfg(feature = "native-crypto")]
-pub use blob::{commit_blob, open_blob};
+pub use blob::{blob_commits, commit_blob, open_blob, opens_to};
 pub use blob::{pack_blob, unpack_blob, versioned_hash, Blob, KzgError, BLOB_BYTES, BLOB_CAPACITY};
 pub use eval::{evaluate_blob, evaluation_point};
 pub use merkle::{deposits_hash, merkle_proof, merkle_root, verify_merkle_proof};
