@@ -1,7 +1,7 @@
 //! Every fuzz target over mutated seeds: `BLOCKPROVER_FUZZ_CASES` cases per target (default
 //! 3000; the test command's short run), each seed's share smaller the larger it is. A panic
-//! fails the test and writes the input to `target/fuzz-crashes/`; the inputs of crashes found
-//! so far are replayed first (`regressions`).
+//! fails the test and writes the input to `target/fuzz-crashes/`; `regressions` replays edge
+//! inputs and the crashes kept in `crates/fuzz/regressions/`.
 
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
@@ -198,12 +198,28 @@ fn every_target_survives_its_mutated_seeds() {
     assert!(crashes.is_empty(), "crashes (inputs kept):\n{}", crashes.join("\n"));
 }
 
-/// Inputs that once crashed a target, kept as tests.
+/// The inputs that break decoders most often (nothing, one byte, all-ones length prefixes,
+/// a frame header that claims 4 GiB) through every target, and every input kept in
+/// `crates/fuzz/regressions/` (a crash's file from `target/fuzz-crashes/`, named
+/// `TARGET-HASH`, copied there once fixed). A panic fails the test.
 #[test]
 fn regressions() {
-    let cases: [(&str, &[u8]); 0] = [];
-    for (name, data) in cases {
-        let target = TARGETS.iter().find(|(n, _)| *n == name).expect("a target").1;
-        target(data);
+    let edges: [&[u8]; 7] = [&[], &[0], &[0xff], &[0xff; 9], &[0x80; 64], &[0xff, 0xff, 0xff, 0xff, 0, 0], b"BPIN"];
+    for (name, target) in TARGETS {
+        for data in edges {
+            let mut crashes = Vec::new();
+            run_one(name, target, data, &mut crashes);
+            assert!(crashes.is_empty(), "target {name} panics on {data:02x?}");
+        }
+    }
+    let kept = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions");
+    for entry in std::fs::read_dir(&kept).into_iter().flatten().flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let name = file.split('-').next().unwrap_or_default();
+        let target = TARGETS.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{file}: no target {name}")).1;
+        let data = std::fs::read(entry.path()).expect("a kept input");
+        let mut crashes = Vec::new();
+        run_one(name, target, &data, &mut crashes);
+        assert!(crashes.is_empty(), "target {name} panics again on {file}");
     }
 }
