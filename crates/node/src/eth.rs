@@ -231,9 +231,15 @@ impl Chain {
         self.pool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Indexes the blocks built since the last call (the sequencer calls it after each block).
+    /// Indexes the blocks built since the last call.
     pub fn index_new_blocks(&self) {
-        let builder = self.builder();
+        self.index_blocks(&self.builder());
+    }
+
+    /// [`Self::index_new_blocks`] with the builder's lock held by the caller, who has just added
+    /// blocks: indexed before the lock is released, a block is never visible without its
+    /// transactions and receipts.
+    pub fn index_blocks(&self, builder: &Builder) {
         let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
         for chain_block in &builder.blocks()[index.senders.len()..] {
             let number = chain_block.block.header.number;

@@ -96,9 +96,12 @@ impl Sequencer {
         if sealed.is_none() && builder.open_blocks() as u64 >= self.blocks_per_batch {
             sealed = Some(builder.seal_open()?);
         }
+        // Indexed under the same lock and before pruned from the pool: a block is never visible
+        // without its receipts, nor a transaction being mined missing from both the pool and
+        // its block (wallets such as cast poll by hash and give up on a null).
+        self.chain.index_blocks(&builder);
         self.chain.pool.lock().unwrap_or_else(|p| p.into_inner()).prune(builder.state());
         drop(builder);
-        self.chain.index_new_blocks();
         Ok(Produced { block: number, transactions: selected.len(), deposits: deposits.len(), sealed })
     }
 }
