@@ -5,13 +5,17 @@
 //! applies EIP-2780 (reduced intrinsic transaction gas), EIP-8038 (state-access gas repricing)
 //! and EIP-8246 (delayed clearing of self-destructed accounts). The release's Amsterdam has
 //! none of them, so here they are switched off: the two configuration flags, and the gas
-//! table entries EIP-2780 and EIP-8038 reprice put back to their Osaka values. Everything
+//! table entries EIP-2780 and EIP-8038 reprice put back to their Osaka values (and the static
+//! gas of the two opcodes EIP-8038 reprices, `restore_static_gas`). Everything
 //! else of revm's Amsterdam (EIP-7708, 7778, 7843, 7928, 7954, 7976, 7981, 8024, 8037) is used
 //! as revm has it.
 
 use revm::{
+    bytecode::opcode::{EXTCODECOPY, EXTCODESIZE},
     context::CfgEnv,
     context_interface::cfg::gas_params::{GasId, GasParams},
+    handler::instructions::EthInstructions,
+    interpreter::{instructions::gas_table_spec, Host, InterpreterTypes},
     primitives::hardfork::SpecId,
 };
 
@@ -64,6 +68,16 @@ pub(crate) fn cost_per_state_byte(gas_limit: u64) -> u64 {
         1
     } else {
         (rounded - OFFSET) as u64
+    }
+}
+
+/// Puts back the static gas EIP-8038 changes in revm's opcode table: its "EXT* family update"
+/// charges EXTCODESIZE and EXTCODECOPY a second warm read (200); this release, without
+/// EIP-8038, keeps Berlin's 100 (the cold premium is dynamic, in the gas params).
+pub(crate) fn restore_static_gas<W: InterpreterTypes, H: Host>(instructions: &mut EthInstructions<W, H>) {
+    let berlin = gas_table_spec(SpecId::OSAKA);
+    for opcode in [EXTCODESIZE, EXTCODECOPY] {
+        instructions.insert_gas(opcode, berlin[usize::from(opcode)]);
     }
 }
 

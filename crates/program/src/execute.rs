@@ -356,7 +356,11 @@ where
     // SWAPs by word copies (swap.rs), and the inspector off: its interpreter loop costs a few
     // percent of execution, so it runs only for the transactions that need it (see
     // `execute_transaction`).
-    let evm = with_word_swaps(evm);
+    let evm = with_word_swaps(evm, |instructions| {
+        if access_list {
+            crate::amsterdam::restore_static_gas(instructions);
+        }
+    });
     let ctx = EthBlockExecutionCtx {
         parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,

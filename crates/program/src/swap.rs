@@ -11,14 +11,20 @@
 use alloy_evm::{eth::EthEvmContext, Database, EthEvm};
 use revm::{
     bytecode::opcode::SWAP1,
+    handler::instructions::EthInstructions,
     interpreter::{interpreter::EthInterpreter, Host, Instruction, InstructionContext, InstructionResult},
 };
 
-/// `evm` with SWAP1 to SWAP16 replaced by [`swap`], and its inspector off.
-pub(crate) fn with_word_swaps<DB: Database, I, P>(evm: EthEvm<DB, I, P>) -> EthEvm<DB, I, P> {
+/// `evm` with SWAP1 to SWAP16 replaced by [`swap`], its static gas table changed by `gas`, and
+/// its inspector off.
+pub(crate) fn with_word_swaps<DB: Database, I, P>(
+    evm: EthEvm<DB, I, P>,
+    gas: impl FnOnce(&mut EthInstructions<EthInterpreter, EthEvmContext<DB>>),
+) -> EthEvm<DB, I, P> {
     let mut inner = evm.into_inner();
     let swaps = word_swaps::<EthEvmContext<DB>>();
     inner.instruction.instruction_table_mut()[usize::from(SWAP1)..][..swaps.len()].copy_from_slice(&swaps);
+    gas(&mut inner.instruction);
     EthEvm::new(inner, false)
 }
 
