@@ -119,6 +119,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn extcodesize_and_extcodecopy_keep_berlins_static_gas() {
+        use revm::{context_interface::host::DummyHost, interpreter::interpreter::EthInterpreter};
+        let mut instructions = EthInstructions::<EthInterpreter, DummyHost>::new_mainnet_with_spec(SpecId::AMSTERDAM);
+        let gas = |i: &EthInstructions<EthInterpreter, DummyHost>, op: u8| i.gas_table()[usize::from(op)];
+        assert_eq!((gas(&instructions, EXTCODESIZE), gas(&instructions, EXTCODECOPY)), (200, 200), "revm's EIP-8038");
+        restore_static_gas(&mut instructions);
+        assert_eq!((gas(&instructions, EXTCODESIZE), gas(&instructions, EXTCODECOPY)), (100, 100));
+    }
+
+    #[test]
     fn cost_per_state_byte_follows_the_gas_limit() {
         assert_eq!(cost_per_state_byte(96_000_000), 1174);
         assert_eq!(cost_per_state_byte(120_000_000), 1174);
