@@ -114,6 +114,16 @@ impl Node {
     }
 }
 
+/// A child process killed when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -149,7 +159,7 @@ fn cast_deposits_transfers_and_withdraws_and_a_remote_prover_settles_the_claim()
     let bridge = deployment["deployment"]["bridge"].as_str().expect("bridge").to_string();
 
     // A prover in its own process, as on another machine: the same secret, from a file.
-    let mut prover = Command::new(env!("CARGO_BIN_EXE_blockprover"))
+    let prover = Command::new(env!("CARGO_BIN_EXE_blockprover"))
         .args(["prover", "--endpoint", &coordinator, "--proving-time-ms", "300"])
         .arg("--auth-secret-file")
         .arg(&secret)
@@ -158,6 +168,8 @@ fn cast_deposits_transfers_and_withdraws_and_a_remote_prover_settles_the_claim()
         .stdout(Stdio::null())
         .spawn()
         .expect("the prover starts");
+    // Killed however the test ends: a failed assertion must not leave it polling for ever.
+    let prover = KillOnDrop(prover);
 
     let (ok, chain_id) = cast(&cast_bin, &["chain-id", "--rpc-url", &l2]);
     assert!(ok);
@@ -259,6 +271,5 @@ fn cast_deposits_transfers_and_withdraws_and_a_remote_prover_settles_the_claim()
     assert!(resumed.parse::<u64>().expect("a number") >= head.parse::<u64>().expect("a number"));
     assert_eq!(balance(&cast_bin, &l2, to), U256::from(12345));
     node.stop();
-    let _ = prover.kill();
-    let _ = prover.wait();
+    drop(prover);
 }

@@ -14,7 +14,10 @@ use bp_input::{BlockTx, PrivilegedTx, ProgramInput};
 use bp_program::{execute_input, BlockError, CreditError, GotExpected, L2Error, ProgramError};
 
 fn batches(count: usize) -> (std::path::PathBuf, Vec<SealedBatch>) {
-    let dir = std::env::temp_dir().join(format!("bp-devnet-soundness-{}-{count}", std::process::id()));
+    // One directory per call: tests run in parallel and may ask for the same count.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bp-devnet-soundness-{}-{call}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut builder = Builder::open(&dir.join("l2.sqlite")).expect("opens");
