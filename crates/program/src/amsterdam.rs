@@ -6,9 +6,12 @@
 //! and EIP-8246 (delayed clearing of self-destructed accounts). The release's Amsterdam has
 //! none of them, so here they are switched off: the two configuration flags, and the gas
 //! table entries EIP-2780 and EIP-8038 reprice put back to their Osaka values (and the static
-//! gas of the two opcodes EIP-8038 reprices, `restore_static_gas`). Everything
-//! else of revm's Amsterdam (EIP-7708, 7778, 7843, 7928, 7954, 7976, 7981, 8024, 8037) is used
-//! as revm has it.
+//! gas of the two opcodes EIP-8038 reprices, `restore_static_gas`). EIP-8037's state gas is
+//! revm's, with this release's bytes and cost per byte (`configure`), and with its intrinsic
+//! charges, authority refunds and settlement of failed and self-destructing transactions in
+//! the program's own transaction handler (`evm.rs`), which revm 43 has in a later form.
+//! Everything else of revm's Amsterdam (EIP-7708, 7778, 7843, 7928, 7954, 7976, 7981, 8024) is
+//! used as revm has it.
 
 use revm::{
     bytecode::opcode::{EXTCODECOPY, EXTCODESIZE},
@@ -21,7 +24,7 @@ use revm::{
 
 /// Table entries that EIP-2780 and EIP-8038 reprice (and nothing else of this release's
 /// Amsterdam touches).
-fn repriced() -> [GasId; 20] {
+fn repriced() -> [GasId; 18] {
     [
         GasId::warm_storage_read_cost(),
         GasId::cold_account_additional_cost(),
@@ -40,8 +43,6 @@ fn repriced() -> [GasId; 20] {
         GasId::tx_create_cost(),
         GasId::tx_access_list_address_cost(),
         GasId::tx_access_list_storage_key_cost(),
-        GasId::tx_eip7702_regular_gas(),
-        GasId::tx_eip7702_regular_refund(),
         GasId::tx_floor_cost_base_gas(),
     ]
 }
@@ -52,6 +53,9 @@ const NEW_ACCOUNT_BYTES: u64 = 112;
 const AUTH_BASE_BYTES: u64 = 23;
 /// The regular part of CREATE (and of a creating transaction) under EIP-8037.
 const REGULAR_GAS_CREATE: u64 = 9_000;
+/// The regular part of an EIP-7702 authorization under EIP-8037 (its new account and
+/// delegation are state gas, charged by `evm::ReleaseHandler`).
+const REGULAR_GAS_PER_AUTH: u64 = 7_500;
 
 /// EIP-8037's cost per state byte of this release, which follows the block gas limit:
 /// `ceil(gas_limit * 2_628_000 / (2 * 100 GiB))` plus an offset of 9578, rounded down to five
@@ -105,6 +109,9 @@ pub(crate) fn configure(cfg: &mut CfgEnv, gas_limit: u64) {
         (GasId::new_account_cost_for_selfdestruct(), 0),
         (GasId::create(), REGULAR_GAS_CREATE),
         (GasId::tx_create_cost(), REGULAR_GAS_CREATE),
+        (GasId::tx_eip7702_regular_gas(), REGULAR_GAS_PER_AUTH),
+        // An existing authority's refund is state gas (`evm::ReleaseHandler`), none regular.
+        (GasId::tx_eip7702_regular_refund(), 0),
         // EIP-7981: an access list's bytes are also charged as data, 64 gas each, on top of
         // Osaka's entry costs.
         (GasId::tx_access_list_address_cost(), osaka.get(GasId::tx_access_list_address_cost()) + 20 * 64),

@@ -14,7 +14,7 @@ use alloy_evm::{
         EthBlockExecutionCtx, EthBlockExecutor,
     },
     precompiles::PrecompilesMap,
-    EthEvm, EthEvmFactory, Evm, EvmEnv, EvmFactory,
+    EthEvmFactory, Evm, EvmEnv, EvmFactory,
 };
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Bloom, B256};
@@ -28,6 +28,7 @@ use revm::{
 use crate::{
     collision::{StorageCollision, StorageOracle},
     credit::{check_credits, check_l2_chain},
+    evm::ProgramEvm,
     header::{validate_against_parent, validate_body},
     l2::L2Batch,
     parallel,
@@ -427,7 +428,7 @@ where
 /// transaction's state even when the frame that loaded it reverted, so none is missed. Such
 /// accounts are a handful on mainnet, left by contracts destroyed before EIP-161.
 fn execute_transaction<'s, DB, Sp, R>(
-    executor: &mut EthBlockExecutor<'_, EthEvm<&'s mut State<DB>, StorageCollision, PrecompilesMap>, Sp, R>,
+    executor: &mut EthBlockExecutor<'_, ProgramEvm<&'s mut State<DB>, StorageCollision, PrecompilesMap>, Sp, R>,
     tx: Recovered<'_>,
 ) -> Result<(), BlockExecutionError>
 where
@@ -457,7 +458,7 @@ where
 }
 
 /// Switches the EVM between ordinary and privileged-transaction rules.
-fn set_privileged_rules<DB: alloy_evm::Database, I, P>(evm: &mut alloy_evm::EthEvm<DB, I, P>, privileged: bool) {
+fn set_privileged_rules<DB: alloy_evm::Database, I, P>(evm: &mut ProgramEvm<DB, I, P>, privileged: bool) {
     let cfg = &mut evm.ctx_mut().cfg;
     cfg.disable_fee_charge = privileged;
     cfg.disable_base_fee = privileged;

@@ -20,6 +20,7 @@ mod credit;
 pub mod cycles;
 mod db;
 mod error;
+mod evm;
 mod execute;
 mod header;
 pub mod keccak_sponge;

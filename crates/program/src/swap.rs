@@ -8,6 +8,7 @@
 //! 3.5 % fewer cycles on RISC Zero, 6.5 % on SP1. The semantics are revm's: the top item and the
 //! one N below it change places, or the stack underflows.
 
+use crate::evm::ProgramEvm;
 use alloy_evm::{eth::EthEvmContext, Database, EthEvm};
 use revm::{
     bytecode::opcode::SWAP1,
@@ -15,17 +16,17 @@ use revm::{
     interpreter::{interpreter::EthInterpreter, Host, Instruction, InstructionContext, InstructionResult},
 };
 
-/// `evm` with SWAP1 to SWAP16 replaced by [`swap`], its static gas table changed by `gas`, and
-/// its inspector off.
+/// `evm` as the program's EVM, with SWAP1 to SWAP16 replaced by [`swap`], its static gas table
+/// changed by `gas`, and its inspector off.
 pub(crate) fn with_word_swaps<DB: Database, I, P>(
     evm: EthEvm<DB, I, P>,
     gas: impl FnOnce(&mut EthInstructions<EthInterpreter, EthEvmContext<DB>>),
-) -> EthEvm<DB, I, P> {
+) -> ProgramEvm<DB, I, P> {
     let mut inner = evm.into_inner();
     let swaps = word_swaps::<EthEvmContext<DB>>();
     inner.instruction.instruction_table_mut()[usize::from(SWAP1)..][..swaps.len()].copy_from_slice(&swaps);
     gas(&mut inner.instruction);
-    EthEvm::new(inner, false)
+    ProgramEvm::new(inner)
 }
 
 /// [`swap`] for SWAP1 to SWAP16, in opcode order.
