@@ -8,17 +8,24 @@
 //! table entries EIP-2780 and EIP-8038 reprice put back to their Osaka values (and the static
 //! gas of the two opcodes EIP-8038 reprices, `restore_static_gas`). EIP-8037's state gas is
 //! revm's, with this release's bytes and cost per byte (`configure`), and with its intrinsic
-//! charges, authority refunds and settlement of failed and self-destructing transactions in
-//! the program's own transaction handler (`evm.rs`), which revm 43 has in a later form.
+//! charges, authority refunds and settlement of halted frames and self-destructing accounts in
+//! the program's own transaction handler (`evm.rs`), and CREATE's charge for its new account
+//! made before the gas split whatever the address (`charge_creations_upfront`): revm 43 has
+//! these in a later form.
 //! Everything else of revm's Amsterdam (EIP-7708, 7778, 7843, 7928, 7954, 7976, 7981, 8024) is
 //! used as revm has it.
 
 use revm::{
-    bytecode::opcode::{EXTCODECOPY, EXTCODESIZE},
+    bytecode::opcode::{CREATE, CREATE2, EXTCODECOPY, EXTCODESIZE},
     context::CfgEnv,
     context_interface::cfg::gas_params::{GasId, GasParams},
     handler::instructions::EthInstructions,
-    interpreter::{instructions::gas_table_spec, Host, InterpreterTypes},
+    interpreter::{
+        instructions::{contract, gas_table_spec},
+        interpreter::EthInterpreter,
+        interpreter_action::FrameInput,
+        Host, Instruction, InstructionContext, InstructionResult, InterpreterAction, InterpreterTypes,
+    },
     primitives::hardfork::SpecId,
 };
 
@@ -83,6 +90,50 @@ pub(crate) fn restore_static_gas<W: InterpreterTypes, H: Host>(instructions: &mu
     for opcode in [EXTCODESIZE, EXTCODECOPY] {
         instructions.insert_gas(opcode, berlin[usize::from(opcode)]);
     }
+}
+
+/// Makes CREATE and CREATE2 charge their new account's state gas whether or not the address is
+/// already alive, before the call's 63/64 split, as this release does; revm 43 charges only
+/// for an address not alive. The charge is refunded when the creation fails (revm's
+/// `charged_create_state_gas`), so what differs is the gas forwarded to, and burnt by, a
+/// creation onto an existing address (a collision).
+pub(crate) fn charge_creations_upfront<H: Host>(instructions: &mut EthInstructions<EthInterpreter, H>) {
+    let table = instructions.instruction_table_mut();
+    table[usize::from(CREATE)] = Instruction::new(create_upfront::<false, H>);
+    table[usize::from(CREATE2)] = Instruction::new(create_upfront::<true, H>);
+}
+
+/// revm's CREATE (or CREATE2), then, where it did not charge the new account, the charge and
+/// the gas split redone in this release's order.
+fn create_upfront<const IS_CREATE2: bool, H: Host>(
+    context: InstructionContext<'_, H, EthInterpreter>,
+) -> Result<(), InstructionResult> {
+    let InstructionContext { interpreter, host } = context;
+    let outcome =
+        contract::create::<IS_CREATE2, _, _>(InstructionContext { interpreter: &mut *interpreter, host: &mut *host });
+    // Only a creation that goes ahead (revm suspends to run its frame) is charged for.
+    let Some(InterpreterAction::NewFrame(FrameInput::Create(inputs))) = interpreter.bytecode.action.as_mut() else {
+        return outcome;
+    };
+    if outcome != Err(InstructionResult::Suspend) {
+        return outcome;
+    }
+    if inputs.charged_create_state_gas() {
+        return outcome;
+    }
+    let gas = &mut interpreter.gas;
+    gas.erase_cost(inputs.gas_limit());
+    if !gas.record_state_cost(host.gas_params().create_state_gas()) {
+        interpreter.bytecode.action = None;
+        return Err(InstructionResult::OutOfGas);
+    }
+    let forwarded = host.gas_params().call_stipend_reduction(gas.remaining());
+    // `forwarded` is 63/64 of what remains: it is there to take.
+    let _ = gas.record_regular_cost(forwarded);
+    inputs.set_gas_limit(forwarded);
+    inputs.set_reservoir(gas.reservoir());
+    inputs.set_charged_create_state_gas(true);
+    outcome
 }
 
 /// Makes `cfg` (revm's Amsterdam) this release's Amsterdam for a block of `gas_limit`.

@@ -13,9 +13,10 @@
 //!   gas through the capped refund counter instead.
 //!   The block still counts the transaction's state gas before that refund (EIP-7778's
 //!   worst case), which is what the sender pays plus the refund.
-//! - *A transaction that fails.* The release gives its execution's state gas back whole, the
-//!   part that spilled into regular gas included (an exceptional halt burns the regular gas
-//!   only); revm 43 burns the spilled part on a halt. The intrinsic charges stay.
+//! - *A frame that halts*, the transaction's first or any below it, gives its state gas back to
+//!   its parent's reservoir whole, the part that spilled into regular gas included (the halt
+//!   burns the regular gas only); revm 43 returns the spilled part to regular gas, which the
+//!   halt then burns. A failed transaction's intrinsic charges stay.
 //! - *An account created and destroyed in one transaction* leaves no state, so its account,
 //!   code and slots are given back at the end of the transaction.
 //!
@@ -35,10 +36,10 @@ use revm::{
     },
     handler::{
         handle_reservoir_remaining_gas, instructions::EthInstructions, post_execution, pre_execution, validation,
-        EthFrame, EvmTr, EvmTrError, FrameResult, Handler, PrecompileProvider, SystemCallEvm,
+        EthFrame, EvmTr, EvmTrError, FrameResult, Handler, ItemOrResult, PrecompileProvider, SystemCallEvm,
     },
     inspector::{InspectorEvmTr, InspectorHandler},
-    interpreter::{interpreter::EthInterpreter, GasTracker, InitialAndFloorGas},
+    interpreter::{interpreter::EthInterpreter, interpreter_action::FrameInit, GasTracker, InitialAndFloorGas},
     primitives::hardfork::SpecId,
     state::EvmState,
     Inspector,
@@ -220,7 +221,6 @@ where
     ) -> Result<(), ERROR> {
         let release = release_amsterdam(evm.ctx().cfg());
         let instruction_result = frame_result.instruction_result();
-        let spilled = frame_result.gas().tracker().state_gas_spilled();
 
         // revm's settlement of the first frame (`Handler::last_frame_result`).
         parent_gas.spend_all();
@@ -240,13 +240,29 @@ where
             parent_gas.set_reservoir(parent_gas.reservoir().saturating_add(refund));
             parent_gas.set_state_gas_spent(parent_gas.state_gas_spent().saturating_sub_unsigned(refund));
         }
-        if release && instruction_result.is_halt() {
-            // The state gas that spilled into regular gas returns to the reservoir, not to the
-            // regular gas a halt consumes (on a revert, revm returned it with that gas).
-            parent_gas.set_reservoir(parent_gas.reservoir().saturating_add(spilled));
-        }
         *frame_result.gas_mut().tracker_mut() = *parent_gas;
         Ok(())
+    }
+
+    fn run_exec_loop(&mut self, evm: &mut EVM, first_frame_input: FrameInit) -> Result<FrameResult, ERROR> {
+        // revm's loop (`Handler::run_exec_loop`), each frame's result settled as this release
+        // settles it before its parent takes it.
+        let release = release_amsterdam(evm.ctx().cfg());
+        if let ItemOrResult::Result(result) = evm.frame_init(first_frame_input)? {
+            return Ok(settled(release, result));
+        }
+        loop {
+            let result = match evm.frame_run()? {
+                ItemOrResult::Item(init) => match evm.frame_init(init)? {
+                    ItemOrResult::Item(_) => continue,
+                    ItemOrResult::Result(result) => result,
+                },
+                ItemOrResult::Result(result) => result,
+            };
+            if let Some(result) = evm.frame_return_result(settled(release, result))? {
+                return Ok(result);
+            }
+        }
     }
 
     fn post_execution(
@@ -285,12 +301,26 @@ fn destroyed_state_gas(state: &EvmState, params: &GasParams) -> u64 {
         .map(|account| {
             let code = account.info.code.as_ref().map_or(0, |code| code.original_byte_slice().len());
             let slots = account.storage.values().filter(|slot| !slot.present_value.is_zero()).count();
-            // An address that held ether before was no new account.
-            let account_bytes = if account.is_loaded_as_not_existing() { params.new_account_state_gas() } else { 0 };
             let slots = params.get(GasId::sstore_set_state_gas()).saturating_mul(slots as u64);
-            account_bytes.saturating_add(params.code_deposit_state_gas(code)).saturating_add(slots)
+            params.new_account_state_gas().saturating_add(params.code_deposit_state_gas(code)).saturating_add(slots)
         })
         .fold(0, u64::saturating_add)
+}
+
+/// `result` of a frame, settled for its parent as this release settles it (where `release`):
+/// a failed frame's state gas all returns to the reservoir, the part that spilled into regular
+/// gas included (execution-specs' `incorporate_child_on_error`). revm 43 returns the spilled
+/// part to regular gas, which a halt then burns. Once the spill is moved to the reservoir,
+/// revm's settlement (`handle_reservoir_remaining_gas`) rolls back the rest as the release does.
+fn settled(release: bool, mut result: FrameResult) -> FrameResult {
+    let instruction_result = result.instruction_result();
+    if release && instruction_result.is_halt() {
+        let gas = result.gas_mut().tracker_mut();
+        let spilled = gas.state_gas_spilled();
+        gas.set_reservoir(gas.reservoir().saturating_add(spilled));
+        gas.set_remaining(gas.remaining().saturating_sub(spilled));
+    }
+    result
 }
 
 impl<EVM, ERROR> InspectorHandler for ReleaseHandler<EVM, ERROR>
@@ -303,6 +333,26 @@ where
     ERROR: EvmTrError<EVM>,
 {
     type IT = EthInterpreter;
+
+    fn inspect_run_exec_loop(&mut self, evm: &mut EVM, first_frame_input: FrameInit) -> Result<FrameResult, ERROR> {
+        // As `run_exec_loop`, through the inspector.
+        let release = release_amsterdam(evm.ctx().cfg());
+        if let ItemOrResult::Result(result) = evm.inspect_frame_init(first_frame_input)? {
+            return Ok(settled(release, result));
+        }
+        loop {
+            let result = match evm.inspect_frame_run()? {
+                ItemOrResult::Item(init) => match evm.inspect_frame_init(init)? {
+                    ItemOrResult::Item(_) => continue,
+                    ItemOrResult::Result(result) => result,
+                },
+                ItemOrResult::Result(result) => result,
+            };
+            if let Some(result) = evm.frame_return_result(settled(release, result))? {
+                return Ok(result);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -360,6 +360,7 @@ where
     let evm = with_word_swaps(evm, |instructions| {
         if access_list {
             crate::amsterdam::restore_static_gas(instructions);
+            crate::amsterdam::charge_creations_upfront(instructions);
         }
     });
     let ctx = EthBlockExecutionCtx {
