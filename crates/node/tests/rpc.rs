@@ -63,6 +63,14 @@ fn wallets_send_transfers_and_read_the_chain_back() {
     assert!(gas_price > tip);
     let estimate = call(&chain, "eth_estimateGas", json!([{"from": from, "to": to, "value": "0x1"}])).unwrap();
     assert_eq!(quantity(&estimate), 21_000);
+    // eth_call runs on the head state: the identity precompile echoes its input, and a call
+    // whose sender cannot pay the value is an error, not a result.
+    let identity = Address::with_last_byte(4);
+    let echoed =
+        call(&chain, "eth_call", json!([{"from": from, "to": identity, "input": "0x1234"}, "latest"])).unwrap();
+    assert_eq!(echoed, json!("0x1234"));
+    let penniless = Address::repeat_byte(0x55);
+    assert!(call(&chain, "eth_call", json!([{"from": penniless, "to": to, "value": "0x1"}, "latest"])).is_err());
 
     let transfer = TxEip1559 {
         chain_id: bp_devnet::DEVNET_CHAIN_ID,
