@@ -16,16 +16,16 @@ use revm::{
     interpreter::{interpreter::EthInterpreter, Host, Instruction, InstructionContext, InstructionResult},
 };
 
-/// `evm` as the program's EVM, with SWAP1 to SWAP16 replaced by [`swap`], its static gas table
-/// changed by `gas`, and its inspector off.
+/// `evm` as the program's EVM, with SWAP1 to SWAP16 replaced by [`swap`], its instruction and
+/// static gas tables then changed by `adjust` (a fork's own rules), and its inspector off.
 pub(crate) fn with_word_swaps<DB: Database, I, P>(
     evm: EthEvm<DB, I, P>,
-    gas: impl FnOnce(&mut EthInstructions<EthInterpreter, EthEvmContext<DB>>),
+    adjust: impl FnOnce(&mut EthInstructions<EthInterpreter, EthEvmContext<DB>>),
 ) -> ProgramEvm<DB, I, P> {
     let mut inner = evm.into_inner();
     let swaps = word_swaps::<EthEvmContext<DB>>();
     inner.instruction.instruction_table_mut()[usize::from(SWAP1)..][..swaps.len()].copy_from_slice(&swaps);
-    gas(&mut inner.instruction);
+    adjust(&mut inner.instruction);
     ProgramEvm::new(inner)
 }
 
