@@ -111,13 +111,14 @@ fn create_upfront<const IS_CREATE2: bool, H: Host>(
     let InstructionContext { interpreter, host } = context;
     let outcome =
         contract::create::<IS_CREATE2, _, _>(InstructionContext { interpreter: &mut *interpreter, host: &mut *host });
-    // Only a creation that goes ahead (revm suspends to run its frame) is charged for.
-    let Some(InterpreterAction::NewFrame(FrameInput::Create(inputs))) = interpreter.bytecode.action.as_mut() else {
-        return outcome;
-    };
+    // Only a creation that goes ahead (revm suspends to run its frame) and that revm did not
+    // charge is charged here.
     if outcome != Err(InstructionResult::Suspend) {
         return outcome;
     }
+    let Some(InterpreterAction::NewFrame(FrameInput::Create(inputs))) = interpreter.bytecode.action.as_mut() else {
+        return outcome;
+    };
     if inputs.charged_create_state_gas() {
         return outcome;
     }

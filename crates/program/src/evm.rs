@@ -35,8 +35,9 @@ use revm::{
         Cfg, ContextTr, JournalTr,
     },
     handler::{
-        handle_reservoir_remaining_gas, instructions::EthInstructions, post_execution, pre_execution, validation,
-        EthFrame, EvmTr, EvmTrError, FrameResult, Handler, ItemOrResult, PrecompileProvider, SystemCallEvm,
+        evm::ContextDbError, handle_reservoir_remaining_gas, instructions::EthInstructions, post_execution,
+        pre_execution, validation, EthFrame, EvmTr, EvmTrError, FrameResult, Handler, ItemOrResult, PrecompileProvider,
+        SystemCallEvm,
     },
     inspector::{InspectorEvmTr, InspectorHandler},
     interpreter::{interpreter::EthInterpreter, interpreter_action::FrameInit, GasTracker, InitialAndFloorGas},
@@ -246,24 +247,8 @@ where
     }
 
     fn run_exec_loop(&mut self, evm: &mut EVM, first_frame_input: FrameInit) -> Result<FrameResult, ERROR> {
-        // revm's loop (`Handler::run_exec_loop`), each frame's result settled as this release
-        // settles it before its parent takes it.
-        let release = release_amsterdam(evm.ctx().cfg());
-        if let ItemOrResult::Result(result) = evm.frame_init(first_frame_input)? {
-            return Ok(settled(release, result));
-        }
-        loop {
-            let result = match evm.frame_run()? {
-                ItemOrResult::Item(init) => match evm.frame_init(init)? {
-                    ItemOrResult::Item(_) => continue,
-                    ItemOrResult::Result(result) => result,
-                },
-                ItemOrResult::Result(result) => result,
-            };
-            if let Some(result) = evm.frame_return_result(settled(release, result))? {
-                return Ok(result);
-            }
-        }
+        let init = |evm: &mut EVM, input| evm.frame_init(input).map(ended_at_once);
+        settling_exec_loop(evm, first_frame_input, init, EVM::frame_run)
     }
 
     fn post_execution(
@@ -302,10 +287,51 @@ fn destroyed_state_gas(state: &EvmState, params: &GasParams) -> u64 {
         .map(|account| {
             let code = account.info.code.as_ref().map_or(0, |code| code.original_byte_slice().len());
             let slots = account.storage.values().filter(|slot| !slot.present_value.is_zero()).count();
-            let slots = params.get(GasId::sstore_set_state_gas()).saturating_mul(slots as u64);
-            params.new_account_state_gas().saturating_add(params.code_deposit_state_gas(code)).saturating_add(slots)
+            let slot_gas = params.get(GasId::sstore_set_state_gas()).saturating_mul(slots as u64);
+            params.new_account_state_gas().saturating_add(params.code_deposit_state_gas(code)).saturating_add(slot_gas)
         })
         .fold(0, u64::saturating_add)
+}
+
+/// revm's execution loop (`Handler::run_exec_loop`, and its inspecting twin through `init` and
+/// `run`), each frame's result settled as this release settles it (`settled`) before its parent
+/// takes it. `init` starts a frame and gives its result if it ended at once; `run` runs the top
+/// frame to its next call or its end.
+fn settling_exec_loop<EVM, ERROR>(
+    evm: &mut EVM,
+    first_frame_input: FrameInit,
+    init: impl Fn(&mut EVM, FrameInit) -> Result<Option<FrameResult>, ContextDbError<EVM::Context>>,
+    run: impl Fn(&mut EVM) -> Result<ItemOrResult<FrameInit, FrameResult>, ContextDbError<EVM::Context>>,
+) -> Result<FrameResult, ERROR>
+where
+    EVM: EvmTr<Frame = EthFrame>,
+    ERROR: From<ContextDbError<EVM::Context>>,
+{
+    let release = release_amsterdam(evm.ctx().cfg());
+    if let Some(result) = init(evm, first_frame_input)? {
+        return Ok(settled(release, result));
+    }
+    loop {
+        let result = match run(evm)? {
+            ItemOrResult::Item(input) => match init(evm, input)? {
+                Some(result) => result,
+                None => continue,
+            },
+            ItemOrResult::Result(result) => result,
+        };
+        if let Some(result) = evm.frame_return_result(settled(release, result))? {
+            return Ok(result);
+        }
+    }
+}
+
+/// The result of a frame that ended as it started (a precompile, a failed check); `None` for
+/// one pushed to run.
+fn ended_at_once<Frame>(started: ItemOrResult<Frame, FrameResult>) -> Option<FrameResult> {
+    match started {
+        ItemOrResult::Item(_) => None,
+        ItemOrResult::Result(result) => Some(result),
+    }
 }
 
 /// `result` of a frame, settled for its parent as this release settles it (where `release`):
@@ -338,23 +364,8 @@ where
     type IT = EthInterpreter;
 
     fn inspect_run_exec_loop(&mut self, evm: &mut EVM, first_frame_input: FrameInit) -> Result<FrameResult, ERROR> {
-        // As `run_exec_loop`, through the inspector.
-        let release = release_amsterdam(evm.ctx().cfg());
-        if let ItemOrResult::Result(result) = evm.inspect_frame_init(first_frame_input)? {
-            return Ok(settled(release, result));
-        }
-        loop {
-            let result = match evm.inspect_frame_run()? {
-                ItemOrResult::Item(init) => match evm.inspect_frame_init(init)? {
-                    ItemOrResult::Item(_) => continue,
-                    ItemOrResult::Result(result) => result,
-                },
-                ItemOrResult::Result(result) => result,
-            };
-            if let Some(result) = evm.frame_return_result(settled(release, result))? {
-                return Ok(result);
-            }
-        }
+        let init = |evm: &mut EVM, input| evm.inspect_frame_init(input).map(ended_at_once);
+        settling_exec_loop(evm, first_frame_input, init, EVM::inspect_frame_run)
     }
 }
 
