@@ -60,24 +60,56 @@ pub(crate) fn stateless_input(bytes: &[u8]) -> Option<bp_stateless::containers::
 /// invalid payload or an incomplete witness (the reason is logged, the exit status is 0).
 fn execute_stateless(input: &bp_stateless::containers::StatelessInput, started: Instant) -> Result<()> {
     let (result, invalid) = bp_stateless::validate(input);
-    if let Some(reason) = &invalid {
-        tracing::warn!("the payload is not valid: {reason}");
-    }
-    let payload = &input.new_payload_request.execution_payload;
-    let json = serde_json::json!({
-        "format": "eip8025-ssz",
-        "stateless_output": format!("0x{}", alloy_primitives::hex::encode(result.to_bytes())),
-        "new_payload_request_root": result.new_payload_request_root,
-        "successful_validation": result.successful_validation,
-        "chain_id": result.chain_config.chain_id,
-        "reason": invalid.map(|e| e.to_string()),
-        "block": payload.block_number,
-        "block_hash": payload.block_hash,
-        "gas_used": payload.gas_used,
-        "elapsed_ms": micros(started.elapsed().as_secs_f64() * 1e3),
-    });
+    let mut json = public_output_json(&bp_stateless::PublicOutput::Stateless(result), invalid.as_ref())?;
+    merge(&mut json, stateless_description(input));
+    json["elapsed_ms"] = micros(started.elapsed().as_secs_f64() * 1e3).into();
     crate::output::json(&json);
     Ok(())
+}
+
+/// What a run commits, as JSON: a batch's outputs by word, or an EIP-8025 result (its SSZ bytes
+/// and their fields, with why the payload is invalid, which is logged too).
+pub(crate) fn public_output_json(
+    output: &bp_stateless::PublicOutput,
+    invalid: Option<&bp_stateless::InvalidPayload>,
+) -> Result<serde_json::Value> {
+    Ok(match output {
+        bp_stateless::PublicOutput::Batch(output) => {
+            let mut json = serde_json::to_value(output)?;
+            json["batch_kind"] = if output.l2.is_some() { "l2" } else { "l1" }.into();
+            json
+        }
+        bp_stateless::PublicOutput::Stateless(result) => {
+            if let Some(reason) = invalid {
+                tracing::warn!("the payload is not valid: {reason}");
+            }
+            serde_json::json!({
+                "stateless_output": format!("0x{}", alloy_primitives::hex::encode(result.to_bytes())),
+                "new_payload_request_root": result.new_payload_request_root,
+                "successful_validation": result.successful_validation,
+                "chain_id": result.chain_config.chain_id,
+                "reason": invalid.map(ToString::to_string),
+            })
+        }
+    })
+}
+
+/// The fields of an EIP-8025 input that say which block it is.
+pub(crate) fn stateless_description(input: &bp_stateless::containers::StatelessInput) -> serde_json::Value {
+    let payload = &input.new_payload_request.execution_payload;
+    serde_json::json!({
+        "format": "eip8025-ssz",
+        "block": payload.block_number,
+        "block_hash": payload.block_hash,
+        "payload_gas_used": payload.gas_used,
+    })
+}
+
+/// Adds `fields`' members to the object `json`.
+pub(crate) fn merge(json: &mut serde_json::Value, fields: serde_json::Value) {
+    if let (Some(json), serde_json::Value::Object(fields)) = (json.as_object_mut(), fields) {
+        json.extend(fields);
+    }
 }
 
 /// Milliseconds rounded to the microsecond.

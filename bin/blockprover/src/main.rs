@@ -109,7 +109,10 @@ enum Command {
     ///
     /// INPUT is detected by content, plain, .gz or .zst: an ethrex-replay cache with a
     /// `debug_executionWitness`; a zeth RPC cache of `eth_getProof` at N-1 and N; a raiko guest
-    /// input with partial tries; a reth stateless input; or our own binary/JSON program input.
+    /// input with partial tries; a reth stateless input; our own binary/JSON program input; or an
+    /// EIP-8025 SSZ StatelessInput, for which it prints the standard's 41-byte output
+    /// (`stateless_output`), whose success flag is false, with the reason and exit status 0,
+    /// for an invalid payload or an incomplete witness.
     /// With `--backend risc0` or `--backend sp1` the guest runs in that zkVM's executor and the
     /// JSON adds its cycles: user, paging, total (what is proved), segments (RISC Zero; SP1's
     /// prover cuts its own shards), SP1's prover gas (its estimate of the proving work, with
@@ -132,7 +135,8 @@ enum Command {
     /// groth16 (needs the recursion circuit and Docker on x86, or CUDA). SP1: composite is its
     /// core proof (a STARK per shard), succinct its compressed proof; groth16 needs SP1's
     /// circuit artifacts (a download). A small block takes minutes on two cores. The input is
-    /// executed natively first, so a bad one fails at once.
+    /// executed natively first, so a bad one fails at once. An EIP-8025 SSZ input is proved as
+    /// it is: the proof commits the standard's 41-byte result.
     Prove {
         /// The input file (any format `execute` reads).
         input: PathBuf,

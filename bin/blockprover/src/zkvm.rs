@@ -56,28 +56,39 @@ impl BackendArgs {
     }
 }
 
-/// The binary program input of any file `execute` reads, and the name of the format it was in.
-fn binary_input(path: &Path, reader: &Reader) -> Result<(Vec<u8>, bp_formats::Loaded)> {
-    let (loaded, _) = crate::inputs::load(path, reader)?;
-    Ok((loaded.input.to_binary(), loaded))
+/// The bytes a backend runs for any file `execute` reads, and what the file is (as JSON
+/// fields): an EIP-8025 SSZ input as it is, for the guest reads it and commits the standard's
+/// result; anything else as a binary program input.
+fn backend_input(path: &Path, reader: &Reader) -> Result<(Vec<u8>, serde_json::Value)> {
+    let bytes =
+        bp_formats::read_bytes(path, reader.max_bytes).with_context(|| format!("reading {}", path.display()))?;
+    if let Some(input) = crate::inputs::stateless_input(&bytes) {
+        return Ok((bytes, crate::inputs::stateless_description(&input)));
+    }
+    let loaded =
+        bp_formats::parse(&bytes, reader.chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
+    let input = &loaded.input;
+    let description = serde_json::json!({
+        "format": loaded.format.name(),
+        "blocks": input.blocks.len(),
+        "first_block": input.blocks.first().map(|b| b.header.number),
+        "last_block": input.blocks.last().map(|b| b.header.number),
+        "witness_bytes": input.witness.byte_size(),
+    });
+    Ok((input.to_binary(), description))
 }
 
 /// `execute --backend B`: outputs, and for a zkVM the cycles per region and per gas.
 pub(crate) fn execute(path: &Path, reader: &Reader, args: &BackendArgs) -> Result<()> {
-    let (input, loaded) = binary_input(path, reader)?;
+    let (input, description) = backend_input(path, reader)?;
     let backend = args.open()?;
     let started = Instant::now();
-    let Execution { output, gas_used, cycles } = backend.execute(&input).context("execution failed")?;
-    let mut json = serde_json::to_value(output)?;
+    let Execution { output, gas_used, invalid, cycles } = backend.execute(&input).context("execution failed")?;
+    let mut json = crate::inputs::public_output_json(&output, invalid.as_ref())?;
+    crate::inputs::merge(&mut json, description);
     json["backend"] = backend.proof_type().name().into();
     json["program_id"] = backend.program_id().to_string().into();
     json["gas_used"] = gas_used.into();
-    json["batch_kind"] = if output.l2.is_some() { "l2" } else { "l1" }.into();
-    json["format"] = loaded.format.name().into();
-    json["blocks"] = loaded.input.blocks.len().into();
-    json["first_block"] = loaded.input.blocks.first().map(|b| b.header.number).into();
-    json["last_block"] = loaded.input.blocks.last().map(|b| b.header.number).into();
-    json["witness_bytes"] = loaded.input.witness.byte_size().into();
     json["input_bytes"] = input.len().into();
     json["elapsed_ms"] = crate::inputs::micros(started.elapsed().as_secs_f64() * 1e3).into();
     if let Some(cycles) = cycles {
@@ -122,7 +133,7 @@ pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: Pr
              \"proof\" only carries the outputs; `verify --input` checks it by re-executing the input)"
         );
     };
-    let (input, _) = binary_input(path, reader)?;
+    let (input, _) = backend_input(path, reader)?;
     let backend = args.open()?;
     if kind == ProofType::Exec {
         errln!(
@@ -144,7 +155,7 @@ pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: Pr
     let bytes = proof.to_bytes();
     crate::inputs::write_atomically(out, &bytes)?;
 
-    let mut json = serde_json::to_value(proof.outputs()?)?;
+    let mut json = crate::inputs::public_output_json(&proof.public_output()?, None)?;
     json["backend"] = proof.proof_type.name().into();
     // An exec file is no proof of any format.
     json["format"] = if kind == ProofType::Exec { "none" } else { format.name() }.into();
@@ -165,7 +176,7 @@ pub(crate) fn verify(path: &Path, input: Option<&Path>, reader: &Reader) -> Resu
     let proof = Proof::from_bytes(&bytes).with_context(|| format!("{} is not a proof file", path.display()))?;
     let backend = bp_backend::backend(proof.proof_type)?;
     let input = match input {
-        Some(input) => binary_input(input, reader)?.0,
+        Some(input) => backend_input(input, reader)?.0,
         None if backend.verify_needs_input() => {
             bail!("an {} proof is checked by re-executing its input: pass --input", proof.proof_type)
         }
@@ -173,7 +184,7 @@ pub(crate) fn verify(path: &Path, input: Option<&Path>, reader: &Reader) -> Resu
     };
     let started = Instant::now();
     let output = backend.verify(&proof, &input).with_context(|| format!("{} does not verify", path.display()))?;
-    let mut json = serde_json::to_value(output)?;
+    let mut json = crate::inputs::public_output_json(&output, None)?;
     json["verified"] = true.into();
     json["backend"] = proof.proof_type.name().into();
     json["program_id"] = proof.program_id.to_string().into();

@@ -211,3 +211,56 @@ fn provers_fail_fast_on_mistakes_and_read_their_config_file() {
     let verified = run(blockprover().arg("verify").arg(&proof).arg("--input").arg(dir.path().join("inputs/hoodi.bin")));
     assert!(verified.status.success(), "{}", stderr(&verified));
 }
+
+/// The first valid and the first invalid block of the EIP-8025 suite: (input, output) bytes.
+fn stateless_vectors() -> [(Vec<u8>, Vec<u8>); 2] {
+    let archive = bp_testkit::fixtures().join("eest-zkevm-v0.3.3-amsterdam-witness/blockchain_tests_zkevm.tar.zst");
+    let (mut valid, mut invalid) = (None, None);
+    bp_conformance::for_each_file(&archive, &mut |_, text| {
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        for block in
+            json.as_object().into_iter().flat_map(|t| t.values()).flat_map(|f| f["blocks"].as_array()).flatten()
+        {
+            let hex = |key: &str| block.get(key)?.as_str().map(|h| alloy_primitives::hex::decode(h).expect("hex"));
+            let (Some(input), Some(output)) = (hex("statelessInputBytes"), hex("statelessOutputBytes")) else {
+                continue;
+            };
+            let slot = if output[32] == 1 { &mut valid } else { &mut invalid };
+            slot.get_or_insert((input, output));
+        }
+    })
+    .expect("reads the zkEVM suite");
+    [valid.expect("a valid block"), invalid.expect("an invalid block")]
+}
+
+#[test]
+fn an_eip8025_input_gives_the_standards_output_through_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = stateless_vectors();
+    for (i, (input, expected)) in vectors.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.ssz"));
+        std::fs::write(&path, input).unwrap();
+        let expected = format!("0x{}", alloy_primitives::hex::encode(expected));
+        let json = |output: &Output| -> serde_json::Value {
+            assert!(output.status.success(), "{}", stderr(output));
+            serde_json::from_slice(&output.stdout).expect("JSON")
+        };
+        // Natively, through the exec backend (the guests' skeleton), and proved then verified.
+        let native = json(&run(blockprover().arg("execute").arg(&path)));
+        assert_eq!(native["stateless_output"], expected, "{i}: {native}");
+        assert_eq!(native["format"], "eip8025-ssz");
+        assert_eq!(native["reason"].is_null(), i == 0, "an invalid payload says why: {native}");
+        let exec = json(&run(blockprover().args(["execute", "--backend", "exec"]).arg(&path)));
+        assert_eq!(exec["stateless_output"], expected, "{i}: {exec}");
+        let proof = dir.path().join(format!("{i}.proof"));
+        let proved = json(&run(blockprover().args(["prove", "--backend", "exec"]).arg(&path).arg("-o").arg(&proof)));
+        assert_eq!(proved["stateless_output"], expected, "{i}: {proved}");
+        let verified = json(&run(blockprover().arg("verify").arg(&proof).arg("--input").arg(&path)));
+        assert_eq!((&verified["stateless_output"], &verified["verified"]), (&expected.clone().into(), &true.into()));
+    }
+    // An exec proof of one payload's result is not verified by another payload.
+    let other = dir.path().join("1.ssz");
+    let output = run(blockprover().arg("verify").arg(dir.path().join("0.proof")).arg("--input").arg(&other));
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("re-execution gives"), "{}", stderr(&output));
+}

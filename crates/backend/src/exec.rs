@@ -1,17 +1,15 @@
 //! `exec`: the program run natively; the "proof" is the outputs, verified by re-execution.
 
-use alloy_primitives::{keccak256, B256};
-use bp_input::ProgramInput;
-use bp_program::ProgramOutput;
+use alloy_primitives::{keccak256, Bytes, B256};
 
-use crate::{check_identity, Backend, BackendError, Execution, Progress, Proof, ProofFormat, ProofType};
+use crate::{check_identity, Backend, BackendError, Execution, Progress, Proof, ProofFormat, ProofType, PublicOutput};
 
 /// Native execution without a proof (the default backend and the dev mode).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ExecBackend;
 
 impl ExecBackend {
-    fn run(input: &[u8]) -> Result<ProgramOutput, BackendError> {
+    fn run(input: &[u8]) -> Result<PublicOutput, BackendError> {
         Ok(Self.execute(input)?.output)
     }
 }
@@ -35,10 +33,10 @@ impl Backend for ExecBackend {
         )
     }
 
+    /// What the guests run, natively.
     fn execute(&self, input: &[u8]) -> Result<Execution, BackendError> {
-        let input = ProgramInput::from_binary(input)?;
-        let (output, gas_used) = bp_program::execute_input_with_probe(&input, &mut bp_program::NoProbe)?;
-        Ok(Execution { output, gas_used, cycles: None })
+        let run = bp_stateless::run(Bytes::copy_from_slice(input), &mut bp_program::NoProbe)?;
+        Ok(Execution { output: run.output, gas_used: run.gas_used, invalid: run.invalid, cycles: None })
     }
 
     fn prove_as(&self, input: &[u8], format: ProofFormat, _progress: &Progress) -> Result<Proof, BackendError> {
@@ -51,7 +49,7 @@ impl Backend for ExecBackend {
         Ok(Proof {
             proof_type: ProofType::Exec,
             program_id: self.program_id(),
-            public_outputs: output.to_public_bytes().to_vec(),
+            public_outputs: output.to_bytes(),
             receipt: Vec::new(),
         })
     }
@@ -60,18 +58,28 @@ impl Backend for ExecBackend {
         true
     }
 
-    fn verify(&self, proof: &Proof, input: &[u8]) -> Result<ProgramOutput, BackendError> {
+    fn verify(&self, proof: &Proof, input: &[u8]) -> Result<PublicOutput, BackendError> {
         check_identity(self, proof)?;
-        let claimed = proof.outputs()?;
+        let claimed = proof.public_output()?;
         if !proof.receipt.is_empty() {
             return Err(BackendError::Invalid("an exec proof carries no receipt".into()));
         }
         let actual = Self::run(input)?;
-        if let Some(m) = actual.first_difference(&claimed) {
-            return Err(BackendError::Invalid(format!(
-                "re-execution gives {} {}, the proof claims {}",
-                m.word, m.got, m.expected
-            )));
+        match (&actual, &claimed) {
+            (PublicOutput::Batch(actual), PublicOutput::Batch(claimed)) => {
+                if let Some(m) = actual.first_difference(claimed) {
+                    return Err(BackendError::Invalid(format!(
+                        "re-execution gives {} {}, the proof claims {}",
+                        m.word, m.got, m.expected
+                    )));
+                }
+            }
+            _ if actual != claimed => {
+                return Err(BackendError::Invalid(format!(
+                    "re-execution gives {actual:?}, the proof claims {claimed:?}"
+                )));
+            }
+            _ => {}
         }
         Ok(actual)
     }

@@ -31,6 +31,7 @@ pub use sp1::Sp1Backend;
 
 use alloy_primitives::B256;
 use bp_program::{cycles::RegionCycles, ProgramOutput};
+pub use bp_stateless::PublicOutput;
 use serde::{Deserialize, Serialize};
 
 /// A kind of proof. The wire protocol carries it as its index (see docs/protocol.md), so new
@@ -141,10 +142,13 @@ impl std::str::FromStr for ProofFormat {
 /// What running the program (without proving) established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Execution {
-    /// The public outputs.
-    pub output: ProgramOutput,
+    /// What a proof of the run commits: a batch's outputs, or an EIP-8025 result.
+    pub output: PublicOutput,
     /// Gas used by the batch.
     pub gas_used: u64,
+    /// Why an EIP-8025 payload is invalid (its result's flag is false), as the native run
+    /// found it.
+    pub invalid: Option<bp_stateless::InvalidPayload>,
     /// For a zkVM backend, where the cycles went.
     pub cycles: Option<Cycles>,
 }
@@ -185,7 +189,7 @@ pub struct Proof {
     pub proof_type: ProofType,
     /// The program's identity for that backend (an image id, a verifying key hash…).
     pub program_id: B256,
-    /// [`ProgramOutput::to_public_bytes`] as committed by the proof.
+    /// [`PublicOutput::to_bytes`] as committed by the proof.
     #[serde(with = "serde_bytes")]
     pub public_outputs: Vec<u8>,
     /// The backend's receipt; empty for `exec`.
@@ -204,10 +208,15 @@ impl Proof {
         postcard::from_bytes(bytes).map_err(|e| BackendError::MalformedProof(e.to_string()))
     }
 
-    /// The public outputs the proof claims.
-    pub fn outputs(&self) -> Result<ProgramOutput, BackendError> {
-        ProgramOutput::from_public_bytes(&self.public_outputs)
+    /// What the proof claims to commit.
+    pub fn public_output(&self) -> Result<PublicOutput, BackendError> {
+        PublicOutput::from_bytes(&self.public_outputs)
             .map_err(|e| BackendError::MalformedProof(format!("public outputs: {e}")))
+    }
+
+    /// The batch's public outputs the proof claims (a proof of an EIP-8025 result is refused).
+    pub fn outputs(&self) -> Result<ProgramOutput, BackendError> {
+        self.public_output()?.batch().map_err(|e| BackendError::MalformedProof(e.to_string()))
     }
 }
 
@@ -217,12 +226,9 @@ pub enum BackendError {
     /// This binary was built without the backend.
     #[error("the {0} backend is not built into this binary (rebuild with `--features {0}`)")]
     NotBuilt(ProofType),
-    /// The input bytes are not a program input.
-    #[error("the input cannot be read")]
-    Input(#[from] bp_input::CodecError),
-    /// The program rejected the input.
-    #[error("the program rejected the input")]
-    Program(#[from] bp_program::ProgramError),
+    /// The input bytes are not a program input, or the program rejected the batch.
+    #[error(transparent)]
+    Run(#[from] bp_stateless::RunError),
     /// The proof bytes cannot be read.
     #[error("malformed proof: {0}")]
     MalformedProof(String),
@@ -260,9 +266,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn proof_type(&self) -> ProofType;
     /// The identity of the program it proves; a proof of another program is refused.
     fn program_id(&self) -> B256;
-    /// Runs the program on a binary program input without proving.
+    /// Runs the program without proving on `input`: a binary program input (`bp_input`'s
+    /// `BPIN` form) or an EIP-8025 SSZ stateless input (see [`bp_stateless::run`]).
     fn execute(&self, input: &[u8]) -> Result<Execution, BackendError>;
-    /// Proves the program on a binary program input (`bp_input` `BPIN` form), in the format the
+    /// Proves the program on `input` (as [`Self::execute`] takes it), in the format the
     /// backend makes by default ([`ProofFormat::Composite`]).
     fn prove(&self, input: &[u8]) -> Result<Proof, BackendError> {
         self.prove_as(input, ProofFormat::default(), &Progress::default())
@@ -273,9 +280,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn verify_needs_input(&self) -> bool {
         false
     }
-    /// Checks `proof` and returns the outputs it establishes. `input` is the batch's binary
-    /// input: zkVM backends do not need it, `exec` re-executes it.
-    fn verify(&self, proof: &Proof, input: &[u8]) -> Result<ProgramOutput, BackendError>;
+    /// Checks `proof` and returns what it establishes. `input` is what was proved: zkVM
+    /// backends do not need it, `exec` re-executes it.
+    fn verify(&self, proof: &Proof, input: &[u8]) -> Result<PublicOutput, BackendError>;
 }
 
 /// Host memory one proof of `proof_type` holds at its peak, as measured on the shared
@@ -324,14 +331,14 @@ fn decode_receipt<T: serde::de::DeserializeOwned>(proof: &Proof, what: &str) -> 
         .map_err(|e| BackendError::MalformedProof(format!("not {what}: {e}")))
 }
 
-/// The outputs a verified receipt establishes: the bytes it commits (`committed`, called
-/// `what`), which must be the public outputs `proof` claims.
+/// What a verified receipt establishes: the bytes it commits (`committed`, called `what`),
+/// which must be the public outputs `proof` claims.
 #[cfg(any(feature = "risc0", feature = "sp1"))]
-fn proven_outputs(proof: &Proof, committed: &[u8], what: &str) -> Result<ProgramOutput, BackendError> {
+fn proven_outputs(proof: &Proof, committed: &[u8], what: &str) -> Result<PublicOutput, BackendError> {
     if committed != proof.public_outputs.as_slice() {
         return Err(BackendError::Invalid(format!("{what} is not the public outputs the proof claims")));
     }
-    ProgramOutput::from_public_bytes(committed)
+    PublicOutput::from_bytes(committed)
         .map_err(|e| BackendError::Invalid(format!("{what} is not the public outputs: {e}")))
 }
 

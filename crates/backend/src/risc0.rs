@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 
 use alloy_primitives::B256;
-use bp_program::{cycles::RegionCycles, ProgramOutput};
+use bp_program::cycles::RegionCycles;
 use risc0_zkvm::{
     compute_image_id, get_prover_server, Digest, ExecutorEnv, ExecutorImpl, ExitCode, ProverOpts, Receipt, Segment,
     SessionEvents, VerifierContext,
@@ -19,7 +19,7 @@ use risc0_zkvm::{
 
 use crate::{
     check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Progress, Proof,
-    ProofFormat, ProofType,
+    ProofFormat, ProofType, PublicOutput,
 };
 
 /// The guest ELF, built by build.rs with scripts/build-guest-risc0.sh.
@@ -117,8 +117,8 @@ impl Risc0Backend {
 
     /// Checks the input natively first: a bad input gets the program's own typed error rather
     /// than a guest panic message, and minutes of proving are not spent on it.
-    fn precheck(input: &[u8]) -> Result<(), BackendError> {
-        crate::ExecBackend.execute(input).map(|_| ())
+    fn precheck(input: &[u8]) -> Result<Execution, BackendError> {
+        crate::ExecBackend.execute(input)
     }
 }
 
@@ -141,7 +141,7 @@ impl Backend for Risc0Backend {
     }
 
     fn execute(&self, input: &[u8]) -> Result<Execution, BackendError> {
-        Self::precheck(input)?;
+        let native = Self::precheck(input)?;
         let mut stdout = Vec::new();
         let session = {
             let env = self.executor_env(input, self.accelerate_keccak, &mut stdout)?;
@@ -152,13 +152,14 @@ impl Backend for Risc0Backend {
             return Err(zkvm_error(format!("the guest exited with {:?}", session.exit_code)));
         }
         let journal = session.journal.as_ref().map(|j| j.bytes.as_slice()).unwrap_or_default();
-        let output = ProgramOutput::from_public_bytes(journal)
+        let output = PublicOutput::from_bytes(journal)
             .map_err(|e| zkvm_error(format!("the guest's journal is not the public outputs: {e}")))?;
         let regions = RegionCycles::from_bytes(&stdout)
             .ok_or_else(|| zkvm_error(format!("the guest's cycle report is {} bytes", stdout.len())))?;
         Ok(Execution {
             output,
             gas_used: regions.gas_used,
+            invalid: native.invalid,
             cycles: Some(Cycles {
                 user: session.user_cycles,
                 paging: session.paging_cycles,
@@ -208,7 +209,7 @@ impl Backend for Risc0Backend {
         Ok(proof)
     }
 
-    fn verify(&self, proof: &Proof, _input: &[u8]) -> Result<ProgramOutput, BackendError> {
+    fn verify(&self, proof: &Proof, _input: &[u8]) -> Result<PublicOutput, BackendError> {
         check_identity(self, proof)?;
         let receipt: Receipt = decode_receipt(proof, "a RISC Zero receipt")?;
         receipt.verify(self.image_id).map_err(|e| BackendError::Invalid(e.to_string()))?;

@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use alloy_primitives::B256;
-use bp_program::{cycles::RegionCycles, ProgramOutput};
+use bp_program::cycles::RegionCycles;
 use sp1_sdk::{
     blocking::{CpuProver, ProveRequest, Prover, ProverClient},
     Elf, HashableKey, ProvingKey, SP1ProofWithPublicValues, SP1ProvingKey, SP1Stdin,
@@ -17,7 +17,7 @@ use sp1_sdk::{
 
 use crate::{
     check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Progress, Proof,
-    ProofFormat, ProofType,
+    ProofFormat, ProofType, PublicOutput,
 };
 
 /// The guest ELF, built by build.rs with scripts/build-guest-sp1.sh.
@@ -104,7 +104,7 @@ impl Backend for Sp1Backend {
         if report.exit_code != 0 {
             return Err(zkvm_error(format!("the guest exited with code {}", report.exit_code)));
         }
-        let output = ProgramOutput::from_public_bytes(public_values.as_slice())
+        let output = PublicOutput::from_bytes(public_values.as_slice())
             .map_err(|e| zkvm_error(format!("the guest's public values are not the public outputs: {e}")))?;
         let user = report.total_instruction_count();
         let regions = RegionCycles::from_named(
@@ -114,6 +114,7 @@ impl Backend for Sp1Backend {
         Ok(Execution {
             output,
             gas_used: native.gas_used,
+            invalid: native.invalid,
             // SP1 has no paging cycles, and its shards are cut by the prover, not the executor.
             cycles: Some(Cycles { user, paging: 0, total: user, segments: None, prover_gas: report.gas(), regions }),
         })
@@ -146,7 +147,7 @@ impl Backend for Sp1Backend {
         Ok(proof)
     }
 
-    fn verify(&self, proof: &Proof, _input: &[u8]) -> Result<ProgramOutput, BackendError> {
+    fn verify(&self, proof: &Proof, _input: &[u8]) -> Result<PublicOutput, BackendError> {
         check_identity(self, proof)?;
         let proved: SP1ProofWithPublicValues = decode_receipt(proof, "an SP1 proof")?;
         off_async(|| self.client.verify(&proved, self.key.verifying_key(), None))

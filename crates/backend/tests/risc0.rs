@@ -53,6 +53,13 @@ fn executor_matches_exec_on_bn254_edge_cases() {
     zkvm::matches_exec_on_bn254_edge_cases(&backend());
 }
 
+/// Every second EIP-8025 input of the zkEVM suite, as SSZ: the guest commits exec's 41-byte
+/// result, valid and invalid payloads alike.
+#[test]
+fn executor_matches_exec_on_eip8025_inputs() {
+    zkvm::matches_exec_on_stateless_inputs(&backend(), 2);
+}
+
 /// The real blocks of the fixtures and a four-block L2 devnet batch: same outputs as `exec`,
 /// and cycles (total, paging, segments, per region) within 1 % of `tests/cycles/risc0.json`.
 #[test]

@@ -326,7 +326,7 @@ impl Coordinator {
         let started = std::time::Instant::now();
         let verified =
             backend.verify(&proof, &batch.input).map_err(|e| refuse(RejectReason::InvalidProof, e.to_string()))?;
-        if verified != claimed {
+        if verified != bp_backend::PublicOutput::Batch(claimed) {
             return Err(refuse(RejectReason::InvalidProof, "the verified outputs differ from the claimed ones".into()));
         }
         let stored = self

@@ -12,9 +12,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use bp_backend::{Backend, BackendError, ExecBackend, Execution, Progress, Proof, ProofFormat, ProofType};
+use bp_backend::{
+    Backend, BackendError, ExecBackend, Execution, Progress, Proof, ProofFormat, ProofType, PublicOutput,
+};
 use bp_coordinator::{now_ms, Running};
-use bp_program::ProgramOutput;
 use bp_protocol::{Heartbeat, HeartbeatAck, Message};
 use bp_prover::Prover;
 use common::*;
@@ -152,7 +153,7 @@ impl Backend for Slow {
     fn verify_needs_input(&self) -> bool {
         true
     }
-    fn verify(&self, proof: &Proof, input: &[u8]) -> Result<ProgramOutput, BackendError> {
+    fn verify(&self, proof: &Proof, input: &[u8]) -> Result<PublicOutput, BackendError> {
         ExecBackend.verify(proof, input)
     }
 }

@@ -12,10 +12,19 @@
 //! against its 222 vectors' outputs where the program's Amsterdam agrees with that release's.
 //! Not yet: the schema-prefixed revision of later releases (`0x1501 ‖ …`, progressive lists,
 //! a 43-byte output), whose progressive merkleization the SSZ crates used here do not have.
+//!
+//! [`run`] is what a guest does with its input (and `exec` the same natively): a `BPIN` program
+//! input gives the batch's public outputs, an SSZ stateless input this standard's result.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod containers;
+mod decode;
+mod merkle;
+mod run;
+
+pub use decode::SszError;
+pub use run::{run, GuestInput, PublicOutput, PublicOutputError, Run, RunError, STATELESS_OUTPUT_BYTES};
 
 use alloy_consensus::{
     proofs, transaction::SignerRecoverable, BlockBody, Header, Transaction as _, EMPTY_OMMER_ROOT_HASH,
@@ -24,17 +33,26 @@ use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawals, eip7685::Requests
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 use alloy_rlp::Decodable;
 use bp_input::{BlockTx, ChainConfig, EthBlock, ExecutionWitness, ProgramInput};
-use bp_program::{ErrorChain, GotExpected, ProgramError};
+use bp_program::{ErrorChain, GotExpected, NoProbe, Probe, ProgramError};
 use containers::{NewPayloadRequest, StatelessInput, StatelessValidationResult};
-use tree_hash::TreeHash;
 
 /// Bytes that are not a stateless input of a supported schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    /// Not the SSZ encoding of a v0.3.3 `StatelessInput` (a bound exceeded, an offset out of
-    /// place, trailing bytes).
+    /// Not the SSZ encoding of a v0.3.3 `StatelessInput` (an offset out of place, a short
+    /// field, trailing bytes).
     #[error("not an SSZ StatelessInput: {0}")]
-    Ssz(String),
+    Ssz(#[from] SszError),
+    /// A list longer than the schema's bound (its elements, or a byte list's bytes).
+    #[error("{list}: {got} is over the schema's bound of {limit}")]
+    TooLong {
+        /// The list's field name in the schema.
+        list: &'static str,
+        /// Its length.
+        got: usize,
+        /// The bound.
+        limit: usize,
+    },
 }
 
 /// Why a payload request is not valid. Each gives a result whose success flag is false.
@@ -87,21 +105,65 @@ pub enum InvalidPayload {
 
 /// Reads a stateless input (v0.3.3's plain SSZ).
 pub fn decode(bytes: &[u8]) -> Result<StatelessInput, DecodeError> {
-    <StatelessInput as ssz::Decode>::from_ssz_bytes(bytes).map_err(|e| DecodeError::Ssz(format!("{e:?}")))
+    decode_shared(&Bytes::copy_from_slice(bytes))
+}
+
+/// [`decode`], every byte list of the input a slice of `bytes` (no copy).
+pub fn decode_shared(bytes: &Bytes) -> Result<StatelessInput, DecodeError> {
+    let input = decode::stateless_input(bytes)?;
+    input.check_limits()?;
+    Ok(input)
 }
 
 /// The whole run: the request's root, and the program's verdict on the payload (with why it is
 /// invalid, if it is).
 pub fn validate(input: &StatelessInput) -> (StatelessValidationResult, Option<InvalidPayload>) {
-    let invalid = program_input(input).and_then(|program| {
-        bp_program::execute_input(&program).map(|_| ()).map_err(|e| InvalidPayload::Program(program_error(&e)))
-    });
-    let result = StatelessValidationResult {
-        new_payload_request_root: request_root(&input.new_payload_request),
-        successful_validation: invalid.is_ok(),
-        chain_config: input.chain_config,
-    };
-    (result, invalid.err())
+    let (result, _, invalid) = Prepared::new(input).validate(&mut NoProbe);
+    (result, invalid)
+}
+
+/// A stateless input read into what the validation needs: the request's root (whatever the
+/// payload), its chain, and its program input or why the payload cannot be one. What a guest
+/// does before the program runs (its decode region).
+#[derive(Debug)]
+pub struct Prepared {
+    root: B256,
+    chain: containers::ChainConfig,
+    program: Result<ProgramInput, InvalidPayload>,
+}
+
+impl Prepared {
+    /// Computes the root and builds the program input.
+    pub fn new(input: &StatelessInput) -> Self {
+        Self {
+            root: request_root(&input.new_payload_request),
+            chain: input.chain_config,
+            program: program_input(input),
+        }
+    }
+
+    /// Runs the program, telling `probe` where its phases start: the result, the gas the
+    /// payload's transactions used (0 for an invalid payload, whose run did not finish) and why
+    /// the payload is invalid, if it is.
+    pub fn validate(self, probe: &mut dyn Probe) -> (StatelessValidationResult, u64, Option<InvalidPayload>) {
+        let ran = self.program.and_then(|program| {
+            let ran = bp_program::execute_input_with_probe(&program, probe);
+            // A zkVM guest exits next and its allocator never reuses memory: freeing the
+            // witness's thousands of buffers would cost cycles for nothing.
+            #[cfg(target_os = "zkvm")]
+            core::mem::forget(program);
+            ran.map(|(_, gas_used)| gas_used).map_err(|e| InvalidPayload::Program(program_error(&e)))
+        });
+        let result = StatelessValidationResult {
+            new_payload_request_root: self.root,
+            successful_validation: ran.is_ok(),
+            chain_config: self.chain,
+        };
+        match ran {
+            Ok(gas_used) => (result, gas_used, None),
+            Err(invalid) => (result, 0, Some(invalid)),
+        }
+    }
 }
 
 fn program_error(error: &ProgramError) -> String {
@@ -110,13 +172,13 @@ fn program_error(error: &ProgramError) -> String {
 
 /// The hash tree root of a new-payload request (the output's first word).
 pub fn request_root(request: &NewPayloadRequest) -> B256 {
-    B256::from(request.tree_hash_root().0)
+    merkle::request_root(request)
 }
 
 impl StatelessValidationResult {
     /// The SSZ bytes a proof commits (41 bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
-        ssz::Encode::as_ssz_bytes(self)
+        decode::encode_result(self)
     }
 }
 
@@ -157,7 +219,7 @@ pub fn program_input(input: &StatelessInput) -> Result<ProgramInput, InvalidPayl
         })
         .collect::<Vec<_>>()
         .into();
-    let requests = Requests::new(request.execution_requests.iter().map(|r| Bytes::copy_from_slice(r)).collect());
+    let requests = Requests::new(request.execution_requests.clone());
     let header = Header {
         parent_hash: payload.parent_hash,
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
@@ -165,13 +227,13 @@ pub fn program_input(input: &StatelessInput) -> Result<ProgramInput, InvalidPayl
         state_root: payload.state_root,
         transactions_root: proofs::calculate_transaction_root(&transactions),
         receipts_root: payload.receipts_root,
-        logs_bloom: alloy_primitives::Bloom::from_slice(&payload.logs_bloom),
+        logs_bloom: payload.logs_bloom,
         difficulty: Default::default(),
         number: payload.block_number,
         gas_limit: payload.gas_limit,
         gas_used: payload.gas_used,
         timestamp: payload.timestamp,
-        extra_data: Bytes::copy_from_slice(&payload.extra_data),
+        extra_data: payload.extra_data.clone(),
         mix_hash: payload.prev_randao,
         nonce: Default::default(),
         base_fee_per_gas: Some(u64::try_from(payload.base_fee_per_gas).map_err(|_| InvalidPayload::BaseFee)?),
@@ -189,9 +251,9 @@ pub fn program_input(input: &StatelessInput) -> Result<ProgramInput, InvalidPayl
     }
 
     let witness = ExecutionWitness {
-        state: input.witness.state.iter().map(|n| Bytes::copy_from_slice(n)).collect(),
-        codes: input.witness.codes.iter().map(|c| Bytes::copy_from_slice(c)).collect(),
-        headers: input.witness.headers.iter().map(|h| Bytes::copy_from_slice(h)).collect(),
+        state: input.witness.state.clone(),
+        codes: input.witness.codes.clone(),
+        headers: input.witness.headers.clone(),
         keys: Vec::new(),
     };
     let parent = parent_header(&witness, payload.parent_hash)?;
@@ -289,9 +351,50 @@ mod tests {
     }
 
     #[test]
+    fn a_list_past_its_bound_is_refused_by_name() {
+        let header = alloy_primitives::Bytes::from(vec![0u8; containers::limits::HEADER + 1]);
+        let input = StatelessInput {
+            new_payload_request: NewPayloadRequest {
+                execution_payload: containers::ExecutionPayload {
+                    parent_hash: B256::ZERO,
+                    fee_recipient: Address::ZERO,
+                    state_root: B256::ZERO,
+                    receipts_root: B256::ZERO,
+                    logs_bloom: Default::default(),
+                    prev_randao: B256::ZERO,
+                    block_number: 0,
+                    gas_limit: 0,
+                    gas_used: 0,
+                    timestamp: 0,
+                    extra_data: Default::default(),
+                    base_fee_per_gas: Default::default(),
+                    block_hash: B256::ZERO,
+                    transactions: Vec::new(),
+                    withdrawals: Vec::new(),
+                    blob_gas_used: 0,
+                    excess_blob_gas: 0,
+                    block_access_list: Default::default(),
+                    slot_number: 0,
+                },
+                versioned_hashes: Vec::new(),
+                parent_beacon_block_root: B256::ZERO,
+                execution_requests: Vec::new(),
+            },
+            witness: containers::ExecutionWitness { state: Vec::new(), codes: Vec::new(), headers: vec![header] },
+            chain_config: SszChain { chain_id: 1 },
+            public_keys: Vec::new(),
+        };
+        let bytes = ssz::Encode::as_ssz_bytes(&input);
+        assert_eq!(decode(&bytes), Err(DecodeError::TooLong { list: "headers", got: 1025, limit: 1024 }));
+        let mut within = input;
+        within.witness.headers[0] = vec![0u8; containers::limits::HEADER].into();
+        assert!(decode(&ssz::Encode::as_ssz_bytes(&within)).is_ok(), "the bound itself is allowed");
+    }
+
+    #[test]
     fn bytes_that_are_not_an_input_are_refused() {
-        assert!(matches!(decode(&[]), Err(DecodeError::Ssz(_))));
-        assert!(matches!(decode(&[0x14, 0, 0, 0, 0xff]), Err(DecodeError::Ssz(_))));
-        assert!(matches!(decode(b"{\"json\": true}"), Err(DecodeError::Ssz(_))));
+        assert!(matches!(decode(&[]), Err(DecodeError::Ssz(SszError::Length { got: 0, expected: 20, .. }))));
+        assert!(matches!(decode(&[0x14, 0, 0, 0, 0xff]), Err(DecodeError::Ssz(SszError::Length { .. }))));
+        assert!(matches!(decode(b"{\"json\": true, \"x\": 1}"), Err(DecodeError::Ssz(SszError::Offset { .. }))));
     }
 }

@@ -1,6 +1,8 @@
-//! The blocks execution program inside RISC Zero: reads a binary program input (`BPIN`) from
-//! the host, runs [`bp_program::execute_input_with_probe`] and commits the 416-byte public
-//! outputs to the journal. A rejected input panics, so no receipt exists for it.
+//! The blocks execution program inside RISC Zero: reads an input from the host and commits
+//! what [`bp_stateless::run`] gives to the journal: for a binary program input (`BPIN`) the
+//! batch's 416-byte public outputs, for an EIP-8025 SSZ stateless input the standard's 41-byte
+//! result (false for an invalid payload). An input with neither, or a batch the program
+//! rejects, panics, so no receipt exists for it.
 //!
 //! Cycles spent per region go to the host on stdout (not the journal): they are
 //! measurements, not claims.
@@ -13,8 +15,8 @@
 
 #![no_main]
 
-use bp_input::ProgramInput;
-use bp_program::{cycles::RegionCycles, execute_input_with_probe, Phase, Probe};
+use bp_program::{cycles::RegionCycles, Phase, Probe};
+use bp_stateless::GuestInput;
 use risc0_zkvm::guest::env;
 
 mod bn254;
@@ -35,21 +37,18 @@ fn main() {
     let mut probe = CycleProbe { report: RegionCycles::default(), phase: None, since: env::cycle_count() };
     probe.report.decode = probe.since - start;
 
-    let (output, gas_used) = match execute_input_with_probe(&input, &mut probe) {
-        Ok(done) => done,
-        Err(error) => panic!("the program rejected the input: {error}"),
+    let run = match input.run(&mut probe) {
+        Ok(run) => run,
+        Err(error) => panic!("{}", bp_program::ErrorChain(&error)),
     };
     probe.close();
-    probe.report.gas_used = gas_used;
-    // The guest exits next and its allocator never reuses memory: freeing the input's
-    // thousands of buffers would cost cycles for nothing.
-    core::mem::forget(input);
+    probe.report.gas_used = run.gas_used;
 
-    env::commit_slice(&output.to_public_bytes());
+    env::commit_slice(&run.output.to_bytes());
     env::write_slice(&probe.report.to_bytes());
 }
 
-fn read_input() -> ProgramInput {
+fn read_input() -> GuestInput {
     let mut flags = 0u32;
     env::read_slice(core::slice::from_mut(&mut flags));
     keccak::set_accelerated(flags & FLAG_ACCELERATE_KECCAK != 0);
@@ -57,10 +56,11 @@ fn read_input() -> ProgramInput {
     env::read_slice(core::slice::from_mut(&mut len));
     let mut bytes = vec![0u8; len as usize];
     env::read_slice(&mut bytes);
-    // The witness stays where it was read: nodes and codes are slices of this buffer.
-    match ProgramInput::from_binary_shared(bytes.into()) {
+    // A program input's witness stays where it was read: nodes and codes are slices of this
+    // buffer.
+    match GuestInput::decode(bytes.into()) {
         Ok(input) => input,
-        Err(error) => panic!("the input cannot be read: {error}"),
+        Err(error) => panic!("{}", bp_program::ErrorChain(&error)),
     }
 }
 

@@ -1,17 +1,19 @@
-//! The blocks execution program inside SP1: reads a binary program input (`BPIN`) from the
-//! host, runs [`bp_program::execute_input_with_probe`] and commits the 416-byte public outputs
-//! as the proof's public values. A rejected input panics, so no proof exists for it.
+//! The blocks execution program inside SP1: reads an input from the host and commits what
+//! [`bp_stateless::run`] gives as the proof's public values: for a binary program input
+//! (`BPIN`) the batch's 416-byte public outputs, for an EIP-8025 SSZ stateless input the
+//! standard's 41-byte result (false for an invalid payload). An input with neither, or a batch
+//! the program rejects, panics, so no proof exists for it.
 //!
 //! Cycles per region reach the host through SP1's cycle tracker (`cycle-tracker-report-*`
 //! lines on stdout, counted by the executor): measurements, not claims.
 
 #![no_main]
 
-use bp_input::ProgramInput;
 use bp_program::{
     cycles::{region_name, DECODE},
-    execute_input_with_probe, Phase, Probe,
+    Phase, Probe,
 };
+use bp_stateless::GuestInput;
 
 mod bn254;
 mod crypto;
@@ -26,20 +28,20 @@ sp1_zkvm::entrypoint!(main);
 fn main() {
     bp_program::accelerated::install::<crypto::Sp1>();
     start_region(DECODE);
-    let input = match ProgramInput::from_binary_shared(sp1_zkvm::io::read_vec().into()) {
+    let input = match GuestInput::decode(sp1_zkvm::io::read_vec().into()) {
         Ok(input) => input,
-        Err(error) => panic!("the input cannot be read: {error}"),
+        Err(error) => panic!("{}", bp_program::ErrorChain(&error)),
     };
     end_region(DECODE);
 
     let mut probe = RegionProbe { phase: None };
-    let (output, _gas_used) = match execute_input_with_probe(&input, &mut probe) {
-        Ok(done) => done,
-        Err(error) => panic!("the program rejected the input: {error}"),
+    let run = match input.run(&mut probe) {
+        Ok(run) => run,
+        Err(error) => panic!("{}", bp_program::ErrorChain(&error)),
     };
     probe.close();
 
-    sp1_zkvm::io::commit_slice(&output.to_public_bytes());
+    sp1_zkvm::io::commit_slice(&run.output.to_bytes());
 }
 
 /// Tells the executor's cycle tracker where each phase starts and ends.

@@ -122,9 +122,100 @@ pub(crate) fn matches_exec_on_bn254_edge_cases(backend: &dyn Backend) {
     assert_all_same_as_exec(backend, &inputs, 80, "BN254");
 }
 
-/// The inputs a cycle baseline is kept for: every real block of the fixtures and a four-block
-/// L2 devnet batch (deterministic traffic with deposits and withdrawals: the same batch on every
-/// machine).
+/// The EIP-8025 vectors of the zkEVM suite: (test, `statelessInputBytes`,
+/// `statelessOutputBytes`), in the archive's order.
+fn stateless_vectors() -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    let archive = bp_testkit::fixtures().join("eest-zkevm-v0.3.3-amsterdam-witness/blockchain_tests_zkevm.tar.zst");
+    let mut vectors = Vec::new();
+    bp_conformance::for_each_file(&archive, &mut |_, text| {
+        let file: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        for (test, fixture) in file.as_object().into_iter().flatten() {
+            for block in fixture["blocks"].as_array().into_iter().flatten() {
+                let hex = |key: &str| block.get(key)?.as_str().map(|h| alloy_primitives::hex::decode(h).expect("hex"));
+                if let (Some(input), Some(output)) = (hex("statelessInputBytes"), hex("statelessOutputBytes")) {
+                    vectors.push((test.clone(), input, output));
+                }
+            }
+        }
+    })
+    .expect("reads the zkEVM suite");
+    vectors
+}
+
+/// Every `every`-th EIP-8025 input of the zkEVM suite, valid and invalid payloads, fed to the
+/// guest as SSZ: it commits exactly exec's 41 bytes, which are the suite's own where the
+/// program's Amsterdam agrees with that release's (SKIPS.md lists the vectors where not).
+pub(crate) fn matches_exec_on_stateless_inputs(backend: &dyn Backend, every: usize) {
+    let vectors = stateless_vectors();
+    assert_eq!(vectors.len(), 222, "the suite's vectors");
+    let (mut valid, mut invalid, mut as_the_suite) = (0, 0, 0);
+    for (name, input, expected) in vectors.iter().step_by(every) {
+        let native = ExecBackend.execute(input).unwrap_or_else(|e| panic!("{name}: exec: {e}"));
+        let zkvm = backend.execute(input).unwrap_or_else(|e| panic!("{name}: {}: {e}", backend.proof_type()));
+        assert_eq!(zkvm.output, native.output, "{name}: committed result");
+        assert_eq!(zkvm.gas_used, native.gas_used, "{name}: gas");
+        let bytes = zkvm.output.to_bytes();
+        assert_eq!(bytes.len(), 41, "{name}: an EIP-8025 result");
+        assert_eq!(bytes[..32], expected[..32], "{name}: the request's root");
+        as_the_suite += usize::from(&bytes == expected);
+        if bytes[32] == 1 {
+            valid += 1;
+        } else {
+            invalid += 1;
+        }
+    }
+    eprintln!(
+        "{} EIP-8025 inputs ({valid} valid, {invalid} invalid): {} executor = exec, {as_the_suite} byte-identical to the suite",
+        valid + invalid,
+        backend.proof_type()
+    );
+    assert!(valid >= 10 && invalid >= 1, "both kinds ran: {valid} valid, {invalid} invalid");
+}
+
+/// The heaviest valid payload of the zkEVM suite (by its gas), as SSZ.
+fn heaviest_stateless_input() -> (String, Vec<u8>) {
+    let vectors = stateless_vectors();
+    let (name, input, _) = vectors
+        .into_iter()
+        .filter(|(_, _, output)| output[32] == 1)
+        .filter_map(|(name, input, output)| {
+            let gas = bp_stateless::decode(&input).ok()?.new_payload_request.execution_payload.gas_used;
+            Some((gas, (name, input, output)))
+        })
+        .max_by_key(|(gas, (name, _, _))| (*gas, std::cmp::Reverse(name.clone())))
+        .expect("a valid payload")
+        .1;
+    (name, input)
+}
+
+/// The heaviest valid block of the EEST Amsterdam suite: the most transactions (gas alone
+/// picks blocks that burn it all in one failing call, at 0.1 cycles per gas), then the most
+/// gas, under 16 Mgas.
+fn heaviest_amsterdam_block() -> (String, Vec<u8>) {
+    let archive = bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/for_amsterdam.tar.zst");
+    let mut best: Option<((usize, u64), String, Vec<u8>)> = None;
+    bp_conformance::for_each_file(&archive, &mut |_, text| {
+        let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+        for (test, fixture) in file.as_object().into_iter().flatten() {
+            let Ok(inputs) = bp_conformance::stateless_inputs(fixture) else { continue };
+            for input in inputs {
+                let gas: u64 = input.blocks.iter().map(|b| b.header.gas_used).sum();
+                let weight = (input.blocks.iter().map(|b| b.body.transactions.len()).sum::<usize>(), gas);
+                if gas < 16_000_000 && best.as_ref().is_none_or(|(w, name, _)| (weight, test) > (*w, name)) {
+                    best = Some((weight, test.clone(), input.to_binary()));
+                }
+            }
+        }
+    })
+    .expect("reads the Amsterdam suite");
+    let (_, name, input) = best.expect("an Amsterdam block");
+    (name, input)
+}
+
+/// The inputs a cycle baseline is kept for: every real block of the fixtures, a four-block L2
+/// devnet batch (deterministic traffic with deposits and withdrawals: the same batch on every
+/// machine), the heaviest Amsterdam block of the EEST suite under 16 Mgas, and the heaviest
+/// payload of the zkEVM suite as an EIP-8025 input.
 fn baseline_inputs() -> Vec<(String, Vec<u8>)> {
     let real = [
         ("hoodi 1281069", "hoodi-prague-ethrex-replay/cache_hoodi_1281069.json.zst"),
@@ -146,6 +237,11 @@ fn baseline_inputs() -> Vec<(String, Vec<u8>)> {
     let sealed = builder.build_batch(4).expect("builds").clone();
     assert!(sealed.deposits > 0 && sealed.withdrawals > 0, "the batch exercises deposits and withdrawals");
     inputs.push(("devnet L2 batch of 4 blocks".to_string(), sealed.input.to_binary()));
+    let short = |name: String| name.rsplit("::").next().unwrap_or_default().to_owned();
+    let (name, input) = heaviest_amsterdam_block();
+    inputs.push((format!("Amsterdam {}", short(name)), input));
+    let (name, input) = heaviest_stateless_input();
+    inputs.push((format!("EIP-8025 {}", short(name)), input));
     inputs
 }
 
