@@ -117,10 +117,36 @@ pub(crate) fn micros(ms: f64) -> f64 {
     (ms * 1e3).round() / 1e3
 }
 
-/// Writes `input` as JSON if `output` ends in `.json`, else in the binary form; returns the size.
-fn write_input(input: &ProgramInput, output: &Path) -> Result<usize> {
-    let bytes =
-        if output.extension().is_some_and(|e| e == "json") { serde_json::to_vec(input)? } else { input.to_binary() };
+/// The form `convert` and `witness` write a program input in.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteFormat {
+    /// Our binary program input (`BPIN`), what the provers take.
+    Bin,
+    /// The program input as JSON.
+    Json,
+    /// An EIP-8025 SSZ StatelessInput (one Amsterdam block; its requests and access list from
+    /// running the program), what any EIP-8025 guest takes.
+    Ssz,
+}
+
+impl WriteFormat {
+    /// `format` if given, else by `output`'s extension (`.json`, `.ssz`; anything else binary).
+    pub(crate) fn for_output(format: Option<Self>, output: &Path) -> Self {
+        format.unwrap_or(match output.extension().and_then(|e| e.to_str()) {
+            Some("json") => Self::Json,
+            Some("ssz") => Self::Ssz,
+            _ => Self::Bin,
+        })
+    }
+}
+
+/// Writes `input` in `format`; returns the size.
+fn write_input(input: &ProgramInput, output: &Path, format: WriteFormat) -> Result<usize> {
+    let bytes = match format {
+        WriteFormat::Json => serde_json::to_vec(input)?,
+        WriteFormat::Bin => input.to_binary(),
+        WriteFormat::Ssz => bp_stateless::stateless_input(input).context("no EIP-8025 input for it")?.to_bytes(),
+    };
     write_atomically(output, &bytes)?;
     Ok(bytes.len())
 }
@@ -135,19 +161,19 @@ pub(crate) fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
     written.with_context(|| format!("writing {}", output.display()))
 }
 
-pub(crate) fn convert(path: &Path, output: &Path, reader: &Reader) -> Result<()> {
+pub(crate) fn convert(path: &Path, output: &Path, format: WriteFormat, reader: &Reader) -> Result<()> {
     let source =
         bp_formats::read_bytes(path, reader.max_bytes).with_context(|| format!("reading {}", path.display()))?;
     if let Some(stateless) = stateless_input(&source) {
         let input = bp_stateless::program_input(&stateless)
             .with_context(|| format!("{}: the EIP-8025 payload is not valid", path.display()))?;
-        let written = write_input(&input, output)?;
+        let written = write_input(&input, output, format)?;
         errln!("{} (eip8025-ssz) -> {} ({written} bytes)", path.display(), output.display());
         return Ok(());
     }
     let loaded =
         bp_formats::parse(&source, reader.chain.as_ref()).with_context(|| format!("reading {}", path.display()))?;
-    let written = write_input(&loaded.input, output)?;
+    let written = write_input(&loaded.input, output, format)?;
     let json_size = serde_json::to_vec(&loaded.input)?.len();
     let source_size = source.len();
     errln!(
@@ -184,6 +210,7 @@ pub(crate) fn witness(
     url: &str,
     block: BlockTag,
     output: &Path,
+    format: WriteFormat,
     cache: Option<&Path>,
     chain: Option<ChainConfig>,
 ) -> Result<()> {
@@ -203,7 +230,7 @@ pub(crate) fn witness(
     let calls = (client.calls(), client.cache_hits());
     let (input, report) =
         result.with_context(|| format!("block {block}: {} RPC calls, {} cached", calls.0, calls.1)).map_err(advise)?;
-    let written = write_input(&input, output)?;
+    let written = write_input(&input, output, format)?;
     let path = match report.path {
         WitnessPath::ExecutionWitness => "debug_executionWitness".to_owned(),
         WitnessPath::Proofs => format!(

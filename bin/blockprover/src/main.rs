@@ -166,13 +166,17 @@ enum Command {
         #[command(flatten)]
         chain: ChainArgs,
     },
-    /// Convert any input `execute` reads into our binary program input (or JSON with -o X.json).
+    /// Convert any input `execute` reads into our binary program input, JSON (-o X.json) or an
+    /// EIP-8025 SSZ input (-o X.ssz: one Amsterdam block).
     Convert {
         /// The input file.
         input: PathBuf,
-        /// Where to write; a `.json` name writes JSON, anything else the binary form.
+        /// Where to write; by its name: `.json` JSON, `.ssz` EIP-8025 SSZ, anything else binary.
         #[arg(short, long)]
         output: PathBuf,
+        /// The form to write, whatever the output's name.
+        #[arg(long, value_enum)]
+        format: Option<inputs::WriteFormat>,
         #[command(flatten)]
         chain: ChainArgs,
     },
@@ -192,9 +196,15 @@ enum Command {
         /// or `latest`.
         #[arg(long)]
         block: inputs::BlockTag,
-        /// Where to write the input; a `.json` name writes JSON, anything else the binary form.
+        /// Where to write the input; by its name: `.json` JSON, `.ssz` EIP-8025 SSZ, anything
+        /// else binary.
         #[arg(short, long)]
         output: PathBuf,
+        /// The form to write, whatever the output's name: `ssz` is an EIP-8025 StatelessInput
+        /// (the node's block must be an Amsterdam block; its requests and access list come from
+        /// running the program on it).
+        #[arg(long, value_enum)]
+        format: Option<inputs::WriteFormat>,
         /// Directory for cached RPC answers.
         #[arg(long, alias = "cache", env = "BLOCKPROVER_RPC_CACHE", default_value = ".blockprover-rpc-cache")]
         rpc_cache: PathBuf,
@@ -363,9 +373,14 @@ fn run(cli: Cli) -> Result<()> {
             zkvm::prove(&input, &reader(&chain)?, &backend, format, &output)
         }
         Command::Verify { proof, input, chain } => zkvm::verify(&proof, input.as_deref(), &reader(&chain)?),
-        Command::Convert { input, output, chain } => inputs::convert(&input, &output, &reader(&chain)?),
-        Command::Witness { rpc, block, output, rpc_cache, no_cache, chain } => {
-            inputs::witness(&rpc, block, &output, (!no_cache).then_some(rpc_cache.as_path()), chain.resolve()?)
+        Command::Convert { input, output, format, chain } => {
+            let format = inputs::WriteFormat::for_output(format, &output);
+            inputs::convert(&input, &output, format, &reader(&chain)?)
+        }
+        Command::Witness { rpc, block, output, format, rpc_cache, no_cache, chain } => {
+            let format = inputs::WriteFormat::for_output(format, &output);
+            let cache = (!no_cache).then_some(rpc_cache.as_path());
+            inputs::witness(&rpc, block, &output, format, cache, chain.resolve()?)
         }
         Command::Coordinator(args) => service::coordinator(*args, max_bytes),
         Command::Prover(args) => service::prover(args),

@@ -258,6 +258,18 @@ fn an_eip8025_input_gives_the_standards_output_through_every_command() {
         let verified = json(&run(blockprover().arg("verify").arg(&proof).arg("--input").arg(&path)));
         assert_eq!((&verified["stateless_output"], &verified["verified"]), (&expected.clone().into(), &true.into()));
     }
+    // `convert` there and back (witness --format ssz writes the same way): the SSZ input
+    // again, byte for byte; a block before Amsterdam has no such form, and says why.
+    let (input, _) = &vectors[0];
+    let (bin, ssz) = (dir.path().join("0.bin"), dir.path().join("again.ssz"));
+    assert!(run(blockprover().arg("convert").arg(dir.path().join("0.ssz")).arg("-o").arg(&bin)).status.success());
+    let output = run(blockprover().arg("convert").arg(&bin).arg("-o").arg(&ssz));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(std::fs::read(&ssz).unwrap() == *input, "the round trip gives the suite's bytes");
+    let output = run(blockprover().arg("convert").arg(hoodi()).args(["--format", "ssz", "-o"]).arg(&ssz));
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("block 1281069 is not an Amsterdam block"), "{}", stderr(&output));
+
     // An exec proof of one payload's result is not verified by another payload.
     let other = dir.path().join("1.ssz");
     let output = run(blockprover().arg("verify").arg(dir.path().join("0.proof")).arg("--input").arg(&other));

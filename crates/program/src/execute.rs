@@ -53,6 +53,20 @@ pub struct BatchResult<S> {
     pub l2: Option<L2Batch>,
     /// The witness database after the last block.
     pub db: WitnessDb<S>,
+    /// Per block, what the consensus layer hands over beside it (an EIP-8025 payload request
+    /// carries them), as execution produced and the header's hashes bound them.
+    pub payload_fields: Vec<PayloadFields>,
+}
+
+/// What a block's execution gives that its body does not hold and its header binds by hash
+/// only: the execution requests (EIP-7685, `requests_hash`) and the block-level access list
+/// (EIP-7928, `block_access_list_hash`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadFields {
+    /// The requests, empty before Prague.
+    pub requests: alloy_eips::eip7685::Requests,
+    /// The access list's RLP (the bytes its hash is of); `None` before Amsterdam.
+    pub block_access_list: Option<alloy_primitives::Bytes>,
 }
 
 /// The program's phases, for timing (natively) or cycle counting (in a zkVM).
@@ -115,6 +129,16 @@ pub fn execute_input_with_probe(
     Ok(result)
 }
 
+/// Runs the program's checks on `input`'s blocks (not an L2 batch's commitments) and returns
+/// each block's [`PayloadFields`]: what turning a block into a payload request needs.
+pub fn payload_fields(input: &ProgramInput) -> Result<Vec<PayloadFields>, ProgramError> {
+    let witness = VerifiedWitness::new(&input.witness, &input.parent_header)?;
+    let db = WitnessDb::new(witness, input.parent_header.state_root);
+    let l2 = input.l2.as_ref().map(|_| L2Batch::default());
+    let batch = execute_batch(&input.blocks, &input.parent_header, &input.chain, l2, db, &mut NoProbe)?;
+    Ok(batch.payload_fields)
+}
+
 /// Executes `blocks` on top of `parent` against `db`, checking every block completely: its
 /// header against its parent, its body against its header, its transactions, their execution
 /// against the header's results, and the state root after it. An L2 batch (`l2` given) may
@@ -138,6 +162,7 @@ pub fn execute_batch<S: WitnessSource + core::fmt::Debug>(
     let mut state = State::builder().with_database(db).with_bundle_update().build();
     let (mut parent, mut parent_hash) = (parent, parent_block_hash);
     let (mut gas_used, mut tx_count) = (0u64, 0u64);
+    let mut payload_fields = Vec::with_capacity(blocks.len());
 
     for block in blocks {
         let number = block.header.number;
@@ -155,7 +180,11 @@ pub fn execute_batch<S: WitnessSource + core::fmt::Debug>(
         }
         let executed = executed.map_err(|e| invalid(BlockError::Execution(format!("{e}"))))?;
         check_results(&block.header, chain, &executed).map_err(invalid)?;
-        let result = executed.result;
+        let Executed { mut result, access_list } = executed;
+        payload_fields.push(PayloadFields {
+            requests: core::mem::take(&mut result.requests),
+            block_access_list: access_list.map(|list| list.rlp),
+        });
 
         probe.enter(Phase::StateRoot);
         state.merge_transitions(BundleRetention::PlainState);
@@ -186,7 +215,7 @@ pub fn execute_batch<S: WitnessSource + core::fmt::Debug>(
         tx_count,
         l2: None,
     };
-    Ok(BatchResult { output, gas_used, l2, db: state.database })
+    Ok(BatchResult { output, gas_used, l2, db: state.database, payload_fields })
 }
 
 type Recovered<'a> = alloy_consensus::transaction::Recovered<&'a BlockTx>;
@@ -315,11 +344,12 @@ struct Executed {
     access_list: Option<AccessListSummary>,
 }
 
-/// A block-level access list, as the header check needs it.
-#[derive(Debug, Clone, Copy)]
+/// A block-level access list, as the header check needs it, with the RLP its hash is of.
+#[derive(Debug, Clone)]
 struct AccessListSummary {
     hash: B256,
     items: u64,
+    rlp: alloy_primitives::Bytes,
 }
 
 /// The EVM environment a block of `header` executes in under `chain`'s rules (the one
@@ -414,9 +444,11 @@ where
             }
         }
     }
-    let access_list = state.bal_state.take_built_alloy_bal().map(|list| AccessListSummary {
-        hash: alloy_eip7928::compute_block_access_list_hash(&list),
-        items: alloy_eip7928::total_bal_items(&list),
+    let access_list = state.bal_state.take_built_alloy_bal().map(|list| {
+        // The hash's own encoding, kept: an EIP-8025 payload carries these bytes.
+        let mut rlp = Vec::new();
+        let hash = alloy_eip7928::compute_block_access_list_hash_with_buf(&list, &mut rlp);
+        AccessListSummary { hash, items: alloy_eip7928::total_bal_items(&list), rlp: rlp.into() }
     });
     Ok(Executed { result, access_list })
 }
@@ -506,14 +538,14 @@ fn check_results(header: &Header, chain: &ChainConfig, executed: &Executed) -> R
     if header.requests_hash != computed {
         return Err(BlockError::RequestsHash(GotExpected::new(computed, header.requests_hash)));
     }
-    if let Some(list) = executed.access_list {
+    if let Some(list) = &executed.access_list {
         // EIP-7928: the list may hold one item per ITEM_COST gas of the block's limit.
         let max = header.gas_limit / alloy_eip7928::ITEM_COST as u64;
         if list.items > max {
             return Err(BlockError::AccessListTooLarge { items: list.items, max });
         }
     }
-    let computed = executed.access_list.map(|list| list.hash);
+    let computed = executed.access_list.as_ref().map(|list| list.hash);
     if header.block_access_list_hash != computed {
         return Err(BlockError::BlockAccessListHash(GotExpected::new(computed, header.block_access_list_hash)));
     }

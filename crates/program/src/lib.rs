@@ -35,8 +35,8 @@ pub use credit::CreditError;
 pub use db::{bytecode, Ancestors, VerifiedWitness, WitnessDb, WitnessSource};
 pub use error::{BlockError, ErrorChain, GotExpected, HeaderError, L2Error, ProgramError, StateError};
 pub use execute::{
-    evm_env, execute_batch, execute_input, execute_input_with_probe, receipts_root_and_bloom, run_block, BatchResult,
-    BlockReceipt, BlockResult, NoProbe, Phase, Probe,
+    evm_env, execute_batch, execute_input, execute_input_with_probe, payload_fields, receipts_root_and_bloom,
+    run_block, BatchResult, BlockReceipt, BlockResult, NoProbe, PayloadFields, Phase, Probe,
 };
 pub use output::{
     L2Commitments, OutputDecodeError, OutputWord, ProgramOutput, WordMismatch, BATCH_KIND_L1, BATCH_KIND_L2,

@@ -18,12 +18,14 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod codec;
 pub mod containers;
-mod decode;
 mod merkle;
+mod payload;
 mod run;
 
-pub use decode::SszError;
+pub use codec::SszError;
+pub use payload::{stateless_input, ToStatelessError};
 pub use run::{run, GuestInput, PublicOutput, PublicOutputError, Run, RunError, STATELESS_OUTPUT_BYTES};
 
 use alloy_consensus::{
@@ -110,7 +112,7 @@ pub fn decode(bytes: &[u8]) -> Result<StatelessInput, DecodeError> {
 
 /// [`decode`], every byte list of the input a slice of `bytes` (no copy).
 pub fn decode_shared(bytes: &Bytes) -> Result<StatelessInput, DecodeError> {
-    let input = decode::stateless_input(bytes)?;
+    let input = codec::stateless_input(bytes)?;
     input.check_limits()?;
     Ok(input)
 }
@@ -178,7 +180,7 @@ pub fn request_root(request: &NewPayloadRequest) -> B256 {
 impl StatelessValidationResult {
     /// The SSZ bytes a proof commits (41 bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
-        decode::encode_result(self)
+        codec::encode_result(self)
     }
 }
 

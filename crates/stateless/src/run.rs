@@ -63,7 +63,7 @@ impl PublicOutput {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PublicOutputError> {
         match bytes.len() {
             PUBLIC_OUTPUT_BYTES => Ok(Self::Batch(ProgramOutput::from_public_bytes(bytes)?)),
-            STATELESS_OUTPUT_BYTES => crate::decode::decode_result(bytes).map(Self::Stateless).map_err(Into::into),
+            STATELESS_OUTPUT_BYTES => crate::codec::decode_result(bytes).map(Self::Stateless).map_err(Into::into),
             got => Err(PublicOutputError::Length { got }),
         }
     }

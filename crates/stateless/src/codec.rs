@@ -1,4 +1,4 @@
-//! SSZ decoding of the stateless input and encoding of the result, for this one schema.
+//! SSZ decoding and encoding of the stateless input, and of the result, for this one schema.
 //!
 //! Ours rather than `ethereum_ssz`'s, which the tests use as the reference (every fixture and
 //! thousands of mutations of them decode alike, or fail alike): that crate turns on
@@ -335,6 +335,101 @@ pub(crate) fn decode_result(bytes: &[u8]) -> Result<StatelessValidationResult, S
     })
 }
 
+/// A field as the encoder lays it out: fixed-size bytes in place, variable-size bytes behind
+/// an offset.
+enum Out {
+    Fixed(Vec<u8>),
+    Variable(Vec<u8>),
+}
+
+/// A container (or a list of variable-size items: all `Variable`): the fixed part with each
+/// variable field's offset, then the variable fields in order.
+fn container(fields: Vec<Out>) -> Vec<u8> {
+    let fixed: usize = fields.iter().map(|f| if let Out::Fixed(b) = f { b.len() } else { 4 }).sum();
+    let variable: usize = fields.iter().map(|f| if let Out::Variable(b) = f { b.len() } else { 0 }).sum();
+    let mut bytes = Vec::with_capacity(fixed + variable);
+    let mut offset = fixed;
+    for field in &fields {
+        match field {
+            Out::Fixed(b) => bytes.extend_from_slice(b),
+            Out::Variable(b) => {
+                // The bounds of `check_limits` keep every input far below 4 GiB per container.
+                bytes.extend_from_slice(&(offset as u32).to_le_bytes());
+                offset += b.len();
+            }
+        }
+    }
+    for field in fields {
+        if let Out::Variable(b) = field {
+            bytes.extend_from_slice(&b);
+        }
+    }
+    bytes
+}
+
+fn byte_lists(items: &[Bytes]) -> Vec<u8> {
+    container(items.iter().map(|b| Out::Variable(b.to_vec())).collect())
+}
+
+fn fixed(bytes: &[u8]) -> Out {
+    Out::Fixed(bytes.to_vec())
+}
+
+fn uint64(value: u64) -> Out {
+    Out::Fixed(value.to_le_bytes().to_vec())
+}
+
+/// The SSZ encoding of a stateless input (what [`stateless_input`] reads).
+pub(crate) fn encode_stateless_input(input: &StatelessInput) -> Vec<u8> {
+    let request = &input.new_payload_request;
+    let p = &request.execution_payload;
+    let withdrawals = p
+        .withdrawals
+        .iter()
+        .flat_map(|w| {
+            container(vec![uint64(w.index), uint64(w.validator_index), fixed(w.address.as_slice()), uint64(w.amount)])
+        })
+        .collect();
+    let payload = container(vec![
+        fixed(p.parent_hash.as_slice()),
+        fixed(p.fee_recipient.as_slice()),
+        fixed(p.state_root.as_slice()),
+        fixed(p.receipts_root.as_slice()),
+        fixed(p.logs_bloom.as_slice()),
+        fixed(p.prev_randao.as_slice()),
+        uint64(p.block_number),
+        uint64(p.gas_limit),
+        uint64(p.gas_used),
+        uint64(p.timestamp),
+        Out::Variable(p.extra_data.to_vec()),
+        fixed(&p.base_fee_per_gas.to_le_bytes::<32>()),
+        fixed(p.block_hash.as_slice()),
+        Out::Variable(byte_lists(&p.transactions)),
+        Out::Variable(withdrawals),
+        uint64(p.blob_gas_used),
+        uint64(p.excess_blob_gas),
+        Out::Variable(p.block_access_list.to_vec()),
+        uint64(p.slot_number),
+    ]);
+    let request = container(vec![
+        Out::Variable(payload),
+        Out::Variable(request.versioned_hashes.iter().flat_map(|h| h.0).collect()),
+        fixed(request.parent_beacon_block_root.as_slice()),
+        Out::Variable(byte_lists(&request.execution_requests)),
+    ]);
+    let witness = container(vec![
+        Out::Variable(byte_lists(&input.witness.state)),
+        Out::Variable(byte_lists(&input.witness.codes)),
+        Out::Variable(byte_lists(&input.witness.headers)),
+    ]);
+    container(vec![
+        Out::Variable(request),
+        Out::Variable(witness),
+        uint64(input.chain_config.chain_id),
+        Out::Variable(byte_lists(&input.public_keys)),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +507,16 @@ mod tests {
             }
         }
         assert!(accepted > 1000 && refused > 1000, "both kinds were tried: {accepted} accepted, {refused} refused");
+    }
+
+    #[test]
+    fn every_fixture_encodes_back_to_its_own_bytes() {
+        for input in fixture_inputs() {
+            let decoded = stateless_input(&Bytes::copy_from_slice(&input)).expect("decodes");
+            let encoded = encode_stateless_input(&decoded);
+            assert_eq!(encoded, ssz::Encode::as_ssz_bytes(&decoded), "ethereum_ssz's encoding");
+            assert!(encoded == input, "the fixture's own bytes");
+        }
     }
 
     #[test]
