@@ -359,6 +359,25 @@ pub fn check_identity(backend: &dyn Backend, proof: &Proof) -> Result<(), Backen
 mod name_tests {
     use super::*;
 
+    /// A proof of an EIP-8025 result (41 bytes) is never taken for a batch's outputs: the
+    /// coordinator reads a submission with `outputs()` and refuses it as malformed.
+    #[test]
+    fn an_eip8025_proof_is_not_a_batch_proof() {
+        let result = bp_stateless::containers::StatelessValidationResult {
+            new_payload_request_root: B256::repeat_byte(1),
+            successful_validation: true,
+            chain_config: bp_stateless::containers::ChainConfig { chain_id: 1 },
+        };
+        let proof = Proof {
+            proof_type: ProofType::Exec,
+            program_id: B256::ZERO,
+            public_outputs: result.to_bytes(),
+            receipt: Vec::new(),
+        };
+        assert_eq!(proof.public_output().expect("a result"), PublicOutput::Stateless(result));
+        assert!(matches!(proof.outputs(), Err(BackendError::MalformedProof(_))));
+    }
+
     #[test]
     fn names_parse_and_unknown_names_list_the_choices() {
         assert_eq!("RISC0".parse::<ProofType>(), Ok(ProofType::Risc0));
