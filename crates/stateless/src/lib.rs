@@ -23,6 +23,8 @@ pub mod containers;
 mod merkle;
 mod payload;
 mod run;
+#[cfg(test)]
+mod vectors;
 
 pub use codec::SszError;
 pub use payload::{stateless_input, ToStatelessError};
