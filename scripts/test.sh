@@ -59,6 +59,19 @@ if [ "${BLOCKPROVER_RISC0:-1}" = 1 ]; then
     cargo "${KERNELS[@]}" build --release --locked -p blockprover --features risc0
     cargo "${KERNELS[@]}" test --release --locked -p bp-backend --features risc0 --test risc0 -- \
         --nocapture --test-threads 1 "${PROVE[@]}"
+    # GPU mode, on request: RISC Zero's CUDA prover (blockprover-gpu, beside the risc0 binary
+    # just built) from NVIDIA's PyPI wheels; its kernels are compiled for four GPU
+    # architectures, which takes long on two cores (docs/zkvm.md, GPU mode). No GPU is needed
+    # to build it; where there is none, `--device gpu` must be refused and `auto` fall back.
+    if [ "${BLOCKPROVER_CUDA:-}" = 1 ]; then
+        (
+            # shellcheck source=scripts/cuda-toolchain.sh
+            source scripts/cuda-toolchain.sh
+            cargo "${KERNELS[@]}" build --release --locked -p blockprover-gpu --features cuda
+            cargo "${KERNELS[@]}" clippy --release --locked -p blockprover-gpu --features cuda -- -D warnings
+            bash scripts/gpu-check.sh target/release
+        )
+    fi
     # The steps below run the default binary, which the risc0 build replaced in target/release.
     cargo build --release --workspace --locked
 fi

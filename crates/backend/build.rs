@@ -14,6 +14,10 @@ fn main() {
     // then only composite receipts can be made, and the keccak accelerator cannot be proved.
     let recursion = env::var_os("DOCS_RS").is_none();
     println!("cargo:rustc-env=BP_RISC0_RECURSION={}", u8::from(recursion));
+    // The GPU architectures RISC Zero's CUDA kernels are built for (scripts/cuda-toolchain.sh
+    // sets them, and NVCC_APPEND_FLAGS to match), for the GPU prover's device check.
+    println!("cargo:rerun-if-env-changed=BLOCKPROVER_CUDA_ARCHS");
+    println!("cargo:rustc-env=BP_CUDA_ARCHS={}", env::var("BLOCKPROVER_CUDA_ARCHS").unwrap_or_default());
     for zkvm in ["risc0", "sp1"] {
         let upper = zkvm.to_ascii_uppercase();
         println!("cargo:rerun-if-env-changed=BLOCKPROVER_{upper}_GUEST_ELF");

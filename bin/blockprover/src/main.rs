@@ -24,8 +24,16 @@ use clap::{Parser, Subcommand};
 static VERSION: LazyLock<String> = LazyLock::new(|| {
     let backends: Vec<&str> =
         bp_backend::ProofType::ALL.iter().filter(|t| bp_backend::backend_built(**t)).map(|t| t.name()).collect();
+    // GPU mode: the CUDA prover is a program of its own beside this one (bp_backend::gpu).
+    let gpu = match bp_backend::gpu::GpuProver::locate() {
+        Ok(prover) if bp_backend::backend_built(bp_backend::ProofType::Risc0) => {
+            format!("; risc0 on the CPU, and on NVIDIA GPUs with the CUDA prover {}", prover.path().display())
+        }
+        _ if bp_backend::backend_built(bp_backend::ProofType::Risc0) => "; risc0 on the CPU (no CUDA prover)".into(),
+        _ => String::new(),
+    };
     format!(
-        "{} (program v{}, protocol v{}; backends: {})",
+        "{} (program v{}, protocol v{}; backends: {}{gpu})",
         env!("CARGO_PKG_VERSION"),
         bp_program::PROGRAM_VERSION,
         bp_protocol::PROTOCOL_VERSION,

@@ -258,6 +258,10 @@ pub(crate) struct ProverArgs {
     /// Proving backend: exec (native, no proof); risc0 and sp1 need builds with those features.
     #[arg(long, env = "PROVER_CLIENT_BACKEND")]
     backend: Option<ProofType>,
+    /// Where risc0 proves: auto (on a GPU where this machine has one and blockprover-gpu is
+    /// beside this binary, else on the CPU), cpu, or gpu (refuses to start without one).
+    #[arg(long, env = "PROVER_CLIENT_DEVICE")]
+    device: Option<bp_backend::gpu::Device>,
     /// Directory where proofs are kept until a coordinator acknowledges them (default:
     /// blockprover-prover).
     #[arg(long, env = "PROVER_CLIENT_DATA_DIR")]
@@ -269,7 +273,7 @@ pub(crate) struct ProverArgs {
     #[arg(long)]
     max_batches: Option<u64>,
     /// A TOML file with any of: endpoints (a list, or one string as on the command line),
-    /// proving_time_ms, backend, data_dir, name, auth_secret_file, max_frame_mib,
+    /// proving_time_ms, backend, device, data_dir, name, auth_secret_file, max_frame_mib,
     /// reply_timeout_secs. Flags and environment win over it. A relative name is looked up in
     /// CONFIGS_PATH; relative paths inside it are relative to the file.
     #[arg(long, env = "PROVER_CLIENT_CONFIG_FILE")]
@@ -286,6 +290,7 @@ struct ProverFile {
     endpoints: Option<Vec<String>>,
     proving_time_ms: Option<u64>,
     backend: Option<String>,
+    device: Option<String>,
     data_dir: Option<PathBuf>,
     name: Option<String>,
     auth_secret_file: Option<PathBuf>,
@@ -339,7 +344,14 @@ pub(crate) fn prover(args: ProverArgs) -> Result<()> {
         (None, Some(name)) => name.parse().map_err(anyhow::Error::msg).context("`backend` in the config file")?,
         (None, None) => ProofType::Exec,
     };
-    let backend: Arc<dyn bp_backend::Backend> = bp_backend::backend(backend)?.into();
+    let device = match (args.device, file.device) {
+        (Some(d), _) => d,
+        (None, Some(name)) => name.parse().map_err(anyhow::Error::msg).context("`device` in the config file")?,
+        (None, None) => bp_backend::gpu::Device::Auto,
+    };
+    let (backend, placement) = bp_backend::placed_backend(backend, device)?;
+    tracing::info!(backend = %backend.proof_type(), "{placement}");
+    let backend: Arc<dyn bp_backend::Backend> = backend.into();
     let name = args.name.or(file.name).unwrap_or_else(|| {
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
         format!("{}-{}", host.trim(), std::process::id())

@@ -26,6 +26,11 @@ pub(crate) struct BackendArgs {
     /// linear in the segment size (9.7 GB at 20); smaller segments add paging cycles.
     #[arg(long, value_name = "N")]
     pub segment_po2: Option<u32>,
+    /// Where `prove` proves: auto (RISC Zero on a GPU where this machine has one and
+    /// blockprover-gpu is beside this binary, else on the CPU), cpu, or gpu (an error where
+    /// there is none). The first line `prove` logs says which and why.
+    #[arg(long, env = "BLOCKPROVER_DEVICE", default_value = "auto")]
+    pub device: bp_backend::gpu::Device,
 }
 
 impl BackendArgs {
@@ -42,17 +47,37 @@ impl BackendArgs {
         Ok(())
     }
 
+    /// The backend, to execute with.
     fn open(&self) -> Result<Box<dyn Backend>> {
-        self.check()?;
         #[cfg(feature = "risc0")]
         if self.kind() == ProofType::Risc0 {
-            let mut backend = bp_backend::Risc0Backend::new()?.with_keccak_accelerator(!self.no_keccak_accelerator);
-            if let Some(po2) = self.segment_po2 {
-                backend = backend.with_segment_po2(po2)?;
-            }
-            return Ok(Box::new(backend));
+            return Ok(Box::new(self.risc0()?));
         }
+        self.check()?;
         Ok(bp_backend::backend(self.kind())?)
+    }
+
+    /// The backend placed on `--device`, to prove with, and the line that says where it proves
+    /// and why ([`bp_backend::placed_backend`]).
+    fn open_to_prove(&self) -> Result<(Box<dyn Backend>, String)> {
+        #[cfg(feature = "risc0")]
+        if self.kind() == ProofType::Risc0 {
+            let backend = self.risc0()?.on(self.device)?;
+            let placement = backend.placement().to_string();
+            return Ok((Box::new(backend), placement));
+        }
+        self.check()?;
+        Ok(bp_backend::placed_backend(self.kind(), self.device)?)
+    }
+
+    #[cfg(feature = "risc0")]
+    fn risc0(&self) -> Result<bp_backend::Risc0Backend> {
+        self.check()?;
+        let mut backend = bp_backend::Risc0Backend::new()?.with_keccak_accelerator(!self.no_keccak_accelerator);
+        if let Some(po2) = self.segment_po2 {
+            backend = backend.with_segment_po2(po2)?;
+        }
+        Ok(backend)
     }
 }
 
@@ -134,13 +159,14 @@ pub(crate) fn prove(path: &Path, reader: &Reader, args: &BackendArgs, format: Pr
         );
     };
     let (input, _) = backend_input(path, reader)?;
-    let backend = args.open()?;
+    let (backend, placement) = args.open_to_prove()?;
     if kind == ProofType::Exec {
         errln!(
             "warning: --backend exec proves nothing: the file carries the public outputs, and `verify --input` \
              checks them by re-executing the input"
         );
     } else {
+        errln!("{placement}");
         errln!("proving {} with {kind} ({format}); this takes minutes", path.display());
     }
     let started = Instant::now();

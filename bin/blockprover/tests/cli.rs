@@ -117,6 +117,27 @@ fn prove_requires_a_backend_and_errors_name_what_to_fix() {
 }
 
 #[test]
+fn only_risc0_proves_on_a_gpu_and_a_device_is_named_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let proof = dir.path().join("p");
+    let output =
+        run(blockprover().args(["prove", "--backend", "exec", "--device", "gpu"]).arg(hoodi()).arg("-o").arg(&proof));
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("the exec backend does not prove on a GPU here (only risc0 does"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!proof.exists());
+    let output =
+        run(blockprover().args(["prove", "--backend", "exec", "--device", "tpu"]).arg(hoodi()).arg("-o").arg(&proof));
+    assert!(stderr(&output).contains("unknown device \"tpu\" (expected auto, cpu or gpu)"), "{}", stderr(&output));
+    let output =
+        run(blockprover().args(["prove", "--backend", "exec", "--device", "cpu"]).arg(hoodi()).arg("-o").arg(&proof));
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
 fn conformance_with_nothing_run_fails() {
     let archive = bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/fork_transitions.tar.zst");
     let output = run(blockprover().args(["conformance", "--fork", "Prague"]).arg(&archive));

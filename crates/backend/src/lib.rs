@@ -16,6 +16,7 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod exec;
+pub mod gpu;
 mod progress;
 #[cfg(feature = "risc0")]
 mod risc0;
@@ -258,6 +259,9 @@ pub enum BackendError {
     /// The proof does not establish its outputs.
     #[error("the proof does not verify: {0}")]
     Invalid(String),
+    /// Proving on a GPU was asked for and is not possible here, or the GPU prover failed.
+    #[error(transparent)]
+    Gpu(#[from] gpu::GpuError),
 }
 
 /// A proving backend.
@@ -316,6 +320,24 @@ pub fn backend(proof_type: ProofType) -> Result<Box<dyn Backend>, BackendError> 
         ProofType::Sp1 => Ok(Box::new(Sp1Backend::new()?)),
         other => Err(BackendError::NotBuilt(other)),
     }
+}
+
+/// The backend for `proof_type` proving on `device` of this machine (see [`gpu`]), and a line
+/// for the log that says where it proves and why. Only RISC Zero proves on a GPU.
+pub fn placed_backend(proof_type: ProofType, device: gpu::Device) -> Result<(Box<dyn Backend>, String), BackendError> {
+    #[cfg(feature = "risc0")]
+    if proof_type == ProofType::Risc0 {
+        let backend = Risc0Backend::new()?.on(device)?;
+        let placement = backend.placement().to_string();
+        return Ok((Box::new(backend), placement));
+    }
+    if device == gpu::Device::Gpu {
+        return Err(BackendError::Unsupported(format!(
+            "the {proof_type} backend does not prove on a GPU here (only risc0 does: docs/zkvm.md, GPU mode)"
+        )));
+    }
+    let placement = if proof_type == ProofType::Exec { "no proving (exec)" } else { "proving on the CPU" };
+    Ok((backend(proof_type)?, placement.to_owned()))
 }
 
 /// Reads a zkVM's receipt (`what`, for the error) from `proof`: bincode, as the zkVM crates

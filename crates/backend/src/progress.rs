@@ -32,6 +32,12 @@ impl Progress {
         self.0.done.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// `done` of `total` units are done (what another process reported).
+    pub fn set(&self, done: u64, total: u64) {
+        self.0.total.store(total, Ordering::Relaxed);
+        self.0.done.store(done, Ordering::Relaxed);
+    }
+
     /// (done, total); (0, 0) while unknown.
     pub fn get(&self) -> (u64, u64) {
         (self.0.done.load(Ordering::Relaxed), self.0.total.load(Ordering::Relaxed))

@@ -18,8 +18,9 @@ use risc0_zkvm::{
 };
 
 use crate::{
-    check_identity, decode_receipt, proven_outputs, Backend, BackendError, Cycles, Execution, Progress, Proof,
-    ProofFormat, ProofType, PublicOutput,
+    check_identity, decode_receipt,
+    gpu::{Device, GpuError, GpuProveOptions, GpuProver, Placement},
+    proven_outputs, Backend, BackendError, Cycles, Execution, Progress, Proof, ProofFormat, ProofType, PublicOutput,
 };
 
 /// The guest ELF, built by build.rs with scripts/build-guest-risc0.sh.
@@ -44,7 +45,7 @@ fn image() -> Result<&'static (Vec<u8>, Digest), BackendError> {
             Ok((binary, image_id))
         })
         .as_ref()
-        .map_err(|message| zkvm_error(message))
+        .map_err(zkvm_error)
 }
 
 fn zkvm_error(message: impl std::fmt::Display) -> BackendError {
@@ -58,6 +59,7 @@ pub struct Risc0Backend {
     image_id: Digest,
     accelerate_keccak: bool,
     segment_po2: Option<u32>,
+    placement: Placement,
 }
 
 /// The segment sizes RISC Zero 3.0's executor accepts, as powers of two of cycles.
@@ -67,7 +69,48 @@ impl Risc0Backend {
     /// The backend for the embedded guest; executes with the keccak accelerator.
     pub fn new() -> Result<Self, BackendError> {
         let (binary, image_id) = image()?;
-        Ok(Self { binary, image_id: *image_id, accelerate_keccak: true, segment_po2: None })
+        let placement = Placement::InProcess { reason: "this binary's own prover".into() };
+        Ok(Self { binary, image_id: *image_id, accelerate_keccak: true, segment_po2: None, placement })
+    }
+
+    /// Proves on `device` of this machine: `gpu` through the GPU prover (an error where there is
+    /// no GPU, no driver or no GPU prover), `cpu` in this process, `auto` on the GPU where it can
+    /// and on the CPU otherwise ([`Self::placement`] says which and why). In a build of this
+    /// crate with `cuda` (the GPU prover itself) proofs are made in this process on the GPU.
+    pub fn on(self, device: Device) -> Result<Self, BackendError> {
+        self.on_with(device, GpuProver::locate)
+    }
+
+    /// [`Self::on`] with the GPU prover that `locate` finds.
+    pub fn on_with(
+        mut self,
+        device: Device,
+        locate: impl FnOnce() -> Result<GpuProver, GpuError>,
+    ) -> Result<Self, BackendError> {
+        let gpu = || -> Result<Placement, BackendError> {
+            let prover = locate()?;
+            let device = prover.devices()?.usable()?.clone();
+            Ok(Placement::Gpu { prover, device })
+        };
+        self.placement = match device {
+            Device::Cpu if cfg!(feature = "cuda") => {
+                return Err(BackendError::Unsupported(
+                    "this build proves on the GPU only (RISC Zero compiled with `cuda`); the CPU build proves on \
+                     the CPU"
+                        .into(),
+                ))
+            }
+            _ if cfg!(feature = "cuda") => Placement::InProcess { reason: "this build's CUDA prover".into() },
+            Device::Cpu => Placement::InProcess { reason: "--device cpu".into() },
+            Device::Gpu => gpu()?,
+            Device::Auto => gpu().unwrap_or_else(|e| Placement::InProcess { reason: e.to_string() }),
+        };
+        Ok(self)
+    }
+
+    /// Where proofs are made, and why there.
+    pub fn placement(&self) -> &Placement {
+        &self.placement
     }
 
     /// Whether runs use the keccak accelerator. It never changes a result or the image id; it
@@ -183,7 +226,23 @@ impl Backend for Risc0Backend {
                  receipts only, not {format}; rebuild with internet access and without DOCS_RS"
             )));
         }
-        Self::precheck(input)?;
+        let native = Self::precheck(input)?;
+        if let Placement::Gpu { prover, device } = &self.placement {
+            let options = GpuProveOptions {
+                format,
+                segment_po2: self.segment_po2,
+                no_keccak_accelerator: !self.accelerate_keccak,
+            };
+            let proof = Proof::from_bytes(&prover.prove(input, &options, device, progress)?)?;
+            // Another program, or a proof of another input, is never handed out as this one's.
+            let output = self.verify(&proof, input)?;
+            if output != native.output {
+                return Err(BackendError::Invalid(
+                    "the GPU prover proved other public outputs than the input's own".into(),
+                ));
+            }
+            return Ok(proof);
+        }
         let accelerate_keccak = self.accelerate_keccak && has_recursion();
         let mut stdout = Vec::new();
         // What `prove_with_ctx` does (execute, then prove the session), in two steps, so that

@@ -101,3 +101,85 @@ fn proves_a_one_transfer_block() {
     let (name, input) = zkvm::one_transfer_cancun_block();
     prove_and_tamper(&name, &input);
 }
+
+/// A stand-in for blockprover-gpu in `dir`: a shell script with the given body.
+fn fake_gpu_prover(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(bp_backend::gpu::GPU_PROVER);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+const ONE_H200: &str = r#"{"driver_version":13000,"archs":[89,90,100,120],"devices":[{"index":0,"name":"NVIDIA H200","memory_bytes":150754820096,"compute_capability":[9,0]}]}"#;
+
+/// GPU mode on a machine without a GPU: `auto` proves on the CPU and says why, `gpu` is
+/// refused with the reason, whether the GPU prover is missing, finds no driver or no device.
+#[test]
+fn without_a_gpu_auto_proves_on_the_cpu_and_gpu_is_refused() {
+    use bp_backend::{
+        gpu::{Device, GpuError, GpuProver},
+        BackendError,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let prover = dir.path().join(bp_backend::gpu::GPU_PROVER);
+    // (what is said, the GPU prover's script if there is one, the error `gpu` must give)
+    type Case = (&'static str, Option<&'static str>, fn(&GpuError) -> bool);
+    let cases: [Case; 3] = [
+        ("no GPU prover", None, |e| matches!(e, GpuError::NotFound(_))),
+        (
+            "no NVIDIA driver on this machine",
+            Some("echo 'error while loading shared libraries: libcuda.so.1: cannot open shared object file' >&2; exit 127"),
+            |e| matches!(e, GpuError::NoDriver(_)),
+        ),
+        (
+            "no GPU",
+            Some(r#"echo '{"driver_version":13000,"archs":[90],"devices":[]}'"#),
+            |e| matches!(e, GpuError::NoDevice),
+        ),
+    ];
+    for (reason, script, expected) in cases {
+        if let Some(body) = script {
+            fake_gpu_prover(dir.path(), body);
+        }
+        let auto = backend().on_with(Device::Auto, || GpuProver::at(&prover)).expect("auto always places");
+        let said = auto.placement().to_string();
+        assert!(said.starts_with(&format!("proving on the CPU ({reason}")), "{said}");
+        match backend().on_with(Device::Gpu, || GpuProver::at(&prover)) {
+            Err(BackendError::Gpu(e)) => assert!(expected(&e), "{reason}: {e}"),
+            other => panic!("{reason}: --device gpu gave {other:?}"),
+        }
+        let cpu = backend().on_with(Device::Cpu, || panic!("--device cpu looks for no GPU")).unwrap();
+        assert_eq!(cpu.placement().to_string(), "proving on the CPU (--device cpu)");
+    }
+}
+
+/// What a GPU prover hands back is checked as any proof before it is handed out: bytes that are
+/// no proof, and a proof that is not of this program, are refused.
+#[test]
+fn a_gpu_provers_answer_is_checked_before_it_is_handed_out() {
+    use bp_backend::{
+        gpu::{Device, GpuProver},
+        BackendError, ExecBackend, Progress, ProofFormat,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, input) = zkvm::small_cancun_block();
+    let answer = dir.path().join("answer");
+    let prover = fake_gpu_prover(
+        dir.path(),
+        &format!(
+            "case \"$1\" in devices) echo '{ONE_H200}';; prove) cat > /dev/null; cp '{}' \"$3\";; esac",
+            answer.display()
+        ),
+    );
+    let backend = backend().on_with(Device::Gpu, || GpuProver::at(&prover)).expect("one H200");
+    let said = backend.placement().to_string();
+    assert!(said.starts_with("proving on GPU 0 (NVIDIA H200, 140 GiB, sm_90) with "), "{said}");
+
+    std::fs::write(&answer, b"not a proof").unwrap();
+    let err = backend.prove_as(&input, ProofFormat::Composite, &Progress::default()).unwrap_err();
+    assert!(matches!(err, BackendError::MalformedProof(_)), "{err}");
+    std::fs::write(&answer, ExecBackend.prove(&input).unwrap().to_bytes()).unwrap();
+    let err = backend.prove_as(&input, ProofFormat::Composite, &Progress::default()).unwrap_err();
+    assert!(matches!(err, BackendError::WrongProgram { .. }), "{err}");
+}
