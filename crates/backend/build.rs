@@ -18,6 +18,9 @@ fn main() {
     // sets them, and NVCC_APPEND_FLAGS to match), for the GPU prover's device check.
     println!("cargo:rerun-if-env-changed=BLOCKPROVER_CUDA_ARCHS");
     println!("cargo:rustc-env=BP_CUDA_ARCHS={}", env::var("BLOCKPROVER_CUDA_ARCHS").unwrap_or_default());
+    if env::var_os("CARGO_FEATURE_CUDA").is_some() {
+        link_cuda_driver();
+    }
     for zkvm in ["risc0", "sp1"] {
         let upper = zkvm.to_ascii_uppercase();
         println!("cargo:rerun-if-env-changed=BLOCKPROVER_{upper}_GUEST_ELF");
@@ -25,6 +28,21 @@ fn main() {
             build_guest(zkvm, &upper);
         }
     }
+}
+
+/// The CUDA prover calls the driver API (RISC Zero's kernels through `cust`), which links
+/// `libcuda` only when DOCS_RS is unset (find_cuda_helper), and the offline build sets it. So it
+/// is named here, found in the toolkit's stubs (scripts/cuda-toolchain.sh makes them): the
+/// binary loads the real driver, `libcuda.so.1`, where it runs.
+fn link_cuda_driver() {
+    println!("cargo:rerun-if-env-changed=CUDA_PATH");
+    let Some(cuda) = env::var_os("CUDA_PATH") else {
+        panic!("the cuda feature needs CUDA_PATH: source scripts/cuda-toolchain.sh first");
+    };
+    let stubs = Path::new(&cuda).join("lib/stubs");
+    assert!(stubs.join("libcuda.so").is_file(), "no driver stub at {} (scripts/cuda-toolchain.sh)", stubs.display());
+    println!("cargo:rustc-link-search=native={}", stubs.display());
+    println!("cargo:rustc-link-lib=dylib=cuda");
 }
 
 fn build_guest(zkvm: &str, upper: &str) {
