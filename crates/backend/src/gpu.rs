@@ -429,14 +429,10 @@ mod tests {
 
     /// A stand-in for blockprover-gpu: a shell script with the given body.
     fn fake_prover(dir: &Path, body: &str) -> GpuProver {
-        use std::os::unix::fs::PermissionsExt;
         let path = dir.join(GPU_PROVER);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        bp_testkit::script(&path, body);
         GpuProver::locate_from(Some(path), None).unwrap()
     }
-
-    const ONE_H200: &str = r#"{"driver_version":13000,"archs":[89,90,100,120],"devices":[{"index":0,"name":"NVIDIA H200","memory_bytes":150754820096,"compute_capability":[9,0]}]}"#;
 
     #[test]
     fn the_prover_is_looked_for_where_named_then_beside_the_binary() {
@@ -453,7 +449,7 @@ mod tests {
     #[test]
     fn devices_are_read_and_a_missing_driver_or_a_failure_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let prover = fake_prover(dir.path(), &format!("echo '{ONE_H200}'"));
+        let prover = fake_prover(dir.path(), &format!("echo '{}'", bp_testkit::ONE_H200));
         let report = prover.devices().unwrap();
         assert_eq!(report.usable().unwrap().to_string(), "GPU 0 (NVIDIA H200, 140 GiB, sm_90)");
 

@@ -104,14 +104,10 @@ fn proves_a_one_transfer_block() {
 
 /// A stand-in for blockprover-gpu in `dir`: a shell script with the given body.
 fn fake_gpu_prover(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let path = dir.join(bp_backend::gpu::GPU_PROVER);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bp_testkit::script(&path, body);
     path
 }
-
-const ONE_H200: &str = r#"{"driver_version":13000,"archs":[89,90,100,120],"devices":[{"index":0,"name":"NVIDIA H200","memory_bytes":150754820096,"compute_capability":[9,0]}]}"#;
 
 /// GPU mode on a machine without a GPU: `auto` proves on the CPU and says why, `gpu` is
 /// refused with the reason, whether the GPU prover is missing, finds no driver or no device.
@@ -168,7 +164,8 @@ fn a_gpu_provers_answer_is_checked_before_it_is_handed_out() {
     let prover = fake_gpu_prover(
         dir.path(),
         &format!(
-            "case \"$1\" in devices) echo '{ONE_H200}';; prove) cat > /dev/null; cp '{}' \"$3\";; esac",
+            "case \"$1\" in devices) echo '{}';; prove) cat > /dev/null; cp '{}' \"$3\";; esac",
+            bp_testkit::ONE_H200,
             answer.display()
         ),
     );

@@ -1,9 +1,10 @@
-//! Test support: where the shared fixtures are, and a real local node (anvil) on 127.0.0.1.
+//! Test support: where the shared fixtures are, a real local node (anvil) on 127.0.0.1, and
+//! stand-ins for the GPU prover.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
@@ -17,6 +18,16 @@ pub fn fixtures() -> PathBuf {
     std::env::var_os("BLOCKPROVER_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"))
+}
+
+/// What `blockprover-gpu devices` says on a machine with one H200 (for stand-ins of it).
+pub const ONE_H200: &str = r#"{"driver_version":13000,"archs":[89,90,100,120],"devices":[{"index":0,"name":"NVIDIA H200","memory_bytes":150754820096,"compute_capability":[9,0]}]}"#;
+
+/// Writes an executable shell script with `body` at `path`: a stand-in for a program.
+pub fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("writing a script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("making it executable");
 }
 
 /// anvil's first dev account, unlocked.
