@@ -9,24 +9,38 @@
 //! gas of the two opcodes EIP-8038 reprices, `restore_static_gas`). EIP-8037's state gas is
 //! revm's, with this release's bytes and cost per byte (`configure`), and with its intrinsic
 //! charges, authority refunds and settlement of halted frames and self-destructing accounts in
-//! the program's own transaction handler (`evm.rs`), and CREATE's charge for its new account
-//! made before the gas split whatever the address (`charge_creations_upfront`): revm 43 has
-//! these in a later form.
-//! Everything else of revm's Amsterdam (EIP-7708, 7778, 7843, 7928, 7954, 7976, 7981, 8024) is
-//! used as revm has it.
+//! the program's own transaction handler (`evm.rs`). Three opcodes are the release's
+//! (`instructions`): CREATE and CREATE2 charge their new account's state gas before they read
+//! the address (`charge_creations_upfront`), and SELFDESTRUCT to itself burns the balance with
+//! EIP-7708's burn log (`burn_on_selfdestruct_to_self`; the handler logs the burns at the end of
+//! a transaction). revm 43 has these in a later form.
+//! Everything else of revm's Amsterdam (EIP-7708's transfer logs, 7778, 7843, 7928, 7954, 7976,
+//! 7981, 8024) is used as revm has it.
 
+use alloy_primitives::{Address, Bytes, Log, LogData, B256, U256};
 use revm::{
-    bytecode::opcode::{CREATE, CREATE2, EXTCODECOPY, EXTCODESIZE},
+    bytecode::opcode::{CREATE, CREATE2, EXTCODECOPY, EXTCODESIZE, SELFDESTRUCT},
     context::CfgEnv,
-    context_interface::cfg::gas_params::{GasId, GasParams},
+    context_interface::{
+        cfg::gas_params::{GasId, GasParams},
+        journaled_state::account::JournaledAccountTr,
+        ContextTr, CreateScheme, JournalTr,
+    },
     handler::instructions::EthInstructions,
     interpreter::{
-        instructions::{contract, gas_table_spec},
+        as_usize_or_fail, gas,
+        instructions::{gas_table_spec, host as host_instructions},
         interpreter::EthInterpreter,
-        interpreter_action::FrameInput,
-        Host, Instruction, InstructionContext, InstructionResult, InterpreterAction, InterpreterTypes,
+        interpreter_action::{CreateInputs, FrameInput},
+        interpreter_types::{LoopControl, RuntimeFlag},
+        popn, require_non_staticcall, state_gas, Host, Instruction, InstructionContext, InstructionResult,
+        InterpreterAction, InterpreterTypes,
     },
-    primitives::hardfork::SpecId,
+    primitives::{
+        eip7708::{BURN_LOG_TOPIC, ETH_TRANSFER_LOG_ADDRESS},
+        hardfork::SpecId,
+    },
+    state::EvmState,
 };
 
 /// Table entries that EIP-2780 and EIP-8038 reprice (and nothing else of this release's
@@ -53,6 +67,11 @@ fn repriced() -> [GasId; 18] {
         GasId::tx_floor_cost_base_gas(),
     ]
 }
+
+/// EIP-7954's limits of this release: 32 KiB of code and twice that of init code (revm 43 has a
+/// later revision's 64 KiB and 128 KiB).
+const MAX_CODE_SIZE: usize = 0x8000;
+const MAX_INITCODE_SIZE: usize = 2 * MAX_CODE_SIZE;
 
 /// EIP-8037's state bytes of this release: a new storage slot, a new account.
 const STORAGE_SET_BYTES: u64 = 32;
@@ -82,65 +101,131 @@ pub(crate) fn cost_per_state_byte(gas_limit: u64) -> u64 {
     }
 }
 
+/// This release's Amsterdam in revm's instruction table: every opcode that differs from revm 43's.
+pub(crate) fn instructions<H: Host + ContextTr<Journal: JournalTr<State = EvmState>>>(
+    instructions: &mut EthInstructions<EthInterpreter, H>,
+) {
+    restore_static_gas(instructions);
+    charge_creations_upfront(instructions);
+    burn_on_selfdestruct_to_self(instructions);
+}
+
 /// Puts back the static gas EIP-8038 changes in revm's opcode table: its "EXT* family update"
 /// charges EXTCODESIZE and EXTCODECOPY a second warm read (200); this release, without
 /// EIP-8038, keeps Berlin's 100 (the cold premium is dynamic, in the gas params).
-pub(crate) fn restore_static_gas<W: InterpreterTypes, H: Host>(instructions: &mut EthInstructions<W, H>) {
+fn restore_static_gas<W: InterpreterTypes, H: Host>(instructions: &mut EthInstructions<W, H>) {
     let berlin = gas_table_spec(SpecId::OSAKA);
     for opcode in [EXTCODESIZE, EXTCODECOPY] {
         instructions.insert_gas(opcode, berlin[usize::from(opcode)]);
     }
 }
 
-/// Makes CREATE and CREATE2 charge their new account's state gas whether or not the address is
-/// already alive, before the call's 63/64 split, as this release does; revm 43 charges only
-/// for an address not alive. The charge is refunded when the creation fails (revm's
-/// `charged_create_state_gas`), so what differs is the gas forwarded to, and burnt by, a
-/// creation onto an existing address (a collision).
-pub(crate) fn charge_creations_upfront<H: Host>(instructions: &mut EthInstructions<EthInterpreter, H>) {
+/// Makes CREATE and CREATE2 charge their new account's state gas first, before anything reads
+/// the new address, whether or not that address is already alive, as this release does. revm 43
+/// first checks the caller's balance, nonce and depth (a failed check pushes 0 with no charge)
+/// and then reads the address, and charges only for an address not alive; so where the charge
+/// runs out of gas, revm has put the address in the block's access list and the release has not.
+/// The checks still run, in the new frame as revm has them; where one fails, or the creation
+/// does, the charge goes back to the reservoir (revm's `charged_create_state_gas`).
+fn charge_creations_upfront<H: Host>(instructions: &mut EthInstructions<EthInterpreter, H>) {
     let table = instructions.instruction_table_mut();
-    table[usize::from(CREATE)] = Instruction::new(create_upfront::<false, H>);
-    table[usize::from(CREATE2)] = Instruction::new(create_upfront::<true, H>);
+    table[usize::from(CREATE)] = Instruction::new(create_charged_first::<false, H>);
+    table[usize::from(CREATE2)] = Instruction::new(create_charged_first::<true, H>);
 }
 
-/// revm's CREATE (or CREATE2), then, where it did not charge the new account, the charge and
-/// the gas split redone in this release's order.
-fn create_upfront<const IS_CREATE2: bool, H: Host>(
+/// revm's CREATE (or CREATE2) up to its gas for the init code, then this release's order: the
+/// new account's state gas, the 63/64 split, and the frame.
+fn create_charged_first<const IS_CREATE2: bool, H: Host>(
     context: InstructionContext<'_, H, EthInterpreter>,
 ) -> Result<(), InstructionResult> {
     let InstructionContext { interpreter, host } = context;
-    let outcome =
-        contract::create::<IS_CREATE2, _, _>(InstructionContext { interpreter: &mut *interpreter, host: &mut *host });
-    // Only a creation that goes ahead (revm suspends to run its frame) and that revm did not
-    // charge is charged here.
-    if outcome != Err(InstructionResult::Suspend) {
-        return outcome;
+    require_non_staticcall!(interpreter);
+    popn!([value, code_offset, len], interpreter);
+    let len = as_usize_or_fail!(interpreter, len);
+    let mut code = Bytes::new();
+    if len != 0 {
+        // EIP-3860 (before Amsterdam, as since Shanghai): the init code's limit and cost.
+        if len > host.max_initcode_size() {
+            return Err(InstructionResult::CreateInitCodeSizeLimit);
+        }
+        gas!(interpreter, host.gas_params().initcode_cost(len));
+        let code_offset = as_usize_or_fail!(interpreter, code_offset);
+        interpreter.resize_memory(host.gas_params(), code_offset, len)?;
+        code = Bytes::copy_from_slice(interpreter.memory.slice_len(code_offset, len).as_ref());
     }
-    let Some(InterpreterAction::NewFrame(FrameInput::Create(inputs))) = interpreter.bytecode.action.as_mut() else {
-        return outcome;
+    let scheme = if IS_CREATE2 {
+        popn!([salt], interpreter);
+        gas!(interpreter, host.gas_params().create2_cost(len));
+        CreateScheme::Create2 { salt }
+    } else {
+        gas!(interpreter, host.gas_params().create_cost());
+        CreateScheme::Create
     };
-    if inputs.charged_create_state_gas() {
+    state_gas!(interpreter, host.gas_params().create_state_gas());
+    let gas_limit = host.gas_params().call_stipend_reduction(interpreter.gas.remaining());
+    gas!(interpreter, gas_limit);
+    let caller = interpreter.input.target_address;
+    let mut inputs = CreateInputs::new(caller, scheme, value, code, gas_limit, interpreter.gas.reservoir());
+    inputs.set_charged_create_state_gas(true);
+    interpreter.bytecode.set_action(InterpreterAction::NewFrame(FrameInput::Create(Box::new(inputs))));
+    Err(InstructionResult::Suspend)
+}
+
+/// Makes SELFDESTRUCT to itself, by a contract created in the same transaction, burn the
+/// balance then and there with EIP-7708's burn log, as this release does. revm 43 has EIP-8246
+/// here: the balance stays, and the account keeps it past the transaction. With EIP-8246 off
+/// (`configure`) revm still keeps the balance until the account is removed at the end of the
+/// transaction, so the balance would be seen by BALANCE, could be sent on, and would be burnt
+/// without a log.
+fn burn_on_selfdestruct_to_self<H: Host + ContextTr<Journal: JournalTr<State = EvmState>>>(
+    instructions: &mut EthInstructions<EthInterpreter, H>,
+) {
+    instructions.instruction_table_mut()[usize::from(SELFDESTRUCT)] = Instruction::new(selfdestruct_burning::<H>);
+}
+
+/// revm's SELFDESTRUCT, then, where it was to the contract itself and the contract was created
+/// in this transaction, its balance burnt (journaled, so a revert gives it back) and logged.
+fn selfdestruct_burning<H: Host + ContextTr<Journal: JournalTr<State = EvmState>>>(
+    context: InstructionContext<'_, H, EthInterpreter>,
+) -> Result<(), InstructionResult> {
+    let InstructionContext { interpreter, host } = context;
+    let address = interpreter.input.target_address;
+    let to_self = interpreter.stack.peek(0).is_ok_and(|target| Address::from_word(target.into()) == address);
+    let outcome = host_instructions::selfdestruct(InstructionContext { interpreter, host: &mut *host });
+    if outcome != Err(InstructionResult::SelfDestruct) || !to_self {
         return outcome;
     }
-    let gas = &mut interpreter.gas;
-    gas.erase_cost(inputs.gas_limit());
-    if !gas.record_state_cost(host.gas_params().create_state_gas()) {
-        interpreter.bytecode.action = None;
-        return Err(InstructionResult::OutOfGas);
+    let journal = host.journal_mut();
+    if !journal.evm_state().get(&address).is_some_and(|account| account.is_created_locally()) {
+        return outcome;
     }
-    let forwarded = host.gas_params().call_stipend_reduction(gas.remaining());
-    // `forwarded` is 63/64 of what remains: it is there to take.
-    let _ = gas.record_regular_cost(forwarded);
-    inputs.set_gas_limit(forwarded);
-    inputs.set_reservoir(gas.reservoir());
-    inputs.set_charged_create_state_gas(true);
+    // The account is loaded (SELFDESTRUCT just did), so this does not read the database.
+    let Ok(mut account) = journal.load_account_mut(address) else {
+        return Err(InstructionResult::FatalExternalError);
+    };
+    let balance = *account.data.balance();
+    if balance.is_zero() {
+        return outcome;
+    }
+    account.data.set_balance(U256::ZERO);
+    drop(account);
+    journal.log(burn_log(address, balance));
     outcome
+}
+
+/// EIP-7708's burn log: `Burn(address, uint256)` from the system address.
+pub(crate) fn burn_log(address: Address, amount: U256) -> Log {
+    let topics = alloc::vec![BURN_LOG_TOPIC, B256::left_padding_from(address.as_slice())];
+    let data = LogData::new_unchecked(topics, amount.to_be_bytes::<32>().to_vec().into());
+    Log { address: ETH_TRANSFER_LOG_ADDRESS, data }
 }
 
 /// Makes `cfg` (revm's Amsterdam) this release's Amsterdam for a block of `gas_limit`.
 pub(crate) fn configure(cfg: &mut CfgEnv, gas_limit: u64) {
     cfg.enable_amsterdam_eip2780 = false;
     cfg.amsterdam_eip8246_delayed_clear_disabled = true;
+    cfg.limit_contract_code_size = Some(MAX_CODE_SIZE);
+    cfg.limit_contract_initcode_size = Some(MAX_INITCODE_SIZE);
     let osaka = GasParams::new_spec(SpecId::OSAKA);
     let mut params = GasParams::new_spec(SpecId::AMSTERDAM);
     let cpsb = cost_per_state_byte(gas_limit);
@@ -185,6 +270,15 @@ mod tests {
         assert_eq!((gas(&instructions, EXTCODESIZE), gas(&instructions, EXTCODECOPY)), (200, 200), "revm's EIP-8038");
         restore_static_gas(&mut instructions);
         assert_eq!((gas(&instructions, EXTCODESIZE), gas(&instructions, EXTCODECOPY)), (100, 100));
+    }
+
+    #[test]
+    fn code_and_init_code_are_limited_to_this_releases_sizes() {
+        use revm::context_interface::Cfg;
+        let mut cfg = CfgEnv::new_with_spec(SpecId::AMSTERDAM);
+        assert_eq!((cfg.max_code_size(), cfg.max_initcode_size()), (0x10000, 0x20000), "revm's EIP-7954");
+        configure(&mut cfg, 100_000_000);
+        assert_eq!((cfg.max_code_size(), cfg.max_initcode_size()), (32 * 1024, 64 * 1024));
     }
 
     #[test]

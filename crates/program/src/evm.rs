@@ -19,6 +19,9 @@
 //!   halt then burns. A failed transaction's intrinsic charges stay.
 //! - *An account created and destroyed in one transaction* leaves no state, so its account,
 //!   code and slots are given back at the end of the transaction.
+//! - *Self-destructed accounts that still hold a balance* when the transaction removes them
+//!   burn it with EIP-7708's burn log, after every other log (the priority fee paid), in
+//!   address order; revm 43 has EIP-8246, which keeps such a balance instead.
 //!
 //! Before Amsterdam, and for system calls, it is revm's mainnet handler unchanged.
 
@@ -147,9 +150,61 @@ impl<EVM, ERROR> Default for ReleaseHandler<EVM, ERROR> {
     }
 }
 
+/// The intrinsic gas of `tx` under `cfg`: revm's, and in this release's Amsterdam its state
+/// part, which revm 43 leaves to EIP-2780's runtime phase: the new account of a creating
+/// transaction, and a new account and a delegation per authorization.
+pub(crate) fn intrinsic_gas(
+    cfg: &impl Cfg<Spec: Into<SpecId>>,
+    tx: &impl Transaction,
+) -> Result<InitialAndFloorGas, InvalidTransaction> {
+    let mut gas = validation::validate_initial_tx_gas_with_gas_params(
+        tx,
+        cfg.spec().into(),
+        cfg.gas_params(),
+        cfg.is_eip7623_disabled(),
+        cfg.is_amsterdam_eip8037_enabled(),
+        cfg.tx_gas_limit_cap(),
+        None,
+    )?;
+    if release_amsterdam(cfg) {
+        let params = cfg.gas_params();
+        let account = params.new_account_state_gas();
+        let authorization = account + params.tx_eip7702_state_gas_bytecode();
+        let creates = if tx.kind().is_create() { account } else { 0 };
+        let authorizations = authorization.saturating_mul(tx.authorization_list_len() as u64);
+        gas.set_initial_state_gas(creates.saturating_add(authorizations));
+    }
+    Ok(gas)
+}
+
+/// This release's EIP-8037 inclusion rule for a transaction of `tx_gas_limit` and `intrinsic`
+/// gas in a block of `block_gas_limit` that has used `regular_used` and `state_used` so far:
+/// its worst regular use (its limit less its intrinsic state gas, at most `cap`) and its worst
+/// state use (its limit less its intrinsic regular gas) must each fit what the block has left.
+/// alloy-evm checks the limit itself on both (a later revision), which refuses transactions
+/// this release takes. Gives the available gas of the dimension that does not fit.
+pub(crate) fn release_inclusion(
+    tx_gas_limit: u64,
+    intrinsic: &InitialAndFloorGas,
+    cap: u64,
+    block_gas_limit: u64,
+    regular_used: u64,
+    state_used: u64,
+) -> Result<(), u64> {
+    let regular_available = block_gas_limit.saturating_sub(regular_used);
+    let state_available = block_gas_limit.saturating_sub(state_used);
+    if tx_gas_limit.saturating_sub(intrinsic.initial_state_gas_final()).min(cap) > regular_available {
+        return Err(regular_available);
+    }
+    if tx_gas_limit.saturating_sub(intrinsic.initial_regular_gas()) > state_available {
+        return Err(state_available);
+    }
+    Ok(())
+}
+
 /// Whether `cfg` is this release's Amsterdam: revm's, with EIP-8037 and without EIP-2780
 /// (`amsterdam::configure`), whose intrinsic and runtime state charges revm leaves out.
-fn release_amsterdam(cfg: &impl Cfg<Spec: Into<SpecId>>) -> bool {
+pub(crate) fn release_amsterdam(cfg: &impl Cfg<Spec: Into<SpecId>>) -> bool {
     cfg.spec().into().is_enabled_in(SpecId::AMSTERDAM)
         && cfg.is_amsterdam_eip8037_enabled()
         && !cfg.is_amsterdam_eip2780_enabled()
@@ -167,30 +222,14 @@ where
     fn validate_initial_tx_gas(&self, evm: &mut EVM) -> Result<InitialAndFloorGas, ERROR> {
         let ctx = evm.ctx_ref();
         let (cfg, tx) = (ctx.cfg(), ctx.tx());
-        let mut gas = validation::validate_initial_tx_gas_with_gas_params(
-            tx,
-            cfg.spec().into(),
-            cfg.gas_params(),
-            cfg.is_eip7623_disabled(),
-            cfg.is_amsterdam_eip8037_enabled(),
-            cfg.tx_gas_limit_cap(),
-            None,
-        )?;
-        if release_amsterdam(cfg) {
-            let params = cfg.gas_params();
-            let account = params.new_account_state_gas();
-            let authorization = account + params.tx_eip7702_state_gas_bytecode();
-            let creates = if tx.kind().is_create() { account } else { 0 };
-            let authorizations = authorization.saturating_mul(tx.authorization_list_len() as u64);
-            gas.set_initial_state_gas(creates.saturating_add(authorizations));
-            // The state part counts against the limit as the regular part does.
-            if gas.initial_total_gas() > tx.gas_limit() {
-                return Err(InvalidTransaction::CallGasCostMoreThanGasLimit {
-                    gas_limit: tx.gas_limit(),
-                    initial_gas: gas.initial_total_gas(),
-                }
-                .into());
+        let gas = intrinsic_gas(cfg, tx)?;
+        // The state part counts against the limit as the regular part does.
+        if release_amsterdam(cfg) && gas.initial_total_gas() > tx.gas_limit() {
+            return Err(InvalidTransaction::CallGasCostMoreThanGasLimit {
+                gas_limit: tx.gas_limit(),
+                initial_gas: gas.initial_total_gas(),
             }
+            .into());
         }
         Ok(gas)
     }
@@ -268,6 +307,9 @@ where
         self.eip7623_check_gas_floor(evm, exec_result, init_and_floor_gas);
         self.reimburse_caller(evm, exec_result)?;
         self.reward_beneficiary(evm, exec_result)?;
+        if release_amsterdam(evm.ctx().cfg()) {
+            log_finalization_burns(evm.ctx().journal_mut());
+        }
         // The existing authorities' refund lowers what the sender pays, not the block's
         // regular gas: the block counts the transaction's gas before that refund, less its
         // (gross) state gas. Counting the refund as spent and refunded keeps the receipt's gas.
@@ -275,6 +317,24 @@ where
         result_gas.set_total_gas_spent(result_gas.total_gas_spent().saturating_add(refund));
         result_gas.set_refunded(result_gas.inner_refunded().saturating_add(refund));
         Ok(result_gas)
+    }
+}
+
+/// EIP-7708's burn logs for the balances that go with self-destructed accounts when the
+/// transaction removes them (what they received after their SELFDESTRUCT, the priority fee
+/// included), after every other log, in address order. revm 43 has EIP-8246 instead, which
+/// keeps such a balance in the state; with it off (`amsterdam::configure`) the balance goes
+/// without a log.
+fn log_finalization_burns<J: JournalTr<State = EvmState>>(journal: &mut J) {
+    let mut burnt: alloc::vec::Vec<_> = journal
+        .evm_state()
+        .iter()
+        .filter(|(_, account)| account.is_selfdestructed_locally() && !account.info.balance.is_zero())
+        .map(|(address, account)| (*address, account.info.balance))
+        .collect();
+    burnt.sort_unstable_by_key(|(address, _)| *address);
+    for (address, balance) in burnt {
+        journal.log(crate::amsterdam::burn_log(address, balance));
     }
 }
 
@@ -390,10 +450,28 @@ mod tests {
     fn amsterdam() -> ProgramEvm<CacheDB<EmptyDB>, NoOpInspector, PrecompilesMap> {
         let mut cfg_env = CfgEnv::new_with_spec(SpecId::AMSTERDAM);
         crate::amsterdam::configure(&mut cfg_env, GAS_LIMIT);
-        let block_env = BlockEnv { gas_limit: GAS_LIMIT, ..Default::default() };
+        let block_env = BlockEnv { gas_limit: GAS_LIMIT, beneficiary: COINBASE, ..Default::default() };
         let mut db = CacheDB::new(EmptyDB::default());
         db.insert_account_info(SENDER, AccountInfo { balance: U256::from(10u128.pow(20)), ..Default::default() });
-        ProgramEvm::new(EthEvmFactory::default().create_evm(db, EvmEnv { cfg_env, block_env }).into_inner())
+        let mut inner = EthEvmFactory::default().create_evm(db, EvmEnv { cfg_env, block_env }).into_inner();
+        crate::amsterdam::instructions(&mut inner.instruction);
+        ProgramEvm::new(inner)
+    }
+
+    /// The block's beneficiary: the address of the sender's first creation, so that a created
+    /// contract can be paid the priority fee.
+    const COINBASE: Address = address!("0x5dddfce53ee040d9eb21afbc0ae1bb4dbb0ba643");
+
+    /// `evm` with `code` at `address`.
+    fn with_code(
+        mut evm: ProgramEvm<CacheDB<EmptyDB>, NoOpInspector, PrecompilesMap>,
+        address: Address,
+        code: &[u8],
+    ) -> ProgramEvm<CacheDB<EmptyDB>, NoOpInspector, PrecompilesMap> {
+        let code = revm::bytecode::Bytecode::new_raw(Bytes::copy_from_slice(code));
+        let info = AccountInfo { nonce: 1, code_hash: code.hash_slow(), code: Some(code), ..Default::default() };
+        evm.ctx_mut().journaled_state.database.insert_account_info(address, info);
+        evm
     }
 
     fn create(init_code: &[u8], gas_limit: u64) -> TxEnv {
@@ -412,6 +490,63 @@ mod tests {
     /// 21,000, 9,000 (EIP-8037's regular CREATE), one word of initcode and one zero byte of
     /// calldata.
     const CREATE_REGULAR: u64 = 21_000 + 9_000 + 2 + 4;
+
+    #[test]
+    fn a_created_contract_that_destroys_itself_burns_its_balance_then_and_what_it_gets_later_at_the_end() {
+        use revm::primitives::eip7708::{BURN_LOG_TOPIC, ETH_TRANSFER_LOG_TOPIC};
+        assert_eq!(SENDER.create(0), COINBASE);
+        // ADDRESS SELFDESTRUCT, in a contract created with 1000 wei that is also the block's
+        // beneficiary: the 1000 are burnt by the opcode, the priority fee it is paid after
+        // its SELFDESTRUCT when the transaction removes it.
+        let tx = TxEnv { value: U256::from(1000), gas_price: 7, ..create(&[0x30, 0xff], 1_000_000) };
+        let ResultAndState { result, state } = amsterdam().transact_raw(tx).unwrap();
+        assert!(result.is_success(), "{result:?}");
+        let fee = U256::from(result.tx_gas_used() * 7);
+        let logs: Vec<_> =
+            result.logs().iter().map(|log| (log.topics()[0], U256::from_be_slice(&log.data.data))).collect();
+        assert_eq!(
+            logs,
+            [(ETH_TRANSFER_LOG_TOPIC, U256::from(1000)), (BURN_LOG_TOPIC, U256::from(1000)), (BURN_LOG_TOPIC, fee)]
+        );
+        assert!(result.logs()[1..].iter().all(|log| log.topics()[1] == COINBASE.into_word()));
+        assert!(state[&COINBASE].is_selfdestructed(), "the account is removed, its balance with it");
+    }
+
+    #[test]
+    fn a_creation_that_cannot_pay_its_new_account_does_not_read_the_address() {
+        // PUSH0 PUSH0 PUSH0 CREATE, with gas for CREATE's 9000 but not its new account's
+        // state gas: the address stays out of the state (and the block's access list).
+        let factory = address!("0x2000000000000000000000000000000000000002");
+        let evm = with_code(amsterdam(), factory, &[0x5f, 0x5f, 0x5f, 0xf0]);
+        let tx = TxEnv {
+            caller: SENDER,
+            kind: TxKind::Call(factory),
+            gas_limit: 21_000 + 100_000,
+            chain_id: Some(1),
+            ..Default::default()
+        };
+        let ResultAndState { result, state } = { evm }.transact_raw(tx).unwrap();
+        assert!(matches!(result, ExecutionResult::Halt { .. }), "{result:?}");
+        assert!(!state.contains_key(&factory.create(1)), "{:?}", state.keys());
+    }
+
+    #[test]
+    fn a_transaction_is_included_by_its_worst_use_of_each_dimension() {
+        const CAP: u64 = 1 << 24;
+        // A creating transaction: 53,000 regular and 131,488 state intrinsic gas.
+        let intrinsic = InitialAndFloorGas::new_with_state_gas(53_000, NEW_ACCOUNT, 0);
+        let fits = |gas_limit, regular_used, state_used| {
+            release_inclusion(gas_limit, &intrinsic, CAP, 30_000_000, regular_used, state_used)
+        };
+        // Regular: the limit less the intrinsic state gas must fit, not the limit itself.
+        assert_eq!(fits(1_000_000 + NEW_ACCOUNT, 29_000_000, 0), Ok(()));
+        assert_eq!(fits(1_000_001 + NEW_ACCOUNT, 29_000_000, 0), Err(1_000_000));
+        // ... and at most the cap counts there.
+        assert_eq!(fits(29_000_000, 30_000_000 - CAP, 0), Ok(()));
+        // State: the limit less the intrinsic regular gas.
+        assert_eq!(fits(1_053_000, 0, 29_000_000), Ok(()));
+        assert_eq!(fits(1_053_001, 0, 29_000_000), Err(1_000_000));
+    }
 
     #[test]
     fn a_creating_transaction_pays_its_new_account_before_execution() {

@@ -8,13 +8,13 @@ use alloy_eips::{
     eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, Typed2718,
 };
 use alloy_evm::{
-    block::{BlockExecutionError, BlockExecutor},
+    block::{BlockExecutionError, BlockExecutor, BlockValidationError, ExecutableTxParts},
     eth::{
         receipt_builder::{ReceiptBuilder, ReceiptBuilderCtx},
-        EthBlockExecutionCtx, EthBlockExecutor,
+        EthBlockExecutionCtx, EthBlockExecutor, EthTxResult,
     },
     precompiles::PrecompilesMap,
-    EthEvmFactory, Evm, EvmEnv, EvmFactory,
+    EthEvmFactory, Evm, EvmEnv, EvmFactory, RecoveredTx,
 };
 use alloy_hardforks::EthereumHardforks;
 use alloy_primitives::{Bloom, B256};
@@ -389,8 +389,7 @@ where
     // `execute_transaction`).
     let evm = with_word_swaps(evm, |instructions| {
         if access_list {
-            crate::amsterdam::restore_static_gas(instructions);
-            crate::amsterdam::charge_creations_upfront(instructions);
+            crate::amsterdam::instructions(instructions);
         }
     });
     let ctx = EthBlockExecutionCtx {
@@ -453,6 +452,52 @@ where
     Ok(Executed { result, access_list })
 }
 
+/// Runs `tx` in `executor`'s block, not yet committed: alloy-evm's step, except in this
+/// release's Amsterdam, whose inclusion rule differs from alloy-evm's (`evm::release_inclusion`).
+fn execute_without_commit<'s, DB, Sp, R>(
+    executor: &mut EthBlockExecutor<'_, ProgramEvm<&'s mut State<DB>, StorageCollision, PrecompilesMap>, Sp, R>,
+    tx: Recovered<'_>,
+) -> Result<EthTxResult<revm::context::result::HaltReason, BlockTxType>, BlockExecutionError>
+where
+    DB: revm::Database + StorageOracle + core::fmt::Debug + 's,
+    DB::Error: core::error::Error + Send + Sync + 'static,
+    Sp: alloy_evm::eth::spec::EthExecutorSpec,
+    R: ReceiptBuilder<Transaction = BlockTx, Receipt = BlockReceipt>,
+{
+    let cfg = executor.evm.cfg_env();
+    if !crate::evm::release_amsterdam(cfg) {
+        return executor.execute_transaction_without_commit(tx);
+    }
+    let (tx_env, tx) = ExecutableTxParts::<revm::context::TxEnv, BlockTx>::into_parts(tx);
+    // A transaction whose intrinsic gas cannot be worked out is refused by the EVM, for that.
+    if let Ok(intrinsic) = crate::evm::intrinsic_gas(cfg, &tx_env) {
+        let block_gas_limit = executor.evm.block().gas_limit;
+        let fits = crate::evm::release_inclusion(
+            tx_env.gas_limit,
+            &intrinsic,
+            revm::context_interface::Cfg::tx_gas_limit_cap(cfg),
+            block_gas_limit,
+            executor.block_regular_gas_used,
+            executor.block_state_gas_used,
+        );
+        if let Err(block_available_gas) = fits {
+            return Err(BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas {
+                transaction_gas_limit: tx_env.gas_limit,
+                block_available_gas,
+            }
+            .into());
+        }
+    }
+    let tx: &BlockTx = RecoveredTx::<BlockTx>::tx(&tx);
+    let blob_gas_used = alloy_consensus::Transaction::blob_gas_used(tx).unwrap_or_default();
+    let tx_type = alloy_consensus::TransactionEnvelope::tx_type(tx);
+    let result = executor
+        .evm
+        .transact(tx_env)
+        .map_err(|err| BlockExecutionError::evm(err, alloy_eips::eip2718::Encodable2718::trie_hash(tx)))?;
+    Ok(EthTxResult { result, blob_gas_used, tx_type })
+}
+
 /// Executes and commits one transaction. The EIP-7610 storage rule needs the collision
 /// inspector, and revm's inspecting interpreter loop is slower than its plain one, so the
 /// transaction first runs without it; it runs again with it when a CREATE could have collided
@@ -470,7 +515,7 @@ where
     Sp: alloy_evm::eth::spec::EthExecutorSpec,
     R: ReceiptBuilder<Transaction = BlockTx, Receipt = BlockReceipt>,
 {
-    let output = executor.execute_transaction_without_commit(tx)?;
+    let output = execute_without_commit(executor, tx)?;
     let collision_possible = {
         let database = &mut executor.evm_mut().db_mut().database;
         output.result.state.iter().any(|(address, account)| {
@@ -480,7 +525,7 @@ where
     };
     let output = if collision_possible {
         executor.evm_mut().enable_inspector();
-        let rerun = executor.execute_transaction_without_commit(tx);
+        let rerun = execute_without_commit(executor, tx);
         executor.evm_mut().disable_inspector();
         rerun?
     } else {
