@@ -84,6 +84,11 @@ enum Command {
         /// Print the report as JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// A list of tests known to fail, each under its reason (`## reason`, then one test id a
+        /// line, as --list-failures prints it): they do not fail the run, but one of them that
+        /// passes does (take it off the list), as does any failure not on it.
+        #[arg(long)]
+        known_failures: Option<PathBuf>,
         /// JSON files, directories or .tar.zst archives of blockchain tests.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -366,8 +371,8 @@ fn run(cli: Cli) -> Result<()> {
     let reader =
         |chain: &ChainArgs| -> Result<inputs::Reader> { Ok(inputs::Reader { chain: chain.resolve()?, max_bytes }) };
     match cli.command {
-        Command::Conformance { fork, list_failures, jobs, sample, json, paths } => {
-            conformance::run(fork, list_failures, jobs, sample.max(1), json, paths)
+        Command::Conformance { fork, list_failures, jobs, sample, json, known_failures, paths } => {
+            conformance::run(fork, list_failures, jobs, sample.max(1), json, known_failures, paths)
         }
         Command::Bench { top, max_gas, runs, json, paths } => {
             bench::run(top.max(1), max_gas, runs.max(1), paths, max_bytes, json)

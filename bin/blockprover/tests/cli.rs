@@ -150,6 +150,46 @@ fn conformance_with_nothing_run_fails() {
     assert!(report["passed"].as_u64().unwrap() > 0);
 }
 
+#[test]
+fn a_known_failure_that_passes_fails_the_run_and_a_list_without_reasons_is_refused() {
+    let archive = bp_testkit::fixtures().join("eest-tests-bal-v5.7.0/fork_transitions.tar.zst");
+    let fork = "ShanghaiToCancunAtTime15k";
+    let mut passing = None;
+    bp_conformance::for_each_file(&archive, &mut |name, text| {
+        let tests: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        for (id, test) in tests.as_object().expect("an object of tests") {
+            if passing.is_none() && test["network"] == fork {
+                passing = Some(format!("{name}::{id}"));
+            }
+        }
+    })
+    .unwrap();
+    let passing = passing.expect("a test of the fork");
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("known.txt");
+    let conformance = |list: &Path| {
+        run(blockprover().args(["conformance", "--fork", fork, "--known-failures"]).arg(list).arg(&archive))
+    };
+
+    std::fs::write(&list, format!("## said to fail\n{passing}\n")).unwrap();
+    let output = conformance(&list);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("1 tests on the known-failures list passed: take them off it"),
+        "{}",
+        stderr(&output)
+    );
+
+    std::fs::write(&list, format!("{passing}\n")).unwrap();
+    let output = conformance(&list);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("line 1: test id before any `## reason` line"), "{}", stderr(&output));
+
+    std::fs::write(&list, "## nothing of this fork is known to fail\nother.json::test\n").unwrap();
+    let output = conformance(&list);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
 fn coordinator(dir: &Path, port: u16) -> Process {
     std::fs::write(dir.join("secret"), SECRET).unwrap();
     let child = blockprover()

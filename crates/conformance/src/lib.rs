@@ -7,9 +7,11 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod fixture;
+mod known;
 mod report;
 mod source;
 
 pub use fixture::{run_fixture, stateless_inputs, Outcome};
+pub use known::{KnownFailures, KnownFailuresError};
 pub use report::{Report, TestResult};
 pub use source::{for_each_file, FileError};

@@ -531,7 +531,21 @@ where
     } else {
         output
     };
+    let collided = matches!(
+        output.result.result,
+        revm::context::result::ExecutionResult::Halt { reason: revm::context::result::HaltReason::CreateCollision, .. }
+    );
+    let regular_before = executor.block_regular_gas_used;
     executor.commit_transaction(output);
+    if collided && crate::evm::release_amsterdam(executor.evm.cfg_env()) {
+        // A creating transaction whose address is taken never executes: the sender pays its
+        // whole gas, but this release's block counts only its intrinsic regular gas (EIP-8037's
+        // counters), where revm counts all it burnt.
+        let (tx_env, _) = ExecutableTxParts::<revm::context::TxEnv, BlockTx>::into_parts(tx);
+        let intrinsic = crate::evm::intrinsic_gas(executor.evm.cfg_env(), &tx_env)
+            .map_err(|err| BlockExecutionError::msg(format!("a transaction that ran has no intrinsic gas: {err}")))?;
+        executor.block_regular_gas_used = regular_before + intrinsic.initial_regular_gas().max(intrinsic.floor_gas());
+    }
     Ok(())
 }
 
