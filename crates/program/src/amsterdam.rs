@@ -167,7 +167,7 @@ fn create_charged_first<const IS_CREATE2: bool, H: Host>(
     let caller = interpreter.input.target_address;
     let mut inputs = CreateInputs::new(caller, scheme, value, code, gas_limit, interpreter.gas.reservoir());
     inputs.set_charged_create_state_gas(true);
-    interpreter.bytecode.set_action(InterpreterAction::NewFrame(FrameInput::Create(Box::new(inputs))));
+    interpreter.bytecode.set_action(InterpreterAction::NewFrame(FrameInput::Create(alloc::boxed::Box::new(inputs))));
     Err(InstructionResult::Suspend)
 }
 

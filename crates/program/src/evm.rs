@@ -17,6 +17,8 @@
 //!   its parent's reservoir whole, the part that spilled into regular gas included (the halt
 //!   burns the regular gas only); revm 43 returns the spilled part to regular gas, which the
 //!   halt then burns. A failed transaction's intrinsic charges stay.
+//! - *A value-carrying CALL to a new account* pays the account's state gas in the caller, and
+//!   it stays paid when the call fails; revm 43 gives it back.
 //! - *An account created and destroyed in one transaction* leaves no state, so its account,
 //!   code and slots are given back at the end of the transaction.
 //! - *Self-destructed accounts that still hold a balance* when the transaction removes them
@@ -400,9 +402,17 @@ fn ended_at_once<Frame>(started: ItemOrResult<Frame, FrameResult>) -> Option<Fra
 /// part to regular gas, which the halt then burns. Once the spill is moved to the reservoir,
 /// revm's settlement (`handle_reservoir_remaining_gas`) rolls back the rest as the release
 /// does. A reverted frame is left to revm: moving its spill too lost more tests than it won
-/// (measured on `for_amsterdam`).
+/// (measured on `for_amsterdam`). And the new account a value-carrying CALL paid for stays paid
+/// when the call fails (the caller's balance short, the callee reverting or halting): this
+/// release charges it in the caller, where a failing callee cannot give it back; revm 43 gives
+/// it back.
 fn settled(release: bool, mut result: FrameResult) -> FrameResult {
     let instruction_result = result.instruction_result();
+    if release {
+        if let FrameResult::Call(outcome) = &mut result {
+            outcome.charged_new_account_state_gas = false;
+        }
+    }
     if release && instruction_result.is_halt() {
         let gas = result.gas_mut().tracker_mut();
         let spilled = gas.state_gas_spilled();
@@ -528,6 +538,27 @@ mod tests {
         let ResultAndState { result, state } = { evm }.transact_raw(tx).unwrap();
         assert!(matches!(result, ExecutionResult::Halt { .. }), "{result:?}");
         assert!(!state.contains_key(&factory.create(1)), "{:?}", state.keys());
+    }
+
+    #[test]
+    fn a_value_call_to_a_new_account_keeps_its_state_gas_when_the_caller_cannot_pay() {
+        // PUSH0 PUSH0 PUSH0 PUSH0 PUSH1 1 PUSH20 <new> GAS CALL STOP, from a contract without
+        // balance: the call fails for it, and the new account's state gas stays charged.
+        let caller = address!("0x2000000000000000000000000000000000000002");
+        let mut code = vec![0x5f, 0x5f, 0x5f, 0x5f, 0x60, 0x01, 0x73];
+        code.extend_from_slice(address!("0x3000000000000000000000000000000000000003").as_slice());
+        code.extend_from_slice(&[0x5a, 0xf1, 0x00]);
+        let evm = with_code(amsterdam(), caller, &code);
+        let tx = TxEnv {
+            caller: SENDER,
+            kind: TxKind::Call(caller),
+            gas_limit: 1_000_000,
+            chain_id: Some(1),
+            ..Default::default()
+        };
+        let result = { evm }.transact_raw(tx).unwrap().result;
+        assert!(result.is_success(), "{result:?}");
+        assert_eq!(result.gas().state_gas_spent_final(), NEW_ACCOUNT);
     }
 
     #[test]
