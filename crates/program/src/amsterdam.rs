@@ -6,7 +6,8 @@
 //! and EIP-8246 (delayed clearing of self-destructed accounts). The release's Amsterdam has
 //! none of them, so here they are switched off: the two configuration flags, and the gas
 //! table entries EIP-2780 and EIP-8038 reprice put back to their Osaka values (and the static
-//! gas of the two opcodes EIP-8038 reprices, `restore_static_gas`). EIP-8037's state gas is
+//! gas of the two opcodes EIP-8038 reprices, `restore_static_gas`), and EIP-7954's code limits
+//! put back to this release's 32 KiB and 64 KiB. EIP-8037's state gas is
 //! revm's, with this release's bytes and cost per byte (`configure`), and with its intrinsic
 //! charges, authority refunds and settlement of halted frames and self-destructing accounts in
 //! the program's own transaction handler (`evm.rs`). Three opcodes are the release's
@@ -144,7 +145,7 @@ fn create_charged_first<const IS_CREATE2: bool, H: Host>(
     let len = as_usize_or_fail!(interpreter, len);
     let mut code = Bytes::new();
     if len != 0 {
-        // EIP-3860 (before Amsterdam, as since Shanghai): the init code's limit and cost.
+        // EIP-3860: the init code's limit (EIP-7954's, `configure`) and cost.
         if len > host.max_initcode_size() {
             return Err(InstructionResult::CreateInitCodeSizeLimit);
         }
